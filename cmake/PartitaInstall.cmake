@@ -1,0 +1,22 @@
+# Install the headers, the component libraries and a CMake package so that
+# `find_package(partita)` + `target_link_libraries(app partita::partita)` works.
+include(CMakePackageConfigHelpers)
+if(NOT PARTITA_BUILD_PYTHON OR PARTITA_TOP_LEVEL)
+  install(DIRECTORY include/partita DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(TARGETS partita ${PARTITA_COMPONENTS} EXPORT partitaTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  if(TARGET partita_cli)
+    install(TARGETS partita_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+  install(EXPORT partitaTargets NAMESPACE partita::
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/partita)
+  configure_package_config_file(cmake/partitaConfig.cmake.in
+    ${CMAKE_CURRENT_BINARY_DIR}/partitaConfig.cmake
+    INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/partita)
+  write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/partitaConfigVersion.cmake
+    COMPATIBILITY SameMinorVersion)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/partitaConfig.cmake
+                ${CMAKE_CURRENT_BINARY_DIR}/partitaConfigVersion.cmake
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/partita)
+endif()

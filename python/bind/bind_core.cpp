@@ -1,0 +1,64 @@
+// Core bindings: exception classes, threads, version.
+#include <pybind11/pybind11.h>
+
+#include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
+#include "registry.hpp"
+
+namespace py = pybind11;
+
+PARTITA_BIND(core, 0) {
+  // Exceptions: partita.Error is the base; FormatError and InvalidArgument are
+  // also ValueErrors, IoError is also an OSError, so plain `except` clauses work.
+  using namespace pybind11::literals;
+  static py::exception<partita::Error> error =
+      py::register_exception<partita::Error>(m, "Error", PyExc_RuntimeError);
+  static py::object invalid = py::module_::import("builtins").attr("type")(
+      "InvalidArgument", py::make_tuple(error, py::module_::import("builtins").attr("ValueError")),
+      py::dict("__module__"_a = "partita"));
+  m.attr("InvalidArgument") = invalid;
+  m.attr("ShapeError") = py::module_::import("builtins").attr("type")(
+      "ShapeError", py::make_tuple(invalid), py::dict("__module__"_a = "partita"));
+  m.attr("FormatError") = py::module_::import("builtins").attr("type")(
+      "FormatError", py::make_tuple(error, py::module_::import("builtins").attr("ValueError")),
+      py::dict("__module__"_a = "partita"));
+  m.attr("MidiError") = py::module_::import("builtins").attr("type")(
+      "MidiError", py::make_tuple(m.attr("FormatError")), py::dict("__module__"_a = "partita"));
+  m.attr("WeightsError") = py::module_::import("builtins").attr("type")(
+      "WeightsError", py::make_tuple(m.attr("FormatError")), py::dict("__module__"_a = "partita"));
+  m.attr("IoError") = py::module_::import("builtins").attr("type")(
+      "IoError", py::make_tuple(error, py::module_::import("builtins").attr("OSError")),
+      py::dict("__module__"_a = "partita"));
+  m.attr("RenderError") = py::module_::import("builtins").attr("type")(
+      "RenderError", py::make_tuple(error), py::dict("__module__"_a = "partita"));
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    if (!p) return;
+    py::module_ core = py::module_::import("partita._core");
+    auto raise = [&](const char* cls, const std::exception& e) {
+      PyErr_SetString(core.attr(cls).ptr(), e.what());
+    };
+    try {
+      std::rethrow_exception(p);
+    } catch (const partita::MidiError& e) {
+      raise("MidiError", e);
+    } catch (const partita::WeightsError& e) {
+      raise("WeightsError", e);
+    } catch (const partita::FormatError& e) {
+      raise("FormatError", e);
+    } catch (const partita::ShapeError& e) {
+      raise("ShapeError", e);
+    } catch (const partita::InvalidArgument& e) {
+      raise("InvalidArgument", e);
+    } catch (const partita::IoError& e) {
+      raise("IoError", e);
+    } catch (const partita::RenderError& e) {
+      raise("RenderError", e);
+    }
+  });
+
+  m.def("num_threads", &partita::num_threads, "Threads used by partita's kernels.");
+  m.def("set_num_threads", &partita::set_num_threads, py::arg("n"),
+        "Set the number of threads used by partita's kernels.");
+  m.attr("__version__") = "0.1.0";
+}

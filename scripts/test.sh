@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up whatever is missing, then run every test: C++ (ctest), the consumer
+# project against the installed package, the MIDI fuzzer (bounded), Python (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+JOBS=${JOBS:-$(nproc)}
+PY=${PYTHON:-python3}
+
+echo "== C++ build and tests"
+cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARTITA_BUILD_TESTS=ON \
+      -DPARTITA_BUILD_BENCHMARKS=ON -DCMAKE_INSTALL_PREFIX="$PWD/build/ci-install" >/dev/null
+cmake --build build/ci -j "$JOBS"
+ctest --test-dir build/ci --output-on-failure -j "$JOBS"
+
+for extra in scripts/ci.d/*.sh; do
+  [ -e "$extra" ] || continue
+  echo "== $extra"
+  bash "$extra"
+done
+
+echo "== Python tests"
+$PY -m pytest -q tests/python
