@@ -1,7 +1,7 @@
 # Install the headers, the component libraries and a CMake package so that
 # `find_package(partita)` + `target_link_libraries(app partita::partita)` works.
 include(CMakePackageConfigHelpers)
-if(NOT PARTITA_BUILD_PYTHON OR PARTITA_TOP_LEVEL)
+if(NOT SKBUILD)  # a wheel ships the Python module only
   install(DIRECTORY include/partita DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(TARGETS partita ${PARTITA_COMPONENTS} EXPORT partitaTargets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
