@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's first command: set up whatever is missing, then run the main job
+# on a bundled sample melody with the shipped model, writing MIDI and WAV to out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+PY=${PYTHON:-python3}
+mkdir -p out
+IN=${1:-data/melodies/ode_to_joy.mid}
+name=$(basename "$IN" .mid)
+$PY -m partita info "$IN"
+$PY -m partita edit "$IN" -o "out/${name}-bach.mid" --wav "out/${name}-bach.wav" --seed 1
+$PY -m partita info "out/${name}-bach.mid"
