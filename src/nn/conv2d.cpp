@@ -1,0 +1,375 @@
+// Conv2d: im2col + gemm fast path, chunked over output rows, and the
+// direct-loop reference it is tested against. See conv2d.hpp for the math.
+#include "partita/nn/conv2d.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "partita/core/error.hpp"
+#include "partita/core/gemm.hpp"
+
+namespace partita::nn {
+
+using std::int64_t;
+
+void same_padding(int64_t in, int kernel, int stride, int& before, int& after) {
+  int64_t out = (in + stride - 1) / stride;
+  int64_t total = std::max<int64_t>((out - 1) * stride + kernel - in, 0);
+  before = static_cast<int>(total / 2);
+  after = static_cast<int>(total - total / 2);
+}
+
+ConvGeometry conv_geometry(const Shape& input, int64_t cin, int64_t cout, int kh, int kw, int sh,
+                           int sw, const Padding& padding, const char* who) {
+  if (input.size() != 4)
+    throw ShapeError(std::string(who) + ": expected an NHWC input (N, H, W, " +
+                     std::to_string(cin) + "), got " + shape_str(input));
+  if (input[3] != cin)
+    throw ShapeError(std::string(who) + ": expected " + std::to_string(cin) +
+                     " input channels, got shape " + shape_str(input));
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1)
+    throw InvalidArgument(std::string(who) + ": kernel and stride must be >= 1");
+  ConvGeometry g;
+  g.n = input[0];
+  g.h = input[1];
+  g.w = input[2];
+  g.cin = cin;
+  g.cout = cout;
+  g.kh = kh;
+  g.kw = kw;
+  g.sh = sh;
+  g.sw = sw;
+  switch (padding.mode) {
+    case Padding::Mode::Same:
+      same_padding(g.h, kh, sh, g.pt, g.pb);
+      same_padding(g.w, kw, sw, g.pl, g.pr);
+      break;
+    case Padding::Mode::Valid:
+      break;
+    case Padding::Mode::Explicit:
+      if (padding.top < 0 || padding.bottom < 0 || padding.left < 0 || padding.right < 0)
+        throw InvalidArgument(std::string(who) + ": negative padding");
+      g.pt = padding.top;
+      g.pb = padding.bottom;
+      g.pl = padding.left;
+      g.pr = padding.right;
+      break;
+  }
+  int64_t hp = g.h + g.pt + g.pb, wp = g.w + g.pl + g.pr;
+  if (g.h < 1 || g.w < 1 || hp < kh || wp < kw)
+    throw ShapeError(std::string(who) + ": input " + shape_str(input) + " (padded " +
+                     std::to_string(hp) + "x" + std::to_string(wp) + ") is smaller than the " +
+                     std::to_string(kh) + "x" + std::to_string(kw) + " kernel");
+  g.ho = (hp - kh) / sh + 1;
+  g.wo = (wp - kw) / sw + 1;
+  return g;
+}
+
+namespace {
+
+Initializer weight_init(const Conv2dSpec& s) {
+  int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
+  switch (s.init) {
+    case WeightInit::HeNormal: return init_he_normal(rf * s.in_channels);
+    case WeightInit::TorchDefault: return init_torch_default(rf * s.in_channels);
+    case WeightInit::GlorotUniform: break;
+  }
+  return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
+}
+
+// out[c] += sum_r a[r, c]. Rows are split into a fixed number of blocks (not
+// one per thread), each summed in double, then the blocks are added in order:
+// the result does not depend on the thread count.
+void add_column_sums(const float* a, int64_t rows, int64_t cols, float* out) {
+  constexpr int64_t kBlocks = 16;
+  std::vector<double> part(static_cast<size_t>(kBlocks * cols), 0.0);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < kBlocks; ++b) {
+    int64_t r0 = rows * b / kBlocks, r1 = rows * (b + 1) / kBlocks;
+    double* acc = part.data() + b * cols;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = a + r * cols;
+      for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    double s = 0.0;
+    for (int64_t b = 0; b < kBlocks; ++b) s += part[static_cast<size_t>(b * cols + c)];
+    out[c] += static_cast<float>(s);
+  }
+}
+
+// rows of y (each `cols` long) = bias
+void fill_rows(float* y, int64_t rows, int64_t cols, const float* bias) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * cols, bias, sizeof(float) * cols);
+}
+
+}  // namespace
+
+Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& spec)
+    : spec_(spec), name_(name) {
+  if (spec.in_channels < 1 || spec.out_channels < 1)
+    throw InvalidArgument("Conv2d(" + name + "): channel counts must be >= 1");
+  if (spec.kernel_h < 1 || spec.kernel_w < 1 || spec.stride_h < 1 || spec.stride_w < 1)
+    throw InvalidArgument("Conv2d(" + name + "): kernel and stride must be >= 1");
+  if (spec.column_budget < 1)
+    throw InvalidArgument("Conv2d(" + name + "): column_budget must be >= 1");
+  int64_t fan_in = static_cast<int64_t>(spec.kernel_h) * spec.kernel_w * spec.in_channels;
+  weight_ = &params.add(name + ".weight",
+                        {spec.kernel_h, spec.kernel_w, spec.in_channels, spec.out_channels},
+                        weight_init(spec), Layout::ConvHWIO);
+  if (spec.bias)
+    bias_ = &params.add(name + ".bias", {spec.out_channels},
+                        spec.init == WeightInit::TorchDefault ? init_torch_default(fan_in)
+                                                              : init_zeros());
+}
+
+Conv2d::Conv2d(ParameterSet& params, const std::string& name, int64_t in_channels,
+               int64_t out_channels, int kernel, int stride, Padding padding, bool bias)
+    : Conv2d(params, name, [&] {
+        Conv2dSpec s;
+        s.in_channels = in_channels;
+        s.out_channels = out_channels;
+        s.kernel_h = s.kernel_w = kernel;
+        s.stride_h = s.stride_w = stride;
+        s.padding = padding;
+        s.bias = bias;
+        return s;
+      }()) {}
+
+Shape Conv2d::output_shape(const Shape& input) const {
+  ConvGeometry g = conv_geometry(input, spec_.in_channels, spec_.out_channels, spec_.kernel_h,
+                                 spec_.kernel_w, spec_.stride_h, spec_.stride_w, spec_.padding,
+                                 "Conv2d::output_shape");
+  return {g.n, g.ho, g.wo, g.cout};
+}
+
+bool Conv2d::is_pointwise(const ConvGeometry& g) const {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pb == 0 &&
+         g.pl == 0 && g.pr == 0;
+}
+
+int64_t Conv2d::rows_per_chunk(const ConvGeometry& g) const {
+  int64_t per_row = g.wo * g.k();
+  int64_t r = std::max<int64_t>(1, spec_.column_budget / per_row);
+  return std::min(r, g.n * g.ho);
+}
+
+// cols[(r - r0) * wo + ox, (ky * kw + kx) * cin + ci] = x[n, oy*sh - pt + ky, ox*sw - pl + kx, ci]
+// for the output rows r = n * ho + oy in [r0, r1). For one (ky) the kw pixels
+// of a patch are adjacent in x, so a fully in-range patch row is one copy of
+// kw * cin floats whatever the stride.
+void Conv2d::im2col(const float* x, const ConvGeometry& g, int64_t r0, int64_t r1, float* cols) {
+  const int64_t K = g.k(), run = g.kw * g.cin, wo = g.wo, cin = g.cin;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t ox = 0; ox < wo; ++ox) {
+      const int64_t n = r / g.ho, oy = r % g.ho;
+      float* dst = cols + ((r - r0) * wo + ox) * K;
+      const int64_t ix0 = ox * g.sw - g.pl;
+      for (int ky = 0; ky < g.kh; ++ky) {
+        float* d = dst + ky * run;
+        const int64_t iy = oy * g.sh - g.pt + ky;
+        if (iy < 0 || iy >= g.h) {
+          std::memset(d, 0, sizeof(float) * run);
+          continue;
+        }
+        const float* src = x + (n * g.h + iy) * g.w * cin;
+        if (ix0 >= 0 && ix0 + g.kw <= g.w) {
+          std::memcpy(d, src + ix0 * cin, sizeof(float) * run);
+        } else {
+          for (int kx = 0; kx < g.kw; ++kx) {
+            const int64_t ix = ix0 + kx;
+            if (ix < 0 || ix >= g.w)
+              std::memset(d + kx * cin, 0, sizeof(float) * cin);
+            else
+              std::memcpy(d + kx * cin, src + ix * cin, sizeof(float) * cin);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col for output rows [r0, r1): dx += scatter(dcols). Work is
+// split over input rows (n, iy): each thread owns whole rows of dx, so the
+// scatter within a row needs no synchronisation.
+void Conv2d::col2im_add(const float* dcols, const ConvGeometry& g, int64_t r0, int64_t r1,
+                        float* dx) {
+  const int64_t K = g.k(), run = g.kw * g.cin, wo = g.wo, cin = g.cin;
+  const int64_t n0 = r0 / g.ho, oy0 = r0 % g.ho, n1 = (r1 - 1) / g.ho, oy1 = (r1 - 1) % g.ho;
+  const int64_t qmin = n0 * g.h + std::clamp<int64_t>(oy0 * g.sh - g.pt, 0, g.h);
+  const int64_t qmax = n1 * g.h + std::clamp<int64_t>(oy1 * g.sh - g.pt + g.kh - 1, -1, g.h - 1);
+#pragma omp parallel for schedule(static)
+  for (int64_t q = qmin; q <= qmax; ++q) {
+    const int64_t n = q / g.h, iy = q % g.h;
+    float* drow = dx + q * g.w * cin;
+    for (int ky = 0; ky < g.kh; ++ky) {
+      const int64_t t = iy + g.pt - ky;
+      if (t < 0 || t % g.sh != 0) continue;
+      const int64_t oy = t / g.sh;
+      if (oy >= g.ho) continue;
+      const int64_t r = n * g.ho + oy;
+      if (r < r0 || r >= r1) continue;
+      const float* src_row = dcols + (r - r0) * wo * K + ky * run;
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        const float* s = src_row + ox * K;
+        const int64_t ix0 = ox * g.sw - g.pl;
+        if (ix0 >= 0 && ix0 + g.kw <= g.w) {
+          float* d = drow + ix0 * cin;
+          for (int64_t j = 0; j < run; ++j) d[j] += s[j];
+        } else {
+          for (int kx = 0; kx < g.kw; ++kx) {
+            const int64_t ix = ix0 + kx;
+            if (ix < 0 || ix >= g.w) continue;
+            float* d = drow + ix * cin;
+            const float* sk = s + kx * cin;
+            for (int64_t j = 0; j < cin; ++j) d[j] += sk[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+const Tensor& Conv2d::forward(const Tensor& x) {
+  const std::string who = "Conv2d::forward(" + name_ + ")";
+  if (!weight_->value.data())
+    throw InvalidArgument(who + ": parameters not allocated (call ParameterSet::allocate)");
+  const ConvGeometry g =
+      conv_geometry(x.shape(), spec_.in_channels, spec_.out_channels, spec_.kernel_h,
+                    spec_.kernel_w, spec_.stride_h, spec_.stride_w, spec_.padding, who.c_str());
+  geom_ = g;
+  x_ = &x;
+  y_.resize({g.n, g.ho, g.wo, g.cout});
+  const float* w = weight_->value.data();
+  const float* b = bias_ ? bias_->value.data() : nullptr;
+  const float beta = b ? 1.0f : 0.0f;
+  if (is_pointwise(g)) {
+    const int64_t m = g.n * g.h * g.w;
+    if (b) fill_rows(y_.data(), m, g.cout, b);
+    gemm(Trans::No, Trans::No, m, g.cout, g.cin, 1.0f, x.data(), g.cin, w, g.cout, beta,
+         y_.data(), g.cout);
+    return y_;
+  }
+  const int64_t K = g.k(), rows = g.n * g.ho, rpc = rows_per_chunk(g);
+  cols_.resize({rpc * g.wo * K});
+  for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
+    const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
+    im2col(x.data(), g, r0, r1, cols_.data());
+    float* yc = y_.data() + r0 * g.wo * g.cout;
+    if (b) fill_rows(yc, m, g.cout, b);
+    gemm(Trans::No, Trans::No, m, g.cout, K, 1.0f, cols_.data(), K, w, g.cout, beta, yc, g.cout);
+  }
+  return y_;
+}
+
+const Tensor& Conv2d::backward(const Tensor& dy) {
+  const std::string who = "Conv2d::backward(" + name_ + ")";
+  if (!x_) throw InvalidArgument(who + ": backward called before forward");
+  const ConvGeometry& g = geom_;
+  dy.expect_shape({g.n, g.ho, g.wo, g.cout}, who.c_str());
+  const Tensor& x = *x_;
+  x.expect_shape({g.n, g.h, g.w, g.cin}, who.c_str());
+  const float* w = weight_->value.data();
+  float* dw = weight_->grad.data();
+  if (bias_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
+  if (input_grad_) dx_.resize(x.shape());
+  else dx_.resize({0});
+
+  if (is_pointwise(g)) {
+    const int64_t m = g.n * g.h * g.w;
+    gemm(Trans::Yes, Trans::No, g.cin, g.cout, m, 1.0f, x.data(), g.cin, dy.data(), g.cout, 1.0f,
+         dw, g.cout);
+    if (input_grad_)
+      gemm(Trans::No, Trans::Yes, m, g.cin, g.cout, 1.0f, dy.data(), g.cout, w, g.cout, 0.0f,
+           dx_.data(), g.cin);
+    return dx_;
+  }
+  const int64_t K = g.k(), rows = g.n * g.ho, rpc = rows_per_chunk(g);
+  cols_.resize({rpc * g.wo * K});
+  if (input_grad_) {
+    dcols_.resize({rpc * g.wo * K});
+    dx_.zero();
+  }
+  for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
+    const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
+    const float* dyc = dy.data() + r0 * g.wo * g.cout;
+    im2col(x.data(), g, r0, r1, cols_.data());
+    // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
+    gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
+         g.cout);
+    if (input_grad_) {
+      // dcols (m x K) = dY (m x Cout) * W^T (Cout x K)
+      gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f,
+           dcols_.data(), K);
+      col2im_add(dcols_.data(), g, r0, r1, dx_.data());
+    }
+  }
+  return dx_;
+}
+
+void conv2d_reference_forward(const Tensor& x, const Tensor& w, const Tensor* b,
+                              const ConvGeometry& g, Tensor& y) {
+  x.expect_shape({g.n, g.h, g.w, g.cin}, "conv2d_reference_forward");
+  w.expect_shape({g.kh, g.kw, g.cin, g.cout}, "conv2d_reference_forward");
+  y.resize({g.n, g.ho, g.wo, g.cout});
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t oy = 0; oy < g.ho; ++oy)
+      for (int64_t ox = 0; ox < g.wo; ++ox)
+        for (int64_t co = 0; co < g.cout; ++co) {
+          double acc = b ? (*b)[co] : 0.0;
+          for (int ky = 0; ky < g.kh; ++ky) {
+            const int64_t iy = oy * g.sh - g.pt + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int kx = 0; kx < g.kw; ++kx) {
+              const int64_t ix = ox * g.sw - g.pl + kx;
+              if (ix < 0 || ix >= g.w) continue;
+              for (int64_t ci = 0; ci < g.cin; ++ci)
+                acc += static_cast<double>(x[((n * g.h + iy) * g.w + ix) * g.cin + ci]) *
+                       w[((ky * g.kw + kx) * g.cin + ci) * g.cout + co];
+            }
+          }
+          y[((n * g.ho + oy) * g.wo + ox) * g.cout + co] = static_cast<float>(acc);
+        }
+}
+
+void conv2d_reference_backward(const Tensor& x, const Tensor& w, const Tensor& dy,
+                               const ConvGeometry& g, Tensor& dx, Tensor& dw, Tensor* db) {
+  x.expect_shape({g.n, g.h, g.w, g.cin}, "conv2d_reference_backward");
+  w.expect_shape({g.kh, g.kw, g.cin, g.cout}, "conv2d_reference_backward");
+  dw.expect_shape({g.kh, g.kw, g.cin, g.cout}, "conv2d_reference_backward");
+  dy.expect_shape({g.n, g.ho, g.wo, g.cout}, "conv2d_reference_backward");
+  std::vector<double> gx(static_cast<size_t>(x.size()), 0.0), gw(static_cast<size_t>(w.size()), 0.0),
+      gb(static_cast<size_t>(g.cout), 0.0);
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t oy = 0; oy < g.ho; ++oy)
+      for (int64_t ox = 0; ox < g.wo; ++ox)
+        for (int64_t co = 0; co < g.cout; ++co) {
+          const double d = dy[((n * g.ho + oy) * g.wo + ox) * g.cout + co];
+          gb[static_cast<size_t>(co)] += d;
+          for (int ky = 0; ky < g.kh; ++ky) {
+            const int64_t iy = oy * g.sh - g.pt + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int kx = 0; kx < g.kw; ++kx) {
+              const int64_t ix = ox * g.sw - g.pl + kx;
+              if (ix < 0 || ix >= g.w) continue;
+              for (int64_t ci = 0; ci < g.cin; ++ci) {
+                const int64_t xi = ((n * g.h + iy) * g.w + ix) * g.cin + ci;
+                const int64_t wi = ((ky * g.kw + kx) * g.cin + ci) * g.cout + co;
+                gx[static_cast<size_t>(xi)] += d * w[wi];
+                gw[static_cast<size_t>(wi)] += d * x[xi];
+              }
+            }
+          }
+        }
+  dx.resize(x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) dx[i] = static_cast<float>(gx[static_cast<size_t>(i)]);
+  for (int64_t i = 0; i < w.size(); ++i) dw[i] += static_cast<float>(gw[static_cast<size_t>(i)]);
+  if (db)
+    for (int64_t c = 0; c < g.cout; ++c) (*db)[c] += static_cast<float>(gb[static_cast<size_t>(c)]);
+}
+
+}  // namespace partita::nn
