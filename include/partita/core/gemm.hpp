@@ -13,9 +13,23 @@ enum class Trans { No, Yes };
 /// C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C; row-major.
 /// lda/ldb/ldc are row strides of A, B, C as stored (before op).
 /// beta == 0 overwrites C without reading it (NaNs in C are ignored).
+/// k == 0 (or alpha == 0) gives C = beta * C. Negative sizes, null pointers
+/// with non-empty operands, or leading dimensions shorter than a row throw
+/// InvalidArgument. Threaded over partita::num_threads() unless called from
+/// inside an OpenMP parallel region (then it runs on the calling thread).
+/// The fast path is an AVX-512 register-tile kernel (see src/core/gemm.cpp).
 void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
           float* c, std::int64_t ldc);
+
+/// `batch` independent products of one shape: C_i = alpha * op(A_i) op(B_i) + beta * C_i
+/// with X_i = x + i * stride_x. With at least as many products as threads, each
+/// thread takes whole products (the attention heads); otherwise each product is
+/// threaded as in `gemm`.
+void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                  const float* a, std::int64_t lda, std::int64_t stride_a, const float* b,
+                  std::int64_t ldb, std::int64_t stride_b, float beta, float* c, std::int64_t ldc,
+                  std::int64_t stride_c, std::int64_t batch);
 
 /// Reference implementation (double accumulation, single thread).
 void gemm_reference(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,
