@@ -1,0 +1,79 @@
+// Windowing and the seeded train/valid split.
+#include "partita/data/windows.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <string>
+
+#include "partita/core/error.hpp"
+#include "partita/core/random.hpp"
+
+namespace partita::data {
+
+void WindowSet::push(const std::uint8_t* cells) {
+  cells_.insert(cells_.end(), cells, cells + window_cells());
+}
+
+BinaryRoll WindowSet::roll(std::int64_t i) const {
+  if (i < 0 || i >= count())
+    throw InvalidArgument("WindowSet::roll: index " + std::to_string(i) + " out of range (" +
+                          std::to_string(count()) + " windows)");
+  BinaryRoll r(steps_);
+  std::memcpy(r.cells.data(), window(i), static_cast<size_t>(window_cells()));
+  return r;
+}
+
+WindowSet make_windows(const std::vector<BinaryRoll>& rolls, std::int64_t window,
+                       std::int64_t hop) {
+  if (window <= 0 || hop <= 0)
+    throw InvalidArgument("make_windows: window and hop must be positive, got " +
+                          std::to_string(window) + " and " + std::to_string(hop));
+  WindowSet out(window);
+  std::vector<std::uint8_t> buf(static_cast<size_t>(window * kPitches));
+  auto push_if_nonempty = [&] {
+    if (std::any_of(buf.begin(), buf.end(), [](std::uint8_t c) { return c != 0; }))
+      out.push(buf.data());
+  };
+  for (const BinaryRoll& r : rolls) {
+    if (r.steps <= 0) continue;
+    if (r.steps < window) {  // one padded window
+      std::fill(buf.begin(), buf.end(), 0);
+      std::memcpy(buf.data(), r.cells.data(), r.cells.size());
+      push_if_nonempty();
+      continue;
+    }
+    for (std::int64_t s = 0; s + window <= r.steps; s += hop) {
+      std::memcpy(buf.data(), r.cells.data() + s * kPitches, buf.size());
+      push_if_nonempty();
+    }
+  }
+  return out;
+}
+
+std::pair<WindowSet, WindowSet> split_windows(const WindowSet& all, double valid_fraction,
+                                              std::uint64_t seed) {
+  if (!(valid_fraction >= 0.0 && valid_fraction < 1.0))
+    throw InvalidArgument("split_windows: valid_fraction must be in [0, 1), got " +
+                          std::to_string(valid_fraction));
+  const std::int64_t n = all.count();
+  std::vector<std::int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Generator rng(seed);
+  for (std::int64_t i = n - 1; i > 0; --i)  // Fisher-Yates
+    std::swap(order[i], order[rng.below(static_cast<std::uint64_t>(i + 1))]);
+  std::int64_t n_valid = static_cast<std::int64_t>(valid_fraction * static_cast<double>(n) + 0.5);
+  if (valid_fraction > 0 && n >= 2) n_valid = std::max<std::int64_t>(1, n_valid);
+  n_valid = std::min(n_valid, n);
+  // Keep the original order inside each part (stable, easier to inspect).
+  std::vector<std::int64_t> valid(order.begin(), order.begin() + n_valid);
+  std::vector<std::int64_t> train(order.begin() + n_valid, order.end());
+  std::sort(valid.begin(), valid.end());
+  std::sort(train.begin(), train.end());
+  std::pair<WindowSet, WindowSet> out{WindowSet(all.steps()), WindowSet(all.steps())};
+  for (auto i : train) out.first.push(all.window(i));
+  for (auto i : valid) out.second.push(all.window(i));
+  return out;
+}
+
+}  // namespace partita::data
