@@ -1,0 +1,52 @@
+// The AR-CNN editor's sampling loop, independent of the network.
+//
+// Each iteration asks a "logits function" (the model, or a fake in tests) for a
+// score per cell of the current 128 x 128 window, turns them into
+// p = softmax(logits / T) over all cells (T = creative risk), masks the moves
+// the controls forbid, samples one cell and toggles it. Two counters follow the
+// edit (DESIGN.md, as the reference):
+//   removing a note that was in the original   -> removed += 1
+//   removing a note the editor had added       -> added   -= 1
+//   adding a note that was not in the original -> added   += 1
+//   restoring an original note                 -> removed -= 1
+// Once removed >= max_remove (= int(pct * original notes / 100)), cells that are
+// on now and were on originally get p = 0; once added > max_add, cells that are
+// off now and were off originally get p = 0 (the reference's strict ">": up to
+// max_add + 1 additions can happen). p is renormalised; the loop stops early
+// when every cell has p = 0.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "partita/core/random.hpp"
+#include "partita/core/tensor.hpp"
+#include "partita/data/binary_roll.hpp"
+
+namespace partita::models {
+
+/// The Music Studio's four controls plus the seed.
+struct EditControls {
+  double max_remove_pct = 100.0;  // maximum input notes to remove, percent, 0..100
+  int max_add = 500;              // maximum notes to add, >= 0
+  int iterations = 100;           // sampling iterations, 0..100000
+  double creative_risk = 1.0;     // softmax temperature, (0, 100]
+  std::uint64_t seed = 0;
+  /// Throws InvalidArgument naming `who` and the control if out of range.
+  void validate(const char* who) const;
+};
+
+struct EditStats {
+  int iterations_run = 0;  // toggles made
+  int removed = 0;         // final counters
+  int added = 0;
+  bool stopped_early = false;  // every cell was masked before the last iteration
+};
+
+/// Fills `logits` (1, steps, 128, 1) for `roll` (1, steps, 128, 1), values 0/1.
+using LogitsFn = std::function<void(const Tensor& roll, Tensor& logits)>;
+
+/// Edit `window` (any number of steps; the model needs 128) in place.
+EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
+                      const EditControls& controls, Generator& rng);
+
+}  // namespace partita::models

@@ -1,0 +1,85 @@
+// AR-CNN sampling loop: tempered softmax over all cells, masks, one toggle per step.
+#include "partita/models/arcnn_sampler.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "partita/core/error.hpp"
+
+namespace partita::models {
+
+void EditControls::validate(const char* who) const {
+  auto bad = [&](const std::string& what) { throw InvalidArgument(std::string(who) + ": " + what); };
+  if (!(max_remove_pct >= 0.0 && max_remove_pct <= 100.0))
+    bad("max_remove_pct must be in [0, 100], got " + std::to_string(max_remove_pct));
+  if (max_add < 0) bad("max_add must be >= 0, got " + std::to_string(max_add));
+  if (iterations < 0 || iterations > 100000)
+    bad("iterations must be in [0, 100000], got " + std::to_string(iterations));
+  if (!(creative_risk > 0.0 && creative_risk <= 100.0))
+    bad("creative_risk (temperature) must be in (0, 100], got " + std::to_string(creative_risk));
+}
+
+EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
+                      const EditControls& c, Generator& rng) {
+  c.validate("sample_edit");
+  const std::int64_t cells = window.steps * data::kPitches;
+  if (cells == 0) throw InvalidArgument("sample_edit: empty window");
+  const std::vector<std::uint8_t> original = window.cells;
+  std::int64_t original_notes = 0;
+  for (auto v : original) original_notes += v != 0;
+  const auto max_remove =
+      static_cast<std::int64_t>(c.max_remove_pct * static_cast<double>(original_notes) / 100.0);
+
+  Tensor roll({1, window.steps, data::kPitches, 1});
+  Tensor logits({1, window.steps, data::kPitches, 1});
+  for (std::int64_t i = 0; i < cells; ++i) roll[i] = window.cells[i] ? 1.0f : 0.0f;
+  std::vector<double> p(static_cast<size_t>(cells));
+  const double inv_t = 1.0 / c.creative_risk;
+  std::int64_t removed = 0, added = 0;
+  EditStats st;
+
+  for (int it = 0; it < c.iterations; ++it) {
+    logits_fn(roll, logits);
+    logits.expect_shape(roll.shape(), "sample_edit: logits function output");
+    const bool block_remove = removed >= max_remove;
+    const bool block_add = added > c.max_add;
+    // softmax(logits / T) with the max subtracted; masked cells get 0.
+    double mx = -INFINITY;
+    for (std::int64_t i = 0; i < cells; ++i) mx = std::max(mx, static_cast<double>(logits[i]));
+    if (!std::isfinite(mx)) throw InvalidArgument("sample_edit: logits are not finite");
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < cells; ++i) {
+      const bool on = window.cells[i] != 0, orig = original[i] != 0;
+      double q = std::exp((static_cast<double>(logits[i]) - mx) * inv_t);
+      if ((block_remove && on && orig) || (block_add && !on && !orig)) q = 0.0;
+      p[i] = q;
+      sum += q;
+    }
+    if (!(sum > 0.0)) {
+      st.stopped_early = true;
+      break;
+    }
+    // Inverse-CDF draw of one cell (renormalising by `sum`).
+    const double u = rng.uniform() * sum;
+    double acc = 0.0;
+    std::int64_t pick = -1;
+    for (std::int64_t i = 0; i < cells; ++i) {
+      if (p[i] == 0.0) continue;
+      acc += p[i];
+      pick = i;
+      if (u < acc) break;
+    }
+    const bool on = window.cells[pick] != 0, orig = original[pick] != 0;
+    if (on) removed += orig ? 1 : 0, added -= orig ? 0 : 1;
+    else added += orig ? 0 : 1, removed -= orig ? 1 : 0;
+    window.cells[pick] = on ? 0 : 1;
+    roll[pick] = on ? 0.0f : 1.0f;
+    ++st.iterations_run;
+  }
+  st.removed = static_cast<int>(removed);
+  st.added = static_cast<int>(added);
+  return st;
+}
+
+}  // namespace partita::models

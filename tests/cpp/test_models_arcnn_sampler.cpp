@@ -1,0 +1,155 @@
+// AR-CNN sampling loop against fake logits functions: distribution, temperature,
+// counters and masks, early stop, reproducibility, control validation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "partita/core/error.hpp"
+#include "partita/models/arcnn_sampler.hpp"
+
+using namespace partita;
+using namespace partita::models;
+using data::BinaryRoll;
+
+static LogitsFn constant_logits(std::vector<float> values) {
+  return [values](const Tensor& roll, Tensor& logits) {
+    logits.resize(roll.shape());
+    for (std::int64_t i = 0; i < logits.size(); ++i) logits[i] = values[static_cast<size_t>(i)];
+  };
+}
+
+TEST(ArcnnSampler, FirstPickFollowsTemperedSoftmax) {
+  // Two steps x 128 pitches; three cells carry the mass.
+  std::vector<float> l(256, -1e4f);
+  l[10] = 0.0f, l[20] = std::log(2.0f), l[30] = std::log(4.0f);
+  for (double T : {1.0, 2.0}) {
+    int counts[3] = {0, 0, 0};
+    const int n = 6000;
+    for (int s = 0; s < n; ++s) {
+      BinaryRoll w(2);
+      EditControls c;
+      c.iterations = 1;
+      c.creative_risk = T;
+      Generator rng(s);
+      sample_edit(w, constant_logits(l), c, rng);
+      counts[0] += w.cells[10], counts[1] += w.cells[20], counts[2] += w.cells[30];
+    }
+    // p ~ (1, 2, 4)^(1/T)
+    double z = 1 + std::pow(2.0, 1 / T) + std::pow(4.0, 1 / T);
+    EXPECT_NEAR(counts[0] / double(n), 1 / z, 0.02) << "T=" << T;
+    EXPECT_NEAR(counts[1] / double(n), std::pow(2.0, 1 / T) / z, 0.02);
+    EXPECT_NEAR(counts[2] / double(n), std::pow(4.0, 1 / T) / z, 0.02);
+  }
+}
+
+TEST(ArcnnSampler, RemovalCapHoldsAndCountersMatchTheRoll) {
+  BinaryRoll w(128);
+  for (int t = 0; t < 10; ++t) w.at(t * 4, 60) = 1;  // 10 original notes
+  const BinaryRoll original = w;
+  std::vector<float> l(128 * 128, -30.0f);
+  for (int t = 0; t < 10; ++t) l[t * 4 * 128 + 60] = 10.0f;  // the model wants to toggle them
+  EditControls c;
+  c.max_remove_pct = 50.0;  // max_remove = 5
+  c.iterations = 200;
+  Generator rng(3);
+  auto st = sample_edit(w, constant_logits(l), c, rng);
+  EXPECT_EQ(st.iterations_run, 200);
+  std::int64_t removed = 0, added = 0;
+  for (std::int64_t i = 0; i < w.steps * 128; ++i) {
+    removed += original.cells[i] && !w.cells[i];
+    added += !original.cells[i] && w.cells[i];
+  }
+  EXPECT_EQ(removed, st.removed);
+  EXPECT_EQ(added, st.added);
+  EXPECT_LE(st.removed, 5);
+  EXPECT_GE(st.removed, 4);  // toggling between the cap and one below it
+}
+
+TEST(ArcnnSampler, AddCapIsStrictGreaterAsReference) {
+  BinaryRoll w(128);
+  w.at(0, 60) = 1;
+  std::vector<float> l(128 * 128, 0.0f);
+  l[60] = -1e4f;  // never touch the original note
+  EditControls c;
+  c.max_remove_pct = 0;
+  c.max_add = 3;
+  c.iterations = 500;
+  c.creative_risk = 0.5;
+  Generator rng(1);
+  auto st = sample_edit(w, constant_logits(l), c, rng);
+  EXPECT_LE(st.added, 4);  // added > max_add blocks new notes: at most max_add + 1
+  EXPECT_GE(st.added, 3);
+  EXPECT_EQ(w.at(0, 60), 1);
+  EXPECT_EQ(st.removed, 0);
+}
+
+TEST(ArcnnSampler, StopsWhenEverythingIsMasked) {
+  BinaryRoll w(2);
+  std::fill(w.cells.begin(), w.cells.end(), 1);  // every cell an original note
+  EditControls c;
+  c.max_remove_pct = 0;  // no removal allowed, nothing to add: p is all zero
+  Generator rng(0);
+  auto st = sample_edit(w, constant_logits(std::vector<float>(256, 0.0f)), c, rng);
+  EXPECT_TRUE(st.stopped_early);
+  EXPECT_EQ(st.iterations_run, 0);
+  EXPECT_EQ(w.count(), 256);
+}
+
+TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
+  std::vector<float> base(128 * 128);
+  Generator g(9);
+  for (auto& v : base) v = static_cast<float>(g.normal());
+  int calls = 0;
+  std::int64_t last_on = -1;
+  LogitsFn fn = [&](const Tensor& roll, Tensor& logits) {
+    ++calls;
+    std::int64_t on = 0;
+    for (std::int64_t i = 0; i < roll.size(); ++i) on += roll[i] != 0;
+    if (last_on >= 0) EXPECT_EQ(std::llabs(on - last_on), 1);  // one toggle per iteration
+    last_on = on;
+    logits.resize(roll.shape());
+    for (std::int64_t i = 0; i < logits.size(); ++i) logits[i] = base[static_cast<size_t>(i)];
+  };
+  BinaryRoll a(128), b(128);
+  a.at(5, 64) = b.at(5, 64) = 1;
+  EditControls c;
+  c.seed = 11;
+  Generator ra(5), rb(5), rc(6);
+  sample_edit(a, fn, c, ra);
+  EXPECT_EQ(calls, 100);
+  last_on = -1;
+  sample_edit(b, fn, c, rb);
+  EXPECT_EQ(a.cells, b.cells);
+  BinaryRoll d(128);
+  d.at(5, 64) = 1;
+  last_on = -1;
+  sample_edit(d, fn, c, rc);
+  EXPECT_NE(a.cells, d.cells);
+}
+
+TEST(ArcnnSampler, BadControlsAndLogits) {
+  BinaryRoll w(128);
+  auto fn = constant_logits(std::vector<float>(128 * 128, 0.0f));
+  Generator rng(0);
+  EditControls c;
+  c.max_remove_pct = 101;
+  EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
+  c = EditControls{};
+  c.max_add = -1;
+  EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
+  c = EditControls{};
+  c.creative_risk = 0;
+  EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
+  c = EditControls{};
+  c.iterations = -5;
+  EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
+  c = EditControls{};
+  LogitsFn nan_fn = [](const Tensor& roll, Tensor& logits) {
+    logits.resize(roll.shape());
+    logits.fill(NAN);
+  };
+  EXPECT_THROW(sample_edit(w, nan_fn, c, rng), InvalidArgument);
+  LogitsFn wrong = [](const Tensor&, Tensor& logits) { logits.resize({1, 4}); };
+  EXPECT_THROW(sample_edit(w, wrong, c, rng), ShapeError);
+}
