@@ -1,0 +1,224 @@
+// Adam/AdamW step, state save/load, and gradient-norm clipping.
+#include "partita/optim/adam.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "partita/core/error.hpp"
+
+namespace partita::optim {
+
+namespace {
+
+// torch.lerp on float tensors: start + w (end - start), computed from the nearer
+// end so that w = 1 gives `end` exactly. Matching it keeps us bit-close to PyTorch.
+inline float lerp(float start, float end, float w) {
+  return w < 0.5f ? start + w * (end - start) : end - (end - start) * (1.0f - w);
+}
+
+void check_options(const AdamOptions& o) {
+  if (!(o.lr >= 0.0)) throw InvalidArgument("Adam: lr must be >= 0, got " + std::to_string(o.lr));
+  if (!(o.eps >= 0.0)) throw InvalidArgument("Adam: eps must be >= 0, got " + std::to_string(o.eps));
+  if (!(o.beta1 >= 0.0 && o.beta1 < 1.0))
+    throw InvalidArgument("Adam: beta1 must be in [0, 1), got " + std::to_string(o.beta1));
+  if (!(o.beta2 >= 0.0 && o.beta2 < 1.0))
+    throw InvalidArgument("Adam: beta2 must be in [0, 1), got " + std::to_string(o.beta2));
+  if (!(o.weight_decay >= 0.0))
+    throw InvalidArgument("Adam: weight_decay must be >= 0, got " + std::to_string(o.weight_decay));
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+double parse_num(const Metadata& m, const std::string& key, const std::string& where) {
+  auto it = m.find(key);
+  if (it == m.end()) throw WeightsError(where + ": metadata lacks '" + key + "'");
+  char* end = nullptr;
+  double v = std::strtod(it->second.c_str(), &end);
+  if (end == it->second.c_str() || *end != '\0')
+    throw WeightsError(where + ": metadata '" + key + "' is not a number: '" + it->second + "'");
+  return v;
+}
+
+}  // namespace
+
+Adam::Adam(nn::ParameterSet& params, AdamOptions options) : params_(params), opt_(options) {
+  if (!params.allocated()) throw InvalidArgument("Adam: the ParameterSet is not allocated");
+  check_options(opt_);
+  m_ = Tensor(Shape{params.size()});
+  v_ = Tensor(Shape{params.size()});
+}
+
+void Adam::set_lr(double lr) {
+  if (!(lr >= 0.0)) throw InvalidArgument("Adam::set_lr: lr must be >= 0, got " + std::to_string(lr));
+  opt_.lr = lr;
+}
+
+void Adam::reset() {
+  m_.zero();
+  v_.zero();
+  t_ = 0;
+}
+
+void Adam::step() {
+  ++t_;
+  // Scalars as PyTorch forms them: in double, then used as float in float32 kernels.
+  const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
+  const float step_size = static_cast<float>(opt_.lr / bc1);
+  const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const float w1 = static_cast<float>(1.0 - opt_.beta1);
+  const float b2 = static_cast<float>(opt_.beta2);
+  const float one_minus_b2 = static_cast<float>(1.0 - opt_.beta2);
+  const float eps = static_cast<float>(opt_.eps);
+  const float wd = static_cast<float>(opt_.weight_decay);
+  const float decay = static_cast<float>(1.0 - opt_.lr * opt_.weight_decay);
+  const bool l2 = opt_.weight_decay != 0.0 && !opt_.decoupled_weight_decay;
+  const bool decoupled = opt_.weight_decay != 0.0 && opt_.decoupled_weight_decay;
+
+  float* x = params_.values().data();
+  const float* gbuf = params_.grads().data();
+  float* m = m_.data();
+  float* v = v_.data();
+  for (const auto& p : params_.params()) {
+    if (!p.trainable) continue;
+    const std::int64_t begin = p.offset, end = p.offset + p.value.size();
+#pragma omp parallel for simd schedule(static) if (end - begin > (1 << 16))
+    for (std::int64_t i = begin; i < end; ++i) {
+      float g = gbuf[i];
+      if (l2) g = g + wd * x[i];
+      if (decoupled) x[i] = x[i] * decay;
+      m[i] = lerp(m[i], g, w1);
+      v[i] = v[i] * b2 + one_minus_b2 * (g * g);
+      const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+      x[i] = x[i] + (-step_size) * (m[i] / denom);
+    }
+  }
+}
+
+void Adam::save_state(const std::string& path, const Metadata& extra) const {
+  Metadata meta = extra;
+  meta["partita.kind"] = "adam_state";
+  meta["step"] = std::to_string(t_);
+  meta["lr"] = num(opt_.lr);
+  meta["beta1"] = num(opt_.beta1);
+  meta["beta2"] = num(opt_.beta2);
+  meta["eps"] = num(opt_.eps);
+  meta["weight_decay"] = num(opt_.weight_decay);
+  meta["decoupled_weight_decay"] = opt_.decoupled_weight_decay ? "1" : "0";
+  std::vector<std::vector<float>> scratch;
+  std::vector<TensorRef> refs;
+  for (const auto& p : params_.params()) {
+    if (!p.trainable) continue;
+    for (int which = 0; which < 2; ++which) {
+      const float* src = (which == 0 ? m_.data() : v_.data()) + p.offset;
+      TensorRef r;
+      r.name = p.name + (which == 0 ? ".exp_avg" : ".exp_avg_sq");
+      r.shape = torch_shape(p);
+      if (p.layout == nn::Layout::Same) {
+        r.data = src;
+      } else {
+        scratch.emplace_back(static_cast<size_t>(p.value.size()));
+        to_torch_layout(p, src, scratch.back().data());
+        r.data = scratch.back().data();
+      }
+      refs.push_back(std::move(r));
+    }
+  }
+  // refs point into scratch's inner buffers: growing the outer vector moves the
+  // inner vectors, which keeps their heap buffers where they are.
+  write_safetensors(path, refs, meta);
+}
+
+void Adam::load_state(const std::string& path) {
+  const std::string where = "Adam::load_state: '" + path + "'";
+  SafetensorsReader r(path);
+  const Metadata& meta = r.metadata();
+  auto kind = meta.find("partita.kind");
+  if (kind == meta.end() || kind->second != "adam_state")
+    throw WeightsError(where + ": not an Adam state file (metadata partita.kind != adam_state)");
+  AdamOptions o;
+  const double step = parse_num(meta, "step", where);
+  o.lr = parse_num(meta, "lr", where);
+  o.beta1 = parse_num(meta, "beta1", where);
+  o.beta2 = parse_num(meta, "beta2", where);
+  o.eps = parse_num(meta, "eps", where);
+  o.weight_decay = parse_num(meta, "weight_decay", where);
+  o.decoupled_weight_decay = parse_num(meta, "decoupled_weight_decay", where) != 0.0;
+  if (!(step >= 0) || step != std::floor(step))
+    throw WeightsError(where + ": bad step count in metadata");
+  try {
+    check_options(o);
+  } catch (const InvalidArgument& e) {
+    throw WeightsError(where + ": " + e.what());
+  }
+  // Stage into fresh buffers; commit only when everything matched.
+  Tensor m(Shape{params_.size()}), v(Shape{params_.size()});
+  std::vector<float> tmp;
+  std::size_t used = 0;
+  for (const auto& p : params_.params()) {
+    if (!p.trainable) continue;
+    for (int which = 0; which < 2; ++which) {
+      const std::string name = p.name + (which == 0 ? ".exp_avg" : ".exp_avg_sq");
+      const TensorInfo* t = r.find(name);
+      if (!t) throw WeightsError(where + ": missing tensor '" + name + "'");
+      if (t->dtype != DType::F32)
+        throw WeightsError(where + ": tensor '" + name + "': dtype " + dtype_name(t->dtype) +
+                           ", expected F32");
+      if (t->shape != torch_shape(p))
+        throw WeightsError(where + ": tensor '" + name + "': shape " + shape_str(t->shape) +
+                           ", expected " + shape_str(torch_shape(p)));
+      tmp.resize(static_cast<size_t>(p.value.size()));
+      r.read_raw(*t, tmp.data());
+      from_torch_layout(p, tmp.data(), (which == 0 ? m.data() : v.data()) + p.offset);
+      ++used;
+    }
+  }
+  if (used != r.tensors().size())
+    throw WeightsError(where + ": the file holds " + std::to_string(r.tensors().size()) +
+                       " tensors, the model's trainable parameters need " + std::to_string(used));
+  m_ = std::move(m);
+  v_ = std::move(v);
+  t_ = static_cast<std::int64_t>(step);
+  opt_ = o;
+}
+
+double grad_norm(const nn::ParameterSet& params) {
+  double sum = 0.0;
+  for (const auto& p : params.params()) {
+    if (!p.trainable) continue;
+    const float* g = p.grad.data();
+    const std::int64_t n = p.grad.size();
+    double s = 0.0;
+#pragma omp parallel for simd reduction(+ : s) if (n > (1 << 16))
+    for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(g[i]) * g[i];
+    sum += s;
+  }
+  return std::sqrt(sum);
+}
+
+double clip_grad_norm(nn::ParameterSet& params, double max_norm) {
+  if (!(max_norm > 0.0))
+    throw InvalidArgument("clip_grad_norm: max_norm must be > 0, got " + std::to_string(max_norm));
+  const double norm = grad_norm(params);
+  if (!std::isfinite(norm)) return norm;
+  // As torch: coefficient computed in float32, clamped at 1 (no-op then).
+  const float coef = static_cast<float>(max_norm) / (static_cast<float>(norm) + 1e-6f);
+  if (coef < 1.0f) {
+    for (auto& p : params.params()) {
+      if (!p.trainable) continue;
+      float* g = p.grad.data();
+      const std::int64_t n = p.grad.size();
+#pragma omp parallel for simd if (n > (1 << 16))
+      for (std::int64_t i = 0; i < n; ++i) g[i] *= coef;
+    }
+  }
+  return norm;
+}
+
+}  // namespace partita::optim
