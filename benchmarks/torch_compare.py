@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Side-by-side: partita's kernels against PyTorch on the same shapes and threads.
+
+What it does, in order:
+  1. runs bench_peak (an FMA loop) and takes the machine's measured float32 peak
+     for 1 and for all threads: every "% peak" printed is of that figure;
+  2. runs bench_gemm (partita::gemm on the models' shapes) and the same products
+     in PyTorch (torch.matmul / torch.bmm on tensors laid out like ours, so a
+     transposed operand is a transposed view, as in our call);
+  3. when they exist, runs bench_conv (3x3 convs of the AR-CNN, 4x4 stride-2
+     convs of the GAN, forward and backward) and bench_attention (one
+     Transformer-XL attention layer, forward + backward) and the same work in
+     PyTorch;
+and prints, per shape: our GFLOP/s, % of peak, PyTorch's GFLOP/s, % of peak, and
+the ratio ours / torch of the median times (< 1: we are faster).
+
+Our side runs with OMP_NUM_THREADS=<threads> (default 2); PyTorch with
+torch.set_num_threads(<threads>). Each figure is the median of --reps runs
+(Google Benchmark repetitions on our side, timed loops of >= --min-time s on
+PyTorch's). The machine is shared: check `uptime` first and say what the load was.
+
+Run PyTorch at its best only here, with this exact command (never in tests or CI):
+
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 \
+    GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 \
+    python3 benchmarks/torch_compare.py [--build build/gemm] [--reps 5] [--markdown]
+
+--build is the CMake build folder holding benchmarks/bench_*; --only gemm|conv|attention
+restricts the run; --markdown prints the table as Markdown for docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------------
+# Our side: Google Benchmark programs in JSON
+# ---------------------------------------------------------------------------
+
+def run_bench(exe: Path, threads: int, reps: int, bench_filter: str | None = None,
+              min_time: float = 0.2) -> list[dict]:
+    """Runs one benchmark program; returns its 'median' aggregate entries."""
+    cmd = [str(exe), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+           "--benchmark_report_aggregates_only=true", f"--benchmark_min_time={min_time}"]
+    if bench_filter:
+        cmd.append(f"--benchmark_filter={bench_filter}")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    data = json.loads(out)
+    return [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+
+
+def seconds(entry: dict) -> float:
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[entry.get("time_unit", "ns")]
+    return entry["real_time"] * scale
+
+
+def gflops(entry: dict) -> float:
+    """The GFLOPS counter (Google Benchmark reports rates per second)."""
+    for key in ("GFLOPS", "GFLOP/s", "gflops"):
+        if key in entry:
+            return float(entry[key])
+    return float("nan")
+
+
+# ---------------------------------------------------------------------------
+# PyTorch side
+# ---------------------------------------------------------------------------
+
+def time_torch(fn, reps: int, min_time: float) -> float:
+    """Median seconds per call of fn() over `reps` timed loops of >= min_time s."""
+    fn()
+    fn()  # warm up (allocator, MKL/oneDNN primitive caches)
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-6)
+    iters = max(1, int(min_time / once))
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        samples.append((time.perf_counter() - t0) / iters)
+    return statistics.median(samples)
+
+
+GEMM_NAME = re.compile(r"^gemm/(?P<shape>[^/]+)/(?P<t>[NT]{2})/m=(?P<m>\d+)/n=(?P<n>\d+)/k=(?P<k>\d+)"
+                       r"(?:/b=(?P<b>\d+))?")
+
+
+def torch_gemm(torch, ta: bool, tb: bool, m: int, n: int, k: int, batch: int, reps: int,
+               min_time: float) -> float:
+    g = torch.Generator().manual_seed(0)
+    # operands stored as in our benchmark; a transposed operand is a transposed view
+    a = torch.rand((batch, k, m) if ta else (batch, m, k), generator=g) * 2 - 1
+    b = torch.rand((batch, n, k) if tb else (batch, k, n), generator=g) * 2 - 1
+    a_op = a.transpose(1, 2) if ta else a
+    b_op = b.transpose(1, 2) if tb else b
+    if batch == 1:
+        a_op, b_op = a_op[0], b_op[0]
+        out = torch.empty(m, n)
+        return time_torch(lambda: torch.matmul(a_op, b_op, out=out), reps, min_time)
+    out = torch.empty(batch, m, n)
+    return time_torch(lambda: torch.bmm(a_op, b_op, out=out), reps, min_time)
+
+
+def conv_params(entry: dict) -> dict | None:
+    """Reads a conv shape out of a bench_conv entry: 'key=value' or 'key:value'
+    parts of the name (n|batch, h, w, cin|ci, cout|co, k|kh, s|stride) or
+    user counters of the same names. Returns None when incomplete."""
+    found: dict[str, int] = {}
+    aliases = {"n": "n", "batch": "n", "b": "n", "h": "h", "w": "w", "cin": "cin", "ci": "cin",
+               "in": "cin", "cout": "cout", "co": "cout", "out": "cout", "k": "k", "kh": "k",
+               "kernel": "k", "s": "s", "stride": "s"}
+    for key, val in re.findall(r"([A-Za-z_]+)[=:](\d+)", entry["name"]):
+        if key.lower() in aliases:
+            found.setdefault(aliases[key.lower()], int(val))
+    for key, alias in aliases.items():
+        if key in entry and alias not in found:
+            try:
+                found[alias] = int(entry[key])
+            except (TypeError, ValueError):
+                pass
+    if not all(x in found for x in ("n", "h", "w", "cin", "cout")):
+        return None
+    found.setdefault("k", 3)
+    found.setdefault("s", 1)
+    return found
+
+
+def torch_conv(torch, p: dict, backward: bool, reps: int, min_time: float) -> float:
+    """A Conv2d with TF-'same' padding (explicit F.pad), NCHW (PyTorch's fast
+    layout on CPU), forward or forward + backward (dx, dW, db)."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(0)
+    k, s = p["k"], p["s"]
+    x = torch.rand(p["n"], p["cin"], p["h"], p["w"], generator=g).requires_grad_(backward)
+    w = (torch.rand(p["cout"], p["cin"], k, k, generator=g) - 0.5).requires_grad_(backward)
+    bias = torch.zeros(p["cout"]).requires_grad_(backward)
+    # TF "same": total pad = max(k - s, 0) (for sizes divisible by s), less before than after
+    total = max(k - s, 0)
+    pad = (total // 2, total - total // 2, total // 2, total - total // 2)
+
+    def fwd():
+        return F.conv2d(F.pad(x, pad), w, bias, stride=s)
+
+    if not backward:
+        def run():
+            with torch.no_grad():
+                fwd()
+        return time_torch(run, reps, min_time)
+    y = fwd()
+    dy = torch.rand_like(y)
+
+    def run_bwd():
+        x.grad = w.grad = bias.grad = None
+        fwd().backward(dy)
+    return time_torch(run_bwd, reps, min_time)
+
+
+def conv_flops(p: dict, backward: bool) -> float:
+    ho, wo = p["h"] // p["s"], p["w"] // p["s"]
+    fwd = 2.0 * p["n"] * ho * wo * p["cout"] * p["cin"] * p["k"] * p["k"]
+    return fwd * (3.0 if backward else 1.0)
+
+
+def torch_rel_attention(torch, batch: int, seg: int, mem: int, d_model: int, heads: int,
+                        reps: int, min_time: float) -> float:
+    """One Transformer-XL relative-attention layer, forward + backward: q from the
+    segment, k/v from [memory; segment] (memory gets no gradient), score
+    (q+u).k + rel_shift((q+v).W_R R), causal mask, softmax, context, output
+    projection, residual, post-LayerNorm."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(0)
+    d_head = d_model // heads
+    klen = seg + mem
+    x = (torch.rand(seg, batch, d_model, generator=g) - 0.5).requires_grad_(True)
+    memory = torch.rand(mem, batch, d_model, generator=g) - 0.5
+    w_qkv = ((torch.rand(3 * d_model, d_model, generator=g) - 0.5) * 0.1).requires_grad_(True)
+    w_r = ((torch.rand(d_model, d_model, generator=g) - 0.5) * 0.1).requires_grad_(True)
+    w_o = ((torch.rand(d_model, d_model, generator=g) - 0.5) * 0.1).requires_grad_(True)
+    u = torch.zeros(heads, d_head).requires_grad_(True)
+    v = torch.zeros(heads, d_head).requires_grad_(True)
+    pos = torch.arange(klen - 1, -1, -1.0)
+    inv = 1.0 / (10000 ** (torch.arange(0, d_model, 2.0) / d_model))
+    r = torch.cat([torch.sin(pos[:, None] * inv), torch.cos(pos[:, None] * inv)], dim=1)
+    mask = torch.triu(torch.ones(seg, klen, dtype=torch.bool), diagonal=1 + mem)
+    ln = torch.nn.LayerNorm(d_model)
+    scale = 1.0 / d_head ** 0.5
+
+    def rel_shift(t):  # t: (seg, klen, batch, heads)
+        zp = torch.zeros((t.size(0), 1) + t.shape[2:], dtype=t.dtype)
+        padded = torch.cat([zp, t], dim=1).view((t.size(1) + 1, t.size(0)) + t.shape[2:])
+        return padded[1:].view_as(t)
+
+    def layer():
+        cat = torch.cat([memory, x], dim=0)
+        heads_qkv = F.linear(cat, w_qkv)
+        q, k_, v_ = heads_qkv.chunk(3, dim=-1)
+        q = q[-seg:].view(seg, batch, heads, d_head)
+        k_ = k_.view(klen, batch, heads, d_head)
+        v_ = v_.view(klen, batch, heads, d_head)
+        rk = F.linear(r, w_r).view(klen, heads, d_head)
+        ac = torch.einsum("ibnd,jbnd->ijbn", q + u, k_)
+        bd = rel_shift(torch.einsum("ibnd,jnd->ijbn", q + v, rk))
+        score = (ac + bd) * scale
+        score = score.masked_fill(mask[:, :, None, None], float("-inf"))
+        prob = torch.softmax(score, dim=1)
+        ctx = torch.einsum("ijbn,jbnd->ibnd", prob, v_).reshape(seg, batch, d_model)
+        return ln(x + F.linear(ctx, w_o))
+
+    out = layer()
+    dy = torch.rand_like(out)
+
+    def run():
+        for t in (x, w_qkv, w_r, w_o, u, v):
+            t.grad = None
+        layer().backward(dy)
+    return time_torch(run, reps, min_time)
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+def find_build(arg: str | None) -> Path:
+    if arg:
+        return Path(arg).resolve()
+    for cand in sorted((ROOT / "build").glob("*/benchmarks/bench_peak")) + \
+            [ROOT / "build/benchmarks/bench_peak"]:
+        if cand.exists():
+            return cand.parent.parent
+    sys.exit("torch_compare.py: no build folder with benchmarks/bench_peak; pass --build")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", help="CMake build folder (default: first build/*/ with benchmarks)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=5, help="repetitions; medians are reported")
+    ap.add_argument("--min-time", type=float, default=0.3, help="seconds per timed loop")
+    ap.add_argument("--only", choices=["gemm", "conv", "attention"], action="append")
+    ap.add_argument("--filter", default=None, help="regex on our benchmark names")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+
+    import torch
+    torch.set_num_threads(args.threads)
+    build = find_build(args.build)
+    bench = build / "benchmarks"
+    only = set(args.only or ["gemm", "conv", "attention"])
+    tuned = "GLIBC_TUNABLES" in os.environ and "OPENBLAS_THREAD_TIMEOUT" in os.environ
+    load = os.getloadavg()
+    print(f"# build {build}; threads {args.threads}; torch {torch.__version__} "
+          f"(threads {torch.get_num_threads()}); tuned env: {'yes' if tuned else 'NO'}; "
+          f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+
+    peaks = {b["name"].split("/")[0]: gflops(b)
+             for b in run_bench(bench / "bench_peak", args.threads, 3)}
+    peak = peaks.get("BM_PeakFma_AllThreads") if args.threads > 1 else peaks.get("BM_PeakFma_1Thread")
+    peak1 = peaks.get("BM_PeakFma_1Thread")
+    print(f"# measured float32 peak: {peak1:.1f} GFLOP/s on 1 thread, {peak:.1f} on "
+          f"{args.threads}", flush=True)
+
+    rows: list[tuple[str, float, float, float]] = []  # label, flops, ours_s, torch_s
+
+    if "gemm" in only and (bench / "bench_gemm").exists():
+        for e in run_bench(bench / "bench_gemm", args.threads, args.reps,
+                           args.filter or "^gemm/", args.min_time / 2):
+            mt = GEMM_NAME.match(e["run_name"] if "run_name" in e else e["name"])
+            if not mt:
+                continue
+            m, n, k = int(mt["m"]), int(mt["n"]), int(mt["k"])
+            batch = int(mt["b"] or 1)
+            ta, tb = mt["t"][0] == "T", mt["t"][1] == "T"
+            ts = torch_gemm(torch, ta, tb, m, n, k, batch, args.reps, args.min_time)
+            label = f"gemm {mt['shape']} {mt['t']} {m}x{n}x{k}" + (f" b{batch}" if batch > 1 else "")
+            rows.append((label, 2.0 * m * n * k * batch, seconds(e), ts))
+            print_row(rows[-1], peak, args.markdown and False)
+
+    if "conv" in only and (bench / "bench_conv").exists():
+        for e in run_bench(bench / "bench_conv", args.threads, args.reps, args.filter,
+                           args.min_time / 2):
+            name = e.get("run_name", e["name"])
+            p = conv_params(e)
+            backward = bool(re.search(r"back|bwd|fwdbwd|train", name, re.I))
+            if p is None:
+                print(f"# {name}: shape not recognised; ours {seconds(e) * 1e3:.2f} ms, "
+                      f"{gflops(e):.1f} GFLOP/s", flush=True)
+                continue
+            ts = torch_conv(torch, p, backward, args.reps, args.min_time)
+            rows.append((f"conv {name}", conv_flops(p, backward), seconds(e), ts))
+            print_row(rows[-1], peak, False)
+
+    if "attention" in only and (bench / "bench_attention").exists():
+        for e in run_bench(bench / "bench_attention", args.threads, args.reps, args.filter,
+                           args.min_time / 2):
+            name = e.get("run_name", e["name"])
+            ts = torch_rel_attention(torch, 64, 128, 512, 500, 10, args.reps, args.min_time)
+            fl = gflops(e) * seconds(e) * 1e9
+            rows.append((f"attention {name}", fl, seconds(e), ts))
+            print_row(rows[-1], peak, False)
+
+    if args.markdown:
+        print()
+        print(f"| product | ours GFLOP/s | ours % peak | torch GFLOP/s | torch % peak | "
+              f"time ours/torch |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for row in rows:
+            print_row(row, peak, True)
+    ratios = [r[2] / r[3] for r in rows if r[3] > 0]
+    if ratios:
+        print(f"# geometric-mean time ratio ours/torch over {len(ratios)} rows: "
+              f"{statistics.geometric_mean(ratios):.2f}")
+
+
+def print_row(row, peak: float, markdown: bool) -> None:
+    label, flops, ours, theirs = row
+    g_ours = flops / ours * 1e-9 if flops == flops and flops > 0 else float("nan")
+    g_torch = flops / theirs * 1e-9 if flops == flops and flops > 0 else float("nan")
+    if markdown:
+        print(f"| {label} | {g_ours:.1f} | {100 * g_ours / peak:.0f} % | {g_torch:.1f} | "
+              f"{100 * g_torch / peak:.0f} % | {ours / theirs:.2f} |")
+    else:
+        print(f"{label:58s} ours {g_ours:7.1f} GF/s {100 * g_ours / peak:5.1f}%  torch "
+              f"{g_torch:7.1f} GF/s {100 * g_torch / peak:5.1f}%  ours/torch {ours / theirs:5.2f}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
