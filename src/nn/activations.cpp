@@ -1,0 +1,143 @@
+// Activations: elementwise loops over blocks (OpenMP), Eigen's vectorised
+// tanh / logistic, and a row-wise stable softmax.
+#include "partita/nn/activations.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "partita/core/error.hpp"
+
+namespace partita::nn {
+
+using std::int64_t;
+
+namespace {
+
+constexpr int64_t kBlock = 1 << 14;
+
+// fn(begin, end) over [0, n) in blocks, in parallel.
+template <class Fn>
+void blocks(int64_t n, Fn&& fn) {
+  const int64_t nb = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < nb; ++b) fn(b * kBlock, std::min(n, (b + 1) * kBlock));
+}
+
+using ArrMap = Eigen::Map<Eigen::ArrayXf>;
+using ConstArrMap = Eigen::Map<const Eigen::ArrayXf>;
+
+ArrMap arr(Tensor& t, int64_t b, int64_t e) { return ArrMap(t.data() + b, e - b); }
+ConstArrMap arr(const Tensor& t, int64_t b, int64_t e) { return ConstArrMap(t.data() + b, e - b); }
+
+void check_backward(const Tensor& y, const Tensor& dy, const char* who) {
+  if (y.empty() && dy.size() != 0) throw InvalidArgument(std::string(who) + ": called before forward");
+  dy.expect_shape(y.shape(), who);
+}
+
+}  // namespace
+
+const Tensor& ReLU::forward(const Tensor& x) {
+  y_.resize(x.shape());
+  blocks(x.size(), [&](int64_t b, int64_t e) { arr(y_, b, e) = arr(x, b, e).max(0.0f); });
+  return y_;
+}
+
+const Tensor& ReLU::backward(const Tensor& dy) {
+  check_backward(y_, dy, "ReLU::backward");
+  dx_.resize(dy.shape());
+  blocks(dy.size(), [&](int64_t b, int64_t e) {
+    arr(dx_, b, e) = (arr(y_, b, e) > 0.0f).select(arr(dy, b, e), 0.0f);
+  });
+  return dx_;
+}
+
+LeakyReLU::LeakyReLU(float alpha) : alpha_(alpha) {
+  if (!(alpha >= 0.0f))
+    throw InvalidArgument("LeakyReLU: alpha must be >= 0, got " + std::to_string(alpha));
+}
+
+const Tensor& LeakyReLU::forward(const Tensor& x) {
+  y_.resize(x.shape());
+  const float a = alpha_;
+  blocks(x.size(), [&](int64_t b, int64_t e) {
+    auto xs = arr(x, b, e);
+    arr(y_, b, e) = (xs > 0.0f).select(xs, a * xs);
+  });
+  return y_;
+}
+
+const Tensor& LeakyReLU::backward(const Tensor& dy) {
+  check_backward(y_, dy, "LeakyReLU::backward");
+  dx_.resize(dy.shape());
+  const float a = alpha_;
+  blocks(dy.size(), [&](int64_t b, int64_t e) {
+    auto ds = arr(dy, b, e);
+    arr(dx_, b, e) = (arr(y_, b, e) > 0.0f).select(ds, a * ds);
+  });
+  return dx_;
+}
+
+const Tensor& Tanh::forward(const Tensor& x) {
+  y_.resize(x.shape());
+  blocks(x.size(), [&](int64_t b, int64_t e) { arr(y_, b, e) = arr(x, b, e).tanh(); });
+  return y_;
+}
+
+const Tensor& Tanh::backward(const Tensor& dy) {
+  check_backward(y_, dy, "Tanh::backward");
+  dx_.resize(dy.shape());
+  blocks(dy.size(), [&](int64_t b, int64_t e) {
+    auto ys = arr(y_, b, e);
+    arr(dx_, b, e) = arr(dy, b, e) * (1.0f - ys * ys);
+  });
+  return dx_;
+}
+
+const Tensor& Sigmoid::forward(const Tensor& x) {
+  y_.resize(x.shape());
+  blocks(x.size(), [&](int64_t b, int64_t e) { arr(y_, b, e) = arr(x, b, e).logistic(); });
+  return y_;
+}
+
+const Tensor& Sigmoid::backward(const Tensor& dy) {
+  check_backward(y_, dy, "Sigmoid::backward");
+  dx_.resize(dy.shape());
+  blocks(dy.size(), [&](int64_t b, int64_t e) {
+    auto ys = arr(y_, b, e);
+    arr(dx_, b, e) = arr(dy, b, e) * ys * (1.0f - ys);
+  });
+  return dx_;
+}
+
+const Tensor& Softmax::forward(const Tensor& x) {
+  if (x.rank() < 1 || x.dim(-1) < 1)
+    throw ShapeError("Softmax::forward: need a non-empty last axis, got " + shape_str(x.shape()));
+  y_.resize(x.shape());
+  const int64_t c = x.dim(-1), rows = x.size() / c;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    ConstArrMap xs(x.data() + r * c, c);
+    ArrMap ys(y_.data() + r * c, c);
+    ys = (xs - xs.maxCoeff()).exp();
+    ys *= 1.0f / ys.sum();
+  }
+  return y_;
+}
+
+const Tensor& Softmax::backward(const Tensor& dy) {
+  check_backward(y_, dy, "Softmax::backward");
+  dx_.resize(dy.shape());
+  const int64_t c = y_.dim(-1), rows = y_.size() / c;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    ConstArrMap ys(y_.data() + r * c, c), ds(dy.data() + r * c, c);
+    ArrMap dxs(dx_.data() + r * c, c);
+    const float dot = (ys * ds).sum();
+    dxs = ys * (ds - dot);
+  }
+  return dx_;
+}
+
+}  // namespace partita::nn
