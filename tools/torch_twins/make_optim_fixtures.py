@@ -6,8 +6,10 @@ Writes small safetensors files under tests/data/optim/ (float32, torch layouts):
                      "c.p<i>.grad.<step>" and "c.p<i>.after.<step>" for steps 1..5,
                      plus the config as JSON in the metadata
   clip.safetensors   "p<i>.grad", "p<i>.clipped", "norm" for max_norm in the metadata
-  losses.safetensors KL: "kl.logits", "kl.label", "kl.loss", "kl.grad";
+  losses.txt         KL: "kl.logits", "kl.label", "kl.loss", "kl.grad";
                      BCE: "bce.logits", "bce.target", "bce.loss", "bce.grad"
+                     (plain text, one tensor a line: `name d0,d1,.. v0 v1 ...`, because the
+                     nn tests link only partita_nn, which has no safetensors reader)
 Run from the repository root: python3 tools/torch_twins/make_optim_fixtures.py
 """
 import json
@@ -91,7 +93,18 @@ def loss_fixture():
     bl.backward()
     t["bce.logits"], t["bce.target"] = z.detach().clone(), y
     t["bce.loss"], t["bce.grad"] = bl.detach().reshape(1), z.grad.clone()
-    save_file(t, os.path.join(OUT, "losses.safetensors"), metadata={"torch": torch.__version__})
+    write_text(os.path.join(OUT, "losses.txt"), t)
+
+
+def write_text(path, tensors):
+    """One tensor a line: name, comma-separated shape, values (float32 written as %.9g)."""
+    with open(path, "w") as f:
+        f.write(f"# written by tools/torch_twins/make_*_fixture(s).py with torch {torch.__version__}\n")
+        for name, v in tensors.items():
+            v = v.detach().float().contiguous()
+            shape = ",".join(str(d) for d in v.shape)
+            vals = " ".join("%.9g" % x for x in v.flatten().tolist())
+            f.write(f"{name} {shape} {vals}\n")
 
 
 if __name__ == "__main__":
