@@ -1,0 +1,133 @@
+// Multi-head attention with Transformer-XL relative positions and segment memory.
+//
+// This is the "RelPartialLearnable" attention of Dai et al. 2019 (Transformer-XL),
+// the block the track-extension model stacks 4 times. Sequences are laid out
+// (time, batch, d) as in the reference code. For a segment x (qlen, B, d_model)
+// and the previous segment's layer input mem (mlen, B, d_model), klen = mlen + qlen:
+//
+//   [q | k | v] = [mem; x] W_qkv        (no bias; q is only needed for the x rows)
+//   r_k = R W_r                         R: sinusoidal table (klen, d_model), see positional.hpp
+//   AC[i, j] = (q_i + u) . k_j          u = r_w_bias (n_head, d_head), shared by all layers
+//   BD       = rel_shift((q + v) r_k^T) v = r_r_bias (n_head, d_head), shared by all layers
+//   score    = (AC + BD) / sqrt(d_head), masked where j > i + mlen (causal with memory)
+//   P        = dropout_att(softmax_j(score));  o_i = sum_j P_ij v_j
+//   y        = LayerNorm(x + dropout(o W_o))  (post-norm residual)
+//
+// mem receives no gradient (Transformer-XL stops it); the projections' weight
+// gradients do include the memory rows' keys and values. Parameter names follow the
+// PyTorch twin: "<prefix>.qkv_net.weight" (d_model, 3 n_head d_head in memory),
+// "<prefix>.r_net.weight", "<prefix>.o_net.weight", "<prefix>.layer_norm.{weight,bias}".
+// u and v live outside the layer (add_rel_position_biases) and are referenced.
+//
+// Implementation: the attention core runs one (batch, head) tile at a time, in
+// parallel over tiles; each tile's scores (qlen x klen) stay in cache from the two
+// score gemms through the shift, scale, mask, softmax and dropout to the P.V gemm.
+// The softmax output is kept for backward with the dropout decision in its sign bit
+// (probabilities are >= 0, so -P means "dropped"); no separate mask is stored.
+// Dropout decisions come from a counter-based hash of (seed, element index), so a
+// seed gives the same result for any thread count.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "partita/core/random.hpp"
+#include "partita/core/tensor.hpp"
+#include "partita/nn/layernorm.hpp"
+#include "partita/nn/parameters.hpp"
+
+namespace partita::nn {
+
+/// Transformer-XL's _rel_shift on one (qlen, klen) score matrix: pad a zero column
+/// on the left -> (qlen, klen+1), reinterpret the buffer as (klen+1, qlen), drop the
+/// first row, reinterpret as (qlen, klen). Flat: out[f] = padded[f + qlen]. Where
+/// j <= i + klen - qlen this is out[i][j] = x[i][j + qlen - 1 - i] (the relative
+/// distance (klen - qlen + i) - j); other entries hold wrapped values that the causal
+/// mask removes. `out` must not alias `x`.
+void rel_shift(const float* x, std::int64_t qlen, std::int64_t klen, float* out);
+/// Adjoint of rel_shift: dx = rel_shift^T dout (entries that come from the padding
+/// column get no gradient). `dx` must not alias `dout`.
+void rel_shift_backward(const float* dout, std::int64_t qlen, std::int64_t klen, float* dx);
+
+struct RelAttentionConfig {
+  std::int64_t d_model = 500;
+  std::int64_t n_head = 10;
+  std::int64_t d_head = 50;
+  float dropout = 0.1f;   // on the output projection, before the residual
+  float dropatt = 0.0f;   // on the attention probabilities
+  float layer_norm_eps = 1e-5f;
+};
+
+/// The shared u (r_w_bias) and v (r_r_bias) of a Transformer-XL, each (n_head, d_head),
+/// named "<prefix>r_w_bias" / "<prefix>r_r_bias" (prefix "" gives the reference names),
+/// initialised N(0, 0.02).
+struct RelPositionBiases {
+  Parameter* r_w_bias;
+  Parameter* r_r_bias;
+};
+RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::string& prefix,
+                                          std::int64_t n_head, std::int64_t d_head);
+
+class RelMultiHeadAttention {
+ public:
+  /// Declares the layer's own parameters (weights N(0, 0.02) as Transformer-XL's
+  /// init, LayerNorm ones/zeros); u and v must be (n_head, d_head) parameters of the
+  /// same ParameterSet. `seed` seeds the dropout stream.
+  RelMultiHeadAttention(ParameterSet& params, const std::string& prefix,
+                        const RelAttentionConfig& config, const RelPositionBiases& biases,
+                        std::uint64_t seed = 0);
+
+  /// x (qlen, B, d_model); mem (mlen, B, d_model) or an empty tensor for no memory;
+  /// r (mlen + qlen, d_model), the (possibly dropped-out) sinusoidal table.
+  /// Returns (qlen, B, d_model). Keeps views of x, mem and r until backward().
+  const Tensor& forward(const Tensor& x, const Tensor& mem, const Tensor& r);
+  /// dy (qlen, B, d_model) -> dx; adds into every parameter gradient (u and v too).
+  const Tensor& backward(const Tensor& dy);
+
+  /// Training mode enables both dropouts (default on, as torch modules).
+  void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
+  void set_seed(std::uint64_t seed) { rng_.reseed(seed); }
+
+  /// Attention probabilities of the last forward, (B, n_head, qlen, klen); a negative
+  /// entry (sign bit set) is a probability that dropout removed.
+  const Tensor& attention_probs() const { return probs_; }
+  const RelAttentionConfig& config() const { return cfg_; }
+
+ private:
+  // Per-thread tile buffers (resized, never shrunk, across calls).
+  struct Scratch {
+    Tensor qu, qv;      // (qlen, Dh): q + u and q + v of one (batch, head)
+    Tensor bd, pd;      // (qlen, klen): raw BD scores / dropped-out probs / dBD
+    Tensor dqu, dqv;    // (qlen, Dh)
+    Tensor drk;         // (klen, H*Dh): this thread's share of d r_k
+    Tensor du, dv;      // (H, Dh)
+  };
+
+  RelAttentionConfig cfg_;
+  Parameter* qkv_w_;
+  Parameter* o_w_;
+  LayerNorm ln_;
+  Parameter* r_w_;
+  Parameter* u_;
+  Parameter* v_;
+  Generator rng_;
+  bool training_ = true;
+
+  // Cached by forward.
+  std::int64_t qlen_ = 0, mlen_ = 0, bsz_ = 0;
+  bool att_drop_ = false, out_drop_ = false;
+  std::uint64_t att_seed_ = 0, out_seed_ = 0;
+  Tensor x_, mem_, r_;      // views of the inputs
+  Tensor q_;                // (qlen, B, H*Dh)
+  Tensor kv_;               // (klen, B, 2*H*Dh): keys then values
+  Tensor rk_;               // (klen, H*Dh)
+  Tensor probs_;            // (B, H, qlen, klen)
+  Tensor attn_vec_;         // (qlen, B, H*Dh)
+  Tensor sum_;              // x + dropout(attn_vec W_o), the LayerNorm input
+  // Backward buffers.
+  Tensor dsum_, dvec_, dq_, dkv_, drk_, dx_;
+  std::vector<Scratch> scratch_;
+};
+
+}  // namespace partita::nn

@@ -1,0 +1,386 @@
+// Transformer-XL relative multi-head attention: forward, backward, rel_shift.
+//
+// Shapes below: T = qlen, M = mlen, K = klen = M + T, B = batch, H = heads,
+// D = d_head, HD = H * D, E = d_model. Row-major buffers; a (batch, head) tile of
+// q is rows i of q_ at column offset b*HD + h*D with row stride B*HD, so every
+// per-tile product is a strided gemm with no copies.
+#include "partita/nn/rel_attention.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "partita/core/error.hpp"
+#include "partita/core/gemm.hpp"
+#include "partita/core/threads.hpp"
+
+namespace partita::nn {
+
+namespace {
+
+// Counter-based uniform in [0, 1): splitmix64 finaliser of (seed, index). The same
+// (seed, index) gives the same number on any thread, so dropout does not depend
+// on how tiles are split across threads, and backward can recompute a mask.
+inline float hash_uniform(std::uint64_t seed, std::uint64_t index) {
+  std::uint64_t z = seed + index * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// rel_shift, exactly the reference's pad / reshape / slice, as an index map.
+// padded (T, K+1) has padded[i][0] = 0 and padded[i][c] = x[i][c-1]; read flat,
+// the output's element f is the padded buffer's element f + T.
+
+void rel_shift(const float* x, std::int64_t qlen, std::int64_t klen, float* out) {
+  const std::int64_t w = klen + 1;
+  for (std::int64_t f = 0; f < qlen * klen; ++f) {
+    const std::int64_t p = f + qlen, row = p / w, col = p % w;
+    out[f] = col == 0 ? 0.0f : x[row * klen + col - 1];
+  }
+}
+
+void rel_shift_backward(const float* dout, std::int64_t qlen, std::int64_t klen, float* dx) {
+  // The forward map f -> p = f + T is injective, so the adjoint is a gather:
+  // dx[i][c] = dout[p - T] with p = i*(K+1) + c + 1, when 0 <= p - T < T*K.
+  const std::int64_t w = klen + 1, n = qlen * klen;
+  for (std::int64_t i = 0; i < qlen; ++i)
+    for (std::int64_t c = 0; c < klen; ++c) {
+      const std::int64_t f = i * w + c + 1 - qlen;
+      dx[i * klen + c] = (f >= 0 && f < n) ? dout[f] : 0.0f;
+    }
+}
+
+RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::string& prefix,
+                                          std::int64_t n_head, std::int64_t d_head) {
+  if (n_head < 1 || d_head < 1)
+    throw InvalidArgument("add_rel_position_biases: n_head and d_head must be >= 1");
+  RelPositionBiases b;
+  b.r_w_bias = &params.add(prefix + "r_w_bias", {n_head, d_head}, init_normal(0.0f, 0.02f));
+  b.r_r_bias = &params.add(prefix + "r_r_bias", {n_head, d_head}, init_normal(0.0f, 0.02f));
+  return b;
+}
+
+static const RelAttentionConfig& checked(const RelAttentionConfig& c, const std::string& prefix) {
+  if (c.d_model < 1 || c.n_head < 1 || c.d_head < 1)
+    throw InvalidArgument("RelMultiHeadAttention(" + prefix +
+                          "): d_model, n_head and d_head must be >= 1");
+  if (!(c.dropout >= 0.0f && c.dropout < 1.0f) || !(c.dropatt >= 0.0f && c.dropatt < 1.0f))
+    throw InvalidArgument("RelMultiHeadAttention(" + prefix + "): dropout rates must be in [0, 1)");
+  return c;
+}
+
+RelMultiHeadAttention::RelMultiHeadAttention(ParameterSet& params, const std::string& prefix,
+                                             const RelAttentionConfig& config,
+                                             const RelPositionBiases& biases, std::uint64_t seed)
+    : cfg_(checked(config, prefix)),
+      qkv_w_(&params.add(prefix + ".qkv_net.weight",
+                         {cfg_.d_model, 3 * cfg_.n_head * cfg_.d_head}, init_normal(0.0f, 0.02f),
+                         Layout::LinearIO)),
+      o_w_(&params.add(prefix + ".o_net.weight", {cfg_.n_head * cfg_.d_head, cfg_.d_model},
+                       init_normal(0.0f, 0.02f), Layout::LinearIO)),
+      ln_(params, prefix + ".layer_norm", cfg_.d_model, cfg_.layer_norm_eps),
+      r_w_(&params.add(prefix + ".r_net.weight", {cfg_.d_model, cfg_.n_head * cfg_.d_head},
+                       init_normal(0.0f, 0.02f), Layout::LinearIO)),
+      u_(biases.r_w_bias),
+      v_(biases.r_r_bias),
+      rng_(seed) {
+  const Shape hd{cfg_.n_head, cfg_.d_head};
+  if (!u_ || !v_ || u_->shape != hd || v_->shape != hd)
+    throw ShapeError("RelMultiHeadAttention(" + prefix + "): r_w_bias and r_r_bias must be " +
+                     shape_str(hd));
+}
+
+const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem, const Tensor& r) {
+  const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
+  if (x.rank() != 3 || x.dim(2) != E || x.dim(0) < 1 || x.dim(1) < 1)
+    throw ShapeError("RelMultiHeadAttention::forward: x must be (qlen, batch, " +
+                     std::to_string(E) + "), got " + shape_str(x.shape()));
+  const std::int64_t T = x.dim(0), B = x.dim(1);
+  std::int64_t M = 0;
+  if (!mem.empty()) {
+    if (mem.rank() != 3 || mem.dim(1) != B || mem.dim(2) != E)
+      throw ShapeError("RelMultiHeadAttention::forward: mem must be (mlen, " + std::to_string(B) +
+                       ", " + std::to_string(E) + "), got " + shape_str(mem.shape()));
+    M = mem.dim(0);
+  }
+  const std::int64_t K = M + T;
+  r.expect_shape({K, E}, "RelMultiHeadAttention::forward (r = positions klen .. 0)");
+  qlen_ = T;
+  mlen_ = M;
+  bsz_ = B;
+  x_ = Tensor::view(const_cast<float*>(x.data()), x.shape());
+  mem_ = M ? Tensor::view(const_cast<float*>(mem.data()), mem.shape()) : Tensor();
+  r_ = Tensor::view(const_cast<float*>(r.data()), r.shape());
+
+  // Projections. W_qkv (E, 3HD) holds [W_q | W_k | W_v] column blocks.
+  const float* W = qkv_w_->value.data();
+  q_.resize({T, B, HD});
+  kv_.resize({K, B, 2 * HD});
+  gemm(Trans::No, Trans::No, T * B, HD, E, 1.0f, x.data(), E, W, 3 * HD, 0.0f, q_.data(), HD);
+  if (M)
+    gemm(Trans::No, Trans::No, M * B, 2 * HD, E, 1.0f, mem.data(), E, W + HD, 3 * HD, 0.0f,
+         kv_.data(), 2 * HD);
+  gemm(Trans::No, Trans::No, T * B, 2 * HD, E, 1.0f, x.data(), E, W + HD, 3 * HD, 0.0f,
+       kv_.data() + M * B * 2 * HD, 2 * HD);
+  rk_.resize({K, HD});
+  gemm(Trans::No, Trans::No, K, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
+       rk_.data(), HD);
+
+  att_drop_ = training_ && cfg_.dropatt > 0.0f;
+  out_drop_ = training_ && cfg_.dropout > 0.0f;
+  if (att_drop_) att_seed_ = rng_.next_u64();
+  if (out_drop_) out_seed_ = rng_.next_u64();
+
+  // Attention core, one (batch, head) tile per iteration.
+  probs_.resize({B, H, T, K});
+  attn_vec_.resize({T, B, HD});
+  const int nt = num_threads();
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  const float p_att = cfg_.dropatt, keep_scale = 1.0f / (1.0f - cfg_.dropatt);
+  const float* U = u_->value.data();
+  const float* V = v_->value.data();
+  const std::int64_t ldq = B * HD, ldkv = B * 2 * HD;
+
+#pragma omp parallel num_threads(nt)
+  {
+    Scratch& s = scratch_[omp_get_thread_num()];
+    s.qu.resize({T, D});
+    s.qv.resize({T, D});
+    s.bd.resize({T, K});
+    if (att_drop_) s.pd.resize({T, K});
+#pragma omp for schedule(static)
+    for (std::int64_t bh = 0; bh < B * H; ++bh) {
+      const std::int64_t b = bh / H, h = bh % H;
+      const float* q = q_.data() + b * HD + h * D;
+      const float* k = kv_.data() + b * 2 * HD + h * D;
+      const float* v = k + HD;
+      const float* rk = rk_.data() + h * D;
+      float* qu = s.qu.data();
+      float* qv = s.qv.data();
+      for (std::int64_t i = 0; i < T; ++i)
+        for (std::int64_t d = 0; d < D; ++d) {
+          qu[i * D + d] = q[i * ldq + d] + U[h * D + d];
+          qv[i * D + d] = q[i * ldq + d] + V[h * D + d];
+        }
+      float* S = probs_.data() + bh * T * K;
+      float* bd = s.bd.data();
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, ldkv, 0.0f, S, K);   // AC
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, HD, 0.0f, bd, K);   // raw BD
+      for (std::int64_t i = 0; i < T; ++i) {
+        // Query i (absolute position M + i) sees keys j <= M + i. There the
+        // rel-shifted BD is bd[i][j + T - 1 - i] (see rel_shift in the header).
+        const std::int64_t n = M + i + 1, off = T - 1 - i;
+        float* srow = S + i * K;
+        const float* brow = bd + i * K + off;
+        float mx = -INFINITY;
+        for (std::int64_t j = 0; j < n; ++j) {
+          srow[j] = (srow[j] + brow[j]) * scale;
+          mx = std::max(mx, srow[j]);
+        }
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < n; ++j) {
+          srow[j] = std::exp(srow[j] - mx);
+          sum += srow[j];
+        }
+        const float inv = 1.0f / sum;
+        for (std::int64_t j = 0; j < n; ++j) srow[j] *= inv;
+        for (std::int64_t j = n; j < K; ++j) srow[j] = 0.0f;
+        if (att_drop_) {
+          float* prow = s.pd.data() + i * K;
+          const std::uint64_t base = static_cast<std::uint64_t>((bh * T + i) * K);
+          for (std::int64_t j = 0; j < n; ++j) {
+            const bool keep = hash_uniform(att_seed_, base + j) >= p_att;
+            prow[j] = keep ? srow[j] * keep_scale : 0.0f;
+            if (!keep) srow[j] = std::copysign(srow[j], -1.0f);  // sign bit marks "dropped"
+          }
+          for (std::int64_t j = n; j < K; ++j) prow[j] = 0.0f;
+        }
+      }
+      const float* P = att_drop_ ? s.pd.data() : S;
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, P, K, v, ldkv, 0.0f,
+           attn_vec_.data() + b * HD + h * D, ldq);
+    }
+  }
+
+  // Output projection, dropout, residual; then the post-LayerNorm.
+  sum_.resize({T, B, E});
+  gemm(Trans::No, Trans::No, T * B, E, HD, 1.0f, attn_vec_.data(), HD, o_w_->value.data(), E,
+       0.0f, sum_.data(), E);
+  const std::int64_t n = T * B * E;
+  const float p_out = cfg_.dropout, keep_out = 1.0f / (1.0f - cfg_.dropout);
+  if (out_drop_) {
+    for (std::int64_t e = 0; e < n; ++e)
+      sum_[e] = x[e] + (hash_uniform(out_seed_, e) >= p_out ? sum_[e] * keep_out : 0.0f);
+  } else {
+    for (std::int64_t e = 0; e < n; ++e) sum_[e] += x[e];
+  }
+  return ln_.forward(sum_);
+}
+
+const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
+  const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
+  const std::int64_t T = qlen_, M = mlen_, B = bsz_, K = M + T;
+  if (T == 0) throw InvalidArgument("RelMultiHeadAttention::backward: called before forward");
+  dy.expect_shape({T, B, E}, "RelMultiHeadAttention::backward");
+
+  // Post-LN and residual: dsum = LN'(dy); dx gets dsum directly, the branch gets
+  // dsum through the output dropout.
+  const Tensor& dsum = ln_.backward(dy);
+  dx_.resize({T, B, E});
+  dsum_.resize({T, B, E});
+  const std::int64_t n = T * B * E;
+  const float p_out = cfg_.dropout, keep_out = 1.0f / (1.0f - cfg_.dropout);
+  std::memcpy(dx_.data(), dsum.data(), sizeof(float) * n);
+  if (out_drop_) {
+    for (std::int64_t e = 0; e < n; ++e)
+      dsum_[e] = hash_uniform(out_seed_, e) >= p_out ? dsum[e] * keep_out : 0.0f;
+  } else {
+    std::memcpy(dsum_.data(), dsum.data(), sizeof(float) * n);
+  }
+  // o_net: dW_o += attn_vec^T dsum; dvec = dsum W_o^T.
+  gemm(Trans::Yes, Trans::No, HD, E, T * B, 1.0f, attn_vec_.data(), HD, dsum_.data(), E, 1.0f,
+       o_w_->grad.data(), E);
+  dvec_.resize({T, B, HD});
+  gemm(Trans::No, Trans::Yes, T * B, HD, E, 1.0f, dsum_.data(), E, o_w_->value.data(), E, 0.0f,
+       dvec_.data(), HD);
+
+  // Attention core backward, per (batch, head) tile.
+  dq_.resize({T, B, HD});
+  dkv_.resize({K, B, 2 * HD});
+  const int nt = num_threads();
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  const float keep_scale = 1.0f / (1.0f - cfg_.dropatt);
+  const float* U = u_->value.data();
+  const float* V = v_->value.data();
+  const std::int64_t ldq = B * HD, ldkv = B * 2 * HD;
+  const bool att_drop = att_drop_;
+
+#pragma omp parallel num_threads(nt)
+  {
+    Scratch& s = scratch_[omp_get_thread_num()];
+    s.qu.resize({T, D});
+    s.qv.resize({T, D});
+    s.bd.resize({T, K});
+    s.pd.resize({T, K});
+    s.dqu.resize({T, D});
+    s.dqv.resize({T, D});
+    s.drk.resize({K, HD});
+    s.du.resize({H, D});
+    s.dv.resize({H, D});
+    s.drk.zero();
+    s.du.zero();
+    s.dv.zero();
+#pragma omp for schedule(static)
+    for (std::int64_t bh = 0; bh < B * H; ++bh) {
+      const std::int64_t b = bh / H, h = bh % H;
+      const float* q = q_.data() + b * HD + h * D;
+      const float* k = kv_.data() + b * 2 * HD + h * D;
+      const float* v = k + HD;
+      const float* rk = rk_.data() + h * D;
+      const float* dO = dvec_.data() + b * HD + h * D;
+      float* dk = dkv_.data() + b * 2 * HD + h * D;
+      float* dv = dk + HD;
+      const float* P = probs_.data() + bh * T * K;  // sign bit = dropped
+      float* pd = s.pd.data();
+      float* dS = s.bd.data();
+      // Dropped-out probabilities, as the forward's P.V gemm used them.
+      const float* Pd = P;
+      if (att_drop) {
+        for (std::int64_t e = 0; e < T * K; ++e)
+          pd[e] = std::signbit(P[e]) ? 0.0f : P[e] * keep_scale;
+        Pd = pd;
+      }
+      // dPd = dO V^T (T, K); dV = Pd^T dO (K, D).
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, dO, ldq, v, ldkv, 0.0f, dS, K);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, Pd, K, dO, ldq, 0.0f, dv, ldkv);
+      // Softmax (and dropout) backward, times the 1/sqrt(D) scale:
+      //   dscore_ij = Pd_ij dPd_ij - P_ij sum_k Pd_ik dPd_ik
+      // (P * dP = Pd * dPd because dP = dPd * keep / (1 - p)).
+      for (std::int64_t i = 0; i < T; ++i) {
+        const std::int64_t nv = M + i + 1;
+        float* row = dS + i * K;
+        const float* prow = P + i * K;
+        const float* pdrow = Pd + i * K;
+        float c = 0.0f;
+        for (std::int64_t j = 0; j < nv; ++j) c += pdrow[j] * row[j];
+        for (std::int64_t j = 0; j < nv; ++j)
+          row[j] = scale * (pdrow[j] * row[j] - std::fabs(prow[j]) * c);
+        for (std::int64_t j = nv; j < K; ++j) row[j] = 0.0f;
+      }
+      float* qu = s.qu.data();
+      float* qv = s.qv.data();
+      for (std::int64_t i = 0; i < T; ++i)
+        for (std::int64_t d = 0; d < D; ++d) {
+          qu[i * D + d] = q[i * ldq + d] + U[h * D + d];
+          qv[i * D + d] = q[i * ldq + d] + V[h * D + d];
+        }
+      // AC = qu K^T: d qu = dS K, dK = dS^T qu.
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dS, K, k, ldkv, 0.0f, s.dqu.data(), D);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dS, K, qu, D, 0.0f, dk, ldkv);
+      // BD = rel_shift(qv rk^T): dBD_raw[i][c] = dS[i][c - (T-1-i)] for c >= T-1-i
+      // (the adjoint of the shift on the unmasked entries; dS is 0 elsewhere).
+      float* dbd = pd;
+      for (std::int64_t i = 0; i < T; ++i) {
+        const std::int64_t off = T - 1 - i;
+        float* drow = dbd + i * K;
+        std::fill(drow, drow + off, 0.0f);
+        std::memcpy(drow + off, dS + i * K, sizeof(float) * (K - off));
+      }
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dbd, K, rk, HD, 0.0f, s.dqv.data(), D);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dbd, K, qv, D, 1.0f, s.drk.data() + h * D, HD);
+      // dq = d qu + d qv; du, dv = column sums over the tile's queries.
+      float* dq = dq_.data() + b * HD + h * D;
+      float* du = s.du.data() + h * D;
+      float* dvb = s.dv.data() + h * D;
+      for (std::int64_t i = 0; i < T; ++i)
+        for (std::int64_t d = 0; d < D; ++d) {
+          const float a = s.dqu[i * D + d], c = s.dqv[i * D + d];
+          dq[i * ldq + d] = a + c;
+          du[d] += a;
+          dvb[d] += c;
+        }
+    }
+  }
+  // Reduce the per-thread shares (fixed order: deterministic for a thread count).
+  drk_.resize({K, HD});
+  drk_.zero();
+  float* gu = u_->grad.data();
+  float* gv = v_->grad.data();
+  for (int t = 0; t < nt; ++t) {
+    const Scratch& s = scratch_[t];
+    for (std::int64_t e = 0; e < K * HD; ++e) drk_[e] += s.drk[e];
+    for (std::int64_t e = 0; e < HD; ++e) {
+      gu[e] += s.du[e];
+      gv[e] += s.dv[e];
+    }
+  }
+  // r_net: dW_r += R^T d r_k (R itself gets no gradient).
+  gemm(Trans::Yes, Trans::No, E, HD, K, 1.0f, r_.data(), E, drk_.data(), HD, 1.0f,
+       r_w_->grad.data(), HD);
+  // qkv_net: dW_q += x^T dq; dW_kv += mem^T dkv_mem + x^T dkv_x; dx += dq W_q^T + dkv_x W_kv^T.
+  float* gW = qkv_w_->grad.data();
+  const float* W = qkv_w_->value.data();
+  const float* dkv_x = dkv_.data() + M * B * 2 * HD;
+  gemm(Trans::Yes, Trans::No, E, HD, T * B, 1.0f, x_.data(), E, dq_.data(), HD, 1.0f, gW, 3 * HD);
+  if (M)
+    gemm(Trans::Yes, Trans::No, E, 2 * HD, M * B, 1.0f, mem_.data(), E, dkv_.data(), 2 * HD, 1.0f,
+         gW + HD, 3 * HD);
+  gemm(Trans::Yes, Trans::No, E, 2 * HD, T * B, 1.0f, x_.data(), E, dkv_x, 2 * HD, 1.0f, gW + HD,
+       3 * HD);
+  gemm(Trans::No, Trans::Yes, T * B, E, HD, 1.0f, dq_.data(), HD, W, 3 * HD, 1.0f, dx_.data(), E);
+  gemm(Trans::No, Trans::Yes, T * B, E, 2 * HD, 1.0f, dkv_x, 2 * HD, W + HD, 3 * HD, 1.0f,
+       dx_.data(), E);
+  return dx_;
+}
+
+}  // namespace partita::nn

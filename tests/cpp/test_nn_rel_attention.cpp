@@ -1,0 +1,220 @@
+// Transformer-XL attention: the position table and rel_shift against PyTorch, the
+// whole layer (forward, probabilities, every gradient) against the PyTorch twin with
+// and without memory, finite differences with both dropouts on, determinism.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "attn_fixture.hpp"
+#include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
+#include "partita/nn/gradcheck.hpp"
+#include "partita/nn/positional.hpp"
+#include "partita/nn/rel_attention.hpp"
+
+using namespace partita;
+using namespace partita::nn;
+using namespace attn_test;
+
+TEST(Positional, MatchesTorch) {
+  auto fx = load_fixture("positional");
+  Tensor r = sinusoidal_positions(9, 8);
+  EXPECT_EQ(r.shape(), (Shape{9, 8}));
+  expect_close(r, fx["r"], 1e-6, "R");
+  // Last row is distance 0: sin 0 = 0, cos 0 = 1.
+  EXPECT_EQ(r[8 * 8 + 0], 0.0f);
+  EXPECT_EQ(r[8 * 8 + 4], 1.0f);
+  EXPECT_THROW(sinusoidal_positions(4, 7), InvalidArgument);
+  EXPECT_THROW(sinusoidal_positions(0, 8), InvalidArgument);
+}
+
+TEST(RelShift, MatchesTorchTrick) {
+  auto fx = load_fixture("rel_shift");
+  Tensor y({3, 5}), dx({3, 5});
+  rel_shift(fx["x"].data(), 3, 5, y.data());
+  expect_close(y, fx["y"], 0.0, "rel_shift");
+  rel_shift_backward(fx["dy"].data(), 3, 5, dx.data());
+  expect_close(dx, fx["dx"], 0.0, "rel_shift_backward");
+}
+
+TEST(RelShift, IsRelativeIndexOnTheCausalPart) {
+  // out[i][j] = x[i][j + T - 1 - i] wherever j <= i + (K - T).
+  const std::int64_t T = 4, K = 7;
+  Tensor x({T, K}), y({T, K});
+  for (std::int64_t e = 0; e < x.size(); ++e) x[e] = static_cast<float>(e + 1);
+  rel_shift(x.data(), T, K, y.data());
+  for (std::int64_t i = 0; i < T; ++i)
+    for (std::int64_t j = 0; j <= i + K - T; ++j)
+      EXPECT_EQ(y[i * K + j], x[i * K + j + T - 1 - i]) << i << "," << j;
+  // Backward is the adjoint: <shift(x), d> == <x, shift^T(d)>.
+  Tensor d({T, K}), dx({T, K});
+  Generator g(2);
+  fill_uniform(d, g);
+  rel_shift_backward(d.data(), T, K, dx.data());
+  EXPECT_NEAR(dot_double(y, d), dot_double(x, dx), 1e-4);
+}
+
+namespace {
+
+struct Layer {
+  ParameterSet ps;
+  RelPositionBiases biases;
+  std::unique_ptr<RelMultiHeadAttention> att;
+  Layer(std::int64_t E, std::int64_t H, std::int64_t D, float dropout, float dropatt) {
+    biases = add_rel_position_biases(ps, "", H, D);
+    RelAttentionConfig cfg;
+    cfg.d_model = E;
+    cfg.n_head = H;
+    cfg.d_head = D;
+    cfg.dropout = dropout;
+    cfg.dropatt = dropatt;
+    att = std::make_unique<RelMultiHeadAttention>(ps, "layers.0.dec_attn", cfg, biases, 9);
+    ps.allocate(17);
+  }
+};
+
+void check_against_torch(const std::string& name) {
+  auto fx = load_fixture(name);
+  const Tensor& dims = fx["dims"];
+  const std::int64_t T = std::lround(dims[0]), B = std::lround(dims[1]), E = std::lround(dims[2]),
+                     H = std::lround(dims[3]), D = std::lround(dims[4]), M = std::lround(dims[5]);
+  Layer L(E, H, D, 0.1f, 0.1f);
+  L.att->set_training(false);  // the fixture has no dropout
+  const std::string p = "layers.0.dec_attn";
+  copy_transposed(fx["qkv"], L.ps.get(p + ".qkv_net.weight").value);
+  copy_transposed(fx["r_net"], L.ps.get(p + ".r_net.weight").value);
+  copy_transposed(fx["o_net"], L.ps.get(p + ".o_net.weight").value);
+  L.ps.get(p + ".layer_norm.weight").value.copy_from(fx["ln_w"]);
+  L.ps.get(p + ".layer_norm.bias").value.copy_from(fx["ln_b"]);
+  L.ps.get("r_w_bias").value.copy_from(fx["u"]);
+  L.ps.get("r_r_bias").value.copy_from(fx["v"]);
+  Tensor mem = M ? fx["mem"] : Tensor();
+  const Tensor& y = L.att->forward(fx["x"], mem, fx["r"]);
+  EXPECT_EQ(y.shape(), (Shape{T, B, E}));
+  expect_close(y, fx["y"], 1e-5, name + " y");
+  expect_close(L.att->attention_probs(), fx["probs"], 1e-5, name + " probs");
+  L.ps.zero_grad();
+  expect_close(L.att->backward(fx["dy"]), fx["dx"], 1e-4, name + " dx");
+  expect_close_transposed(L.ps.get(p + ".qkv_net.weight").grad, fx["dqkv"], 1e-4, name + " dqkv");
+  expect_close_transposed(L.ps.get(p + ".r_net.weight").grad, fx["dr_net"], 1e-4, name + " dr");
+  expect_close_transposed(L.ps.get(p + ".o_net.weight").grad, fx["do_net"], 1e-4, name + " do");
+  expect_close(L.ps.get(p + ".layer_norm.weight").grad, fx["dln_w"], 1e-4, name + " dln_w");
+  expect_close(L.ps.get(p + ".layer_norm.bias").grad, fx["dln_b"], 1e-4, name + " dln_b");
+  expect_close(L.ps.get("r_w_bias").grad, fx["du"], 1e-4, name + " du");
+  expect_close(L.ps.get("r_r_bias").grad, fx["dv"], 1e-4, name + " dv");
+}
+
+}  // namespace
+
+TEST(RelAttention, MatchesTorchWithMemory) { check_against_torch("attention_mem"); }
+TEST(RelAttention, MatchesTorchWithoutMemory) { check_against_torch("attention_nomem"); }
+
+TEST(RelAttention, FiniteDifferencesWithDropout) {
+  const std::int64_t T = 3, M = 2, B = 2, E = 8, H = 2, D = 3;
+  Layer L(E, H, D, 0.2f, 0.3f);
+  Generator g(5);
+  for (auto& prm : L.ps.params())
+    if (prm.name.find("layer_norm") == std::string::npos) fill_uniform(prm.value, g, -0.5f, 0.5f);
+  Tensor x({T, B, E}), mem({M, B, E});
+  fill_uniform(x, g);
+  fill_uniform(mem, g);
+  Tensor r = sinusoidal_positions(M + T, E);
+  GradcheckOptions opt;
+  opt.eps = 2e-3;
+  opt.rtol = 2e-2;
+  opt.atol = 2e-3;
+  // Re-seeding before every forward fixes the dropout masks, so the loss is a smooth
+  // function of the inputs and the check covers both dropouts' backward.
+  auto res = gradcheck_layer(
+      [&](const Tensor& t) -> const Tensor& {
+        L.att->set_seed(123);
+        return L.att->forward(t, mem, r);
+      },
+      [&](const Tensor& d) -> const Tensor& { return L.att->backward(d); }, x, &L.ps, opt);
+  EXPECT_TRUE(res.ok) << res.report;
+  // Dropout really dropped something.
+  int dropped = 0;
+  const Tensor& P = L.att->attention_probs();
+  for (std::int64_t e = 0; e < P.size(); ++e) dropped += std::signbit(P[e]) ? 1 : 0;
+  EXPECT_GT(dropped, 0);
+}
+
+TEST(RelAttention, CausalMaskAndEvalMode) {
+  const std::int64_t T = 5, M = 3, B = 2, E = 8, H = 2, D = 4, K = M + T;
+  Layer L(E, H, D, 0.5f, 0.5f);
+  Tensor x({T, B, E}), mem({M, B, E});
+  Generator g(8);
+  fill_uniform(x, g);
+  fill_uniform(mem, g);
+  Tensor r = sinusoidal_positions(K, E);
+  L.att->set_training(false);
+  Tensor y1(L.att->forward(x, mem, r));
+  const Tensor& P = L.att->attention_probs();
+  for (std::int64_t bh = 0; bh < B * H; ++bh)
+    for (std::int64_t i = 0; i < T; ++i) {
+      double s = 0.0;
+      for (std::int64_t j = 0; j < K; ++j) {
+        const float pij = P[(bh * T + i) * K + j];
+        if (j > i + M) EXPECT_EQ(pij, 0.0f);
+        else EXPECT_GT(pij, 0.0f);
+        s += pij;
+      }
+      EXPECT_NEAR(s, 1.0, 1e-5);
+    }
+  // Eval mode ignores the seed; training mode with a seed is reproducible and differs.
+  L.att->set_seed(1);
+  Tensor y2(L.att->forward(x, mem, r));
+  expect_close(y2, y1, 0.0, "eval is deterministic");
+  L.att->set_training(true);
+  L.att->set_seed(4);
+  Tensor y3(L.att->forward(x, mem, r));
+  L.att->set_seed(4);
+  Tensor y4(L.att->forward(x, mem, r));
+  expect_close(y4, y3, 0.0, "same seed, same dropout");
+  double diff = 0.0;
+  for (std::int64_t e = 0; e < y1.size(); ++e) diff += std::fabs(y3[e] - y1[e]);
+  EXPECT_GT(diff, 1e-3);
+}
+
+TEST(RelAttention, DropoutIndependentOfThreadCount) {
+  const std::int64_t T = 6, M = 4, B = 3, E = 10, H = 2, D = 5;
+  Layer L(E, H, D, 0.3f, 0.3f);
+  Tensor x({T, B, E}), mem({M, B, E});
+  Generator g(9);
+  fill_uniform(x, g);
+  fill_uniform(mem, g);
+  Tensor r = sinusoidal_positions(M + T, E);
+  const int saved = num_threads();
+  set_num_threads(1);
+  L.att->set_seed(77);
+  Tensor y1(L.att->forward(x, mem, r));
+  Tensor p1(L.att->attention_probs());
+  set_num_threads(2);
+  L.att->set_seed(77);
+  Tensor y2(L.att->forward(x, mem, r));
+  set_num_threads(saved);
+  expect_close(y2, y1, 1e-5, "threads 1 vs 2");
+  const Tensor& p2 = L.att->attention_probs();
+  for (std::int64_t e = 0; e < p1.size(); ++e) ASSERT_EQ(std::signbit(p1[e]), std::signbit(p2[e]));
+}
+
+TEST(RelAttention, BadShapesThrow) {
+  Layer L(8, 2, 4, 0.0f, 0.0f);
+  Tensor x({3, 2, 8}), mem({2, 2, 8});
+  EXPECT_THROW(L.att->backward(Tensor({3, 2, 8})), InvalidArgument);
+  EXPECT_THROW(L.att->forward(Tensor({3, 2, 7}), mem, sinusoidal_positions(5, 8)), ShapeError);
+  EXPECT_THROW(L.att->forward(x, Tensor({2, 3, 8}), sinusoidal_positions(5, 8)), ShapeError);
+  EXPECT_THROW(L.att->forward(x, mem, sinusoidal_positions(4, 8)), ShapeError);
+  L.att->forward(x, mem, sinusoidal_positions(5, 8));
+  EXPECT_THROW(L.att->backward(Tensor({3, 2, 7})), ShapeError);
+  ParameterSet ps;
+  auto b = add_rel_position_biases(ps, "", 3, 4);
+  RelAttentionConfig cfg;
+  cfg.d_model = 8;
+  cfg.n_head = 2;
+  cfg.d_head = 4;
+  EXPECT_THROW(RelMultiHeadAttention(ps, "a", cfg, b), ShapeError);
+  cfg.n_head = 3;
+  cfg.dropout = 1.0f;
+  EXPECT_THROW(RelMultiHeadAttention(ps, "a", cfg, b), InvalidArgument);
+}
