@@ -45,9 +45,16 @@ using i64 = std::int64_t;
 
 constexpr int kMR = 14;    // rows of the register tile
 constexpr int kNR = 32;    // columns of the register tile (two zmm)
-constexpr i64 kKC = 256;   // k block: a packed B panel is kKC * 32 * 4 = 32 KB
-constexpr i64 kMC = 14 * 12;  // rows of A swept per B panel (A block ~170 KB in L2)
-constexpr i64 kNC = 512;   // columns of B packed at once (kKC * kNC * 4 = 512 KB)
+// Cache blocking (tuned on Zen 4: 32 KB L1d, 1 MB L2; see docs/performance.md).
+i64 env_or(const char* name, i64 fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoll(v) : fallback;
+}
+const i64 kKC = env_or("PARTITA_GEMM_KC", 384);  // largest k block (B panel kKC * 32 floats)
+const i64 kMC = env_or("PARTITA_GEMM_MC", 14 * 12);  // rows of A swept per B panel
+const i64 kNC = env_or("PARTITA_GEMM_NC", 512);  // columns of B packed at once
+const i64 kPackA = env_or("PARTITA_GEMM_PACKA", 1);
+const i64 kPrefetchA = env_or("PARTITA_GEMM_PFA", 64);
 
 // A float buffer, 64-byte aligned, that grows and never shrinks: one per thread
 // for packed B and one for k-split partial sums.
@@ -79,6 +86,10 @@ GrowBuffer& pack_buffer() {
   static thread_local GrowBuffer buf;
   return buf;
 }
+GrowBuffer& a_buffer() {
+  static thread_local GrowBuffer buf;
+  return buf;
+}
 GrowBuffer& partial_buffer() {
   static thread_local GrowBuffer buf;
   return buf;
@@ -88,6 +99,38 @@ inline __mmask16 low_mask(int count) {
   if (count >= 16) return static_cast<__mmask16>(0xFFFF);
   if (count <= 0) return 0;
   return static_cast<__mmask16>((1u << count) - 1u);
+}
+
+// In-register transpose of a 16 x 16 block: r[i][j] -> r[j][i]. Three stages:
+// interleave pairs of rows (32-bit), then pairs of pairs (64-bit), which leaves
+// lane L of r[4g + c] holding column 4L + c of rows 4g..4g+3; then gather the
+// four 128-bit lanes of each column across the four row groups.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {
+    const __m512d t0 = _mm512_castps_pd(t[4 * g]), t1 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[4 * g + 2]), t3 = _mm512_castps_pd(t[4 * g + 3]);
+    r[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  __m512 out[16];
+  for (int c = 0; c < 4; ++c) {
+    const __m512 a = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    const __m512 b = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 d = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 e = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    out[c] = _mm512_shuffle_f32x4(a, d, 0x88);
+    out[8 + c] = _mm512_shuffle_f32x4(a, d, 0xDD);
+    out[4 + c] = _mm512_shuffle_f32x4(b, e, 0x88);
+    out[12 + c] = _mm512_shuffle_f32x4(b, e, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = out[i];
 }
 
 // Packs op(B)(pc .. pc+kc, jc .. jc+nc) into ceil(nc / 32) panels of kc x 32.
@@ -110,28 +153,20 @@ void pack_b(Trans tb, const float* b, i64 ldb, i64 pc, i64 kc, i64 jc, i64 nc, f
         }
       }
     } else {
-      // op(B)(p, j) = b[j * ldb + p]: transpose 16 x 16 blocks through a small
-      // scratch tile, rows of B (columns of op(B)) read contiguously.
+      // op(B)(p, j) = b[j * ldb + p]: 16 rows of stored B (16 columns of
+      // op(B)) x 16 values of p are loaded and transposed in registers.
       const float* src = b + (jc + jr) * ldb + pc;
       for (i64 p0 = 0; p0 < kc; p0 += 16) {
         const int pk = static_cast<int>(std::min<i64>(16, kc - p0));
         const __mmask16 pm = low_mask(pk);
         for (int half = 0; half < 2; ++half) {
-          alignas(64) float tile[16][16];
+          __m512 r[16];
           for (int j = 0; j < 16; ++j) {
             const int col = half * 16 + j;
-            __m512 row = col < nr ? _mm512_maskz_loadu_ps(pm, src + col * ldb + p0)
-                                  : _mm512_setzero_ps();
-            _mm512_store_ps(tile[j], row);
+            r[j] = col < nr ? _mm512_maskz_loadu_ps(pm, src + col * ldb + p0) : _mm512_setzero_ps();
           }
-          for (int p = 0; p < pk; ++p) {
-            // gather column p of the scratch tile (stride 16 floats)
-            const __m512i idx = _mm512_set_epi32(240, 224, 208, 192, 176, 160, 144, 128, 112,
-                                                 96, 80, 64, 48, 32, 16, 0);
-            __m512 col = _mm512_i32gather_ps(_mm512_add_epi32(idx, _mm512_set1_epi32(p)),
-                                             &tile[0][0], 4);
-            _mm512_store_ps(panel + (p0 + p) * kNR + half * 16, col);
-          }
+          transpose16(r);
+          for (int p = 0; p < pk; ++p) _mm512_store_ps(panel + (p0 + p) * kNR + half * 16, r[p]);
         }
       }
     }
@@ -166,19 +201,34 @@ void micro_kernel(i64 kc, const float* a, i64 lda, const float* panel, float* c,
       }
     }
   } else {
-    // Rows addressed from three bases so the broadcasts use base + index*scale
-    // addressing instead of 14 row pointers (there are only 16 integer registers).
-    const float* a0 = a;
-    const float* a5 = a + 5 * lda;
-    const float* a10 = a + 10 * lda;
-#pragma GCC unroll 2
-    for (i64 p = 0; p < kc; ++p) {
+    // Each row's cache line serves 16 steps of k; in every 16 steps one
+    // prefetch per row fetches that row's line kPrefetchA floats ahead.
+    i64 p = 0;
+    for (; p + 16 <= kc; p += 16) {
+#pragma GCC unroll 16
+      for (int u = 0; u < 16; ++u) {
+        if (u < MR)
+          _mm_prefetch(reinterpret_cast<const char*>(a + u * lda + p + kPrefetchA), _MM_HINT_T0);
+        // while the first kPrefetchA steps run, fetch the start of the next
+        // 14 rows (the next tile down), whose lines the prefetch above skips
+        if (u < MR && p < kPrefetchA)
+          _mm_prefetch(reinterpret_cast<const char*>(a + (MR + u) * lda + p), _MM_HINT_T0);
+        const __m512 b0 = _mm512_load_ps(panel + (p + u) * kNR);
+        const __m512 b1 = _mm512_load_ps(panel + (p + u) * kNR + 16);
+#pragma GCC unroll 14
+        for (int r = 0; r < MR; ++r) {
+          const __m512 av = _mm512_set1_ps(a[r * lda + p + u]);
+          acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+          acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+        }
+      }
+    }
+    for (; p < kc; ++p) {
       const __m512 b0 = _mm512_load_ps(panel + p * kNR);
       const __m512 b1 = _mm512_load_ps(panel + p * kNR + 16);
 #pragma GCC unroll 14
       for (int r = 0; r < MR; ++r) {
-        const float* base = r < 5 ? a0 + r * lda : r < 10 ? a5 + (r - 5) * lda : a10 + (r - 10) * lda;
-        const __m512 av = _mm512_set1_ps(base[p]);
+        const __m512 av = _mm512_set1_ps(a[r * lda + p]);
         acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
         acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
       }
@@ -236,29 +286,79 @@ const std::array<KernelFn, kMR> kKernelsN =
 const std::array<KernelFn, kMR> kKernelsT =
     make_kernel_table<true>(std::make_integer_sequence<int, kMR>{});
 
+// True when 14 rows lda floats apart crowd into few L1 sets (32 KB, 8-way,
+// 64 sets of 64-byte lines): strides near a multiple of 4 KB, e.g. k = 1024.
+bool rows_alias(i64 lda) {
+  int count[64] = {};
+  int worst = 0;
+  for (int r = 0; r < kMR; ++r) worst = std::max(worst, ++count[(r * lda * 4 / 64) % 64]);
+  return worst > 2;
+}
+
+// Copies op(A) rows [0, mc) x cols [0, kc) (A as stored, not transposed) into
+// dst with row stride ld (a padded stride that maps rows to distinct L1 sets).
+void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, float* dst, i64 ld) {
+  const __mmask16 tail = low_mask(static_cast<int>(kc % 16));
+  for (i64 r = 0; r < mc; ++r) {
+    const float* src = a + r * lda;
+    float* d = dst + r * ld;
+    // rows are far apart (that is why we copy): fetch a row 8 ahead, whose
+    // start the hardware prefetcher cannot guess
+    if (r + 8 < mc)
+      for (i64 p = 0; p < kc; p += 16)
+        _mm_prefetch(reinterpret_cast<const char*>(src + 8 * lda + p), _MM_HINT_T0);
+    i64 p = 0;
+    for (; p + 16 <= kc; p += 16) _mm512_store_ps(d + p, _mm512_loadu_ps(src + p));
+    if (p < kc) _mm512_mask_storeu_ps(d + p, tail, _mm512_maskz_loadu_ps(tail, src + p));
+  }
+}
+
 // The blocked product on one thread. Needs m, n, k > 0.
 void gemm_serial(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda,
                  const float* b, i64 ldb, float beta, float* c, i64 ldc) {
-  const std::array<KernelFn, kMR>& kernels = ta == Trans::No ? kKernelsN : kKernelsT;
+  const bool at = ta == Trans::Yes;
+  const std::array<KernelFn, kMR>& kernels = at ? kKernelsT : kKernelsN;
   const i64 nc_max = std::min<i64>(kNC, (n + kNR - 1) / kNR * kNR);
-  float* packed = pack_buffer().get(std::min<i64>(kKC, k) * nc_max);
+  // k blocks of equal depth (a multiple of 16), at most kKC: k = 500 runs as
+  // 2 x 256 rather than 384 + 116, so no pass over C is nearly empty.
+  const i64 k_blocks = (k + kKC - 1) / kKC;
+  const i64 kc_max = std::min<i64>(k, ((k + k_blocks - 1) / k_blocks + 15) / 16 * 16);
+  float* packed = pack_buffer().get(kc_max * nc_max);
+  // A (as stored) is copied per (MC x KC) block, to a padded stride, when its
+  // rows would alias in L1: the kernel reuses each row's cache line over 16
+  // steps of k, so 14 lines must stay resident together. A transposed A is
+  // read one line per step of k and needs no copy.
+  const bool copy_a = !at && (kPackA == 2 || (kPackA == 1 && rows_alias(lda)));
+  const i64 ld_copy = (kc_max + 15) / 16 * 16 + 16;  // 17 lines when kc = 256
+  float* ablock = copy_a ? a_buffer().get(std::min<i64>(kMC, (m + kMR - 1) / kMR * kMR) * ld_copy)
+                         : nullptr;
   for (i64 jc = 0; jc < n; jc += kNC) {
     const i64 nc = std::min<i64>(kNC, n - jc);
-    for (i64 pc = 0; pc < k; pc += kKC) {
-      const i64 kc = std::min<i64>(kKC, k - pc);
+    for (i64 pc = 0; pc < k; pc += kc_max) {
+      const i64 kc = std::min<i64>(kc_max, k - pc);
       pack_b(tb, b, ldb, pc, kc, jc, nc, packed);
       const bool first = pc == 0;
       for (i64 ic = 0; ic < m; ic += kMC) {
         const i64 mc = std::min<i64>(kMC, m - ic);
+        // where row `ir` of this block starts, and its stride, for the kernel
+        const float* a_base;
+        i64 a_ld;
+        if (!copy_a) {
+          a_base = at ? a + pc * lda + ic : a + ic * lda + pc;
+          a_ld = lda;
+        } else {
+          copy_a_rows(a + ic * lda + pc, lda, mc, kc, ablock, ld_copy);
+          a_base = ablock;
+          a_ld = ld_copy;
+        }
         for (i64 jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(std::min<i64>(kNR, nc - jr));
           const float* panel = packed + jr * kc;
           for (i64 ir = 0; ir < mc; ir += kMR) {
             const int mr = static_cast<int>(std::min<i64>(kMR, mc - ir));
-            const i64 row = ic + ir;
-            const float* ap = ta == Trans::No ? a + row * lda + pc : a + pc * lda + row;
-            kernels[mr - 1](kc, ap, lda, panel, c + row * ldc + jc + jr, ldc, nr, alpha, beta,
-                            first);
+            const float* ap = at ? a_base + ir : a_base + ir * a_ld;
+            kernels[mr - 1](kc, ap, a_ld, panel, c + (ic + ir) * ldc + jc + jr, ldc, nr, alpha,
+                            beta, first);
           }
         }
       }
