@@ -68,6 +68,8 @@ ConvGeometry conv_geometry(const Shape& input, int64_t cin, int64_t cout, int kh
 
 namespace {
 
+constexpr int64_t kMinChunkPixels = 512;
+
 Initializer weight_init(const Conv2dSpec& s) {
   int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
   switch (s.init) {
@@ -97,6 +99,24 @@ void add_column_sums(const float* a, int64_t rows, int64_t cols, float* out) {
     double s = 0.0;
     for (int64_t b = 0; b < kBlocks; ++b) s += part[static_cast<size_t>(b * cols + c)];
     out[c] += static_cast<float>(s);
+  }
+}
+
+// Short runs (Cin = 1 or 2 gives 3..8 floats) are copied by an inlined loop,
+// long ones by memcpy.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  if (n <= 16) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else {
+    std::memcpy(dst, src, sizeof(float) * n);
+  }
+}
+
+inline void zero_floats(float* dst, int64_t n) {
+  if (n <= 16) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
+  } else {
+    std::memset(dst, 0, sizeof(float) * n);
   }
 }
 
@@ -152,8 +172,11 @@ bool Conv2d::is_pointwise(const ConvGeometry& g) const {
 }
 
 int64_t Conv2d::rows_per_chunk(const ConvGeometry& g) const {
-  int64_t per_row = g.wo * g.k();
+  // Enough output rows to fill the budget, but at least kMinChunkPixels pixels:
+  // a GEMM with a short M repacks the whole (K x Cout) weight matrix per call.
+  const int64_t per_row = g.wo * g.k();
   int64_t r = std::max<int64_t>(1, spec_.column_budget / per_row);
+  r = std::max(r, (kMinChunkPixels + g.wo - 1) / g.wo);
   return std::min(r, g.n * g.ho);
 }
 
@@ -173,19 +196,19 @@ void Conv2d::im2col(const float* x, const ConvGeometry& g, int64_t r0, int64_t r
         float* d = dst + ky * run;
         const int64_t iy = oy * g.sh - g.pt + ky;
         if (iy < 0 || iy >= g.h) {
-          std::memset(d, 0, sizeof(float) * run);
+          zero_floats(d, run);
           continue;
         }
         const float* src = x + (n * g.h + iy) * g.w * cin;
         if (ix0 >= 0 && ix0 + g.kw <= g.w) {
-          std::memcpy(d, src + ix0 * cin, sizeof(float) * run);
+          copy_floats(d, src + ix0 * cin, run);
         } else {
           for (int kx = 0; kx < g.kw; ++kx) {
             const int64_t ix = ix0 + kx;
             if (ix < 0 || ix >= g.w)
-              std::memset(d + kx * cin, 0, sizeof(float) * cin);
+              zero_floats(d + kx * cin, cin);
             else
-              std::memcpy(d + kx * cin, src + ix * cin, sizeof(float) * cin);
+              copy_floats(d + kx * cin, src + ix * cin, cin);
           }
         }
       }

@@ -76,9 +76,11 @@ struct Conv2dSpec {
   Padding padding = Padding::same();
   bool bias = true;
   WeightInit init = WeightInit::GlorotUniform;  // Keras' default
-  /// Upper bound on the im2col buffer, in floats (a chunk holds at least one
-  /// output row). 4M floats = 16 MB.
-  std::int64_t column_budget = std::int64_t{1} << 22;
+  /// Target size of the im2col buffer, in floats; a chunk still holds at least
+  /// 512 output pixels (whole output rows) so the GEMM's M stays long. 1M
+  /// floats = 4 MB: measured faster than 16 MB (AR-CNN 128x128x32 batch 1:
+  /// 3.5 vs 5.2 ms forward, one thread), the chunk stays in cache for the GEMM.
+  std::int64_t column_budget = std::int64_t{1} << 20;
 };
 
 class Conv2d {
