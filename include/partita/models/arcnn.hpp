@@ -1,0 +1,166 @@
+// ARCNN: the AR-CNN melody editor (AWS DeepComposer's reference, DESIGN.md).
+//
+// A U-Net scores every cell of a 128-step x 128-pitch piano-roll window; the
+// editor (arcnn_sampler.hpp) toggles one cell per iteration, sampling from the
+// tempered softmax of those scores. Architecture for `levels` L and base
+// filters F (reference: L = 5, F = 32, bottleneck 1024):
+//
+//   encoder level i (filters F*2^i):  2 x [Conv 3x3 "same", ReLU] -> skip_i
+//                                     -> MaxPool 2 -> Dropout(enc_i) -> BatchNorm
+//   bottleneck (filters F*2^L):       2 x [Conv 3x3, ReLU]
+//   decoder level i (deepest first):  Upsample x2 -> concat(., skip_i) -> BatchNorm
+//                                     -> 2 x [Conv 3x3, ReLU] -> Dropout(dec_i)
+//   head:                             Conv 1x1 -> 1 channel of linear logits
+//
+// Dropout is `dropout` everywhere except the full-resolution levels (the
+// reference's [0,.5,.5,.5,.5] / [.5,.5,.5,.5,0]). BatchNorm follows Keras
+// (momentum 0.99, eps 1e-3); convolutions start Glorot-uniform with zero bias.
+// Parameter names are those of the PyTorch twin (tools/torch_twins/arcnn_twin.py):
+// enc.<i>.conv1/conv2/bn, mid.conv1/conv2, dec.<j>.bn/conv1/conv2 (j = 0 is the
+// deepest), out. The loss is KL(label / sum(label) || softmax(logits)) per sample
+// (nn::KLDivergenceLoss), averaged over the batch.
+//
+// Weights files are safetensors in the twin's layout; the header's metadata holds
+// "model": "arcnn" and "config": the ArcnnConfig as JSON, so `ARCNN::load(path)`
+// rebuilds the right network.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "partita/core/tensor.hpp"
+#include "partita/data/training_pairs.hpp"
+#include "partita/data/windows.hpp"
+#include "partita/models/arcnn_sampler.hpp"
+#include "partita/music/score.hpp"
+#include "partita/nn/parameters.hpp"
+
+namespace partita::models {
+
+struct ArcnnConfig {
+  int levels = 5;             // encoder levels (each halves time and pitch)
+  int base_filters = 32;      // filters of level 0; level i has base * 2^i
+  int bottleneck_filters = 0; // 0: base * 2^levels (1024 for the reference)
+  float dropout = 0.5f;       // rate of every dropout except the full-resolution ones
+
+  /// The reference network (about 31.5M parameters).
+  static ArcnnConfig reference() { return ArcnnConfig{}; }
+  /// The shipped default: 4 levels, 16 base filters (see docs/arcnn.md).
+  static ArcnnConfig compact() { return ArcnnConfig{4, 16, 0, 0.5f}; }
+
+  int bottleneck() const { return bottleneck_filters > 0 ? bottleneck_filters : base_filters << levels; }
+  /// InvalidArgument (naming `who`) if a field is out of range.
+  void validate(const char* who) const;
+  std::string to_json() const;
+  /// Parse to_json()'s output; WeightsError (naming `who`) on anything else.
+  static ArcnnConfig from_json(const std::string& text, const char* who);
+  bool operator==(const ArcnnConfig& o) const {
+    return levels == o.levels && base_filters == o.base_filters && bottleneck() == o.bottleneck() &&
+           dropout == o.dropout;
+  }
+};
+
+/// Options of ARCNN::fit.
+struct FitOptions {
+  int epochs = 10;
+  std::int64_t batch_size = 32;
+  double lr = 1e-3;
+  std::uint64_t seed = 0;           // pairs, shuffling, dropout
+  data::PairOptions pairs;          // 8 variants per window, add 1-1.5 %, no transposition
+  std::string checkpoint_dir;       // "": no checkpoints. Else last/best files there
+  bool resume = false;              // continue from checkpoint_dir/last.safetensors if present
+  std::int64_t max_steps_per_epoch = 0;   // 0: the whole epoch (small values for demos)
+  std::int64_t max_valid_batches = 0;     // 0: the whole validation set
+};
+
+struct StepInfo {
+  int epoch = 0;                   // 0-based
+  std::int64_t step = 0;           // within the epoch, 0-based
+  std::int64_t steps_in_epoch = 0;
+  std::int64_t global_step = 0;    // optimizer steps so far (after this one)
+  float loss = 0.0f;
+};
+
+struct EpochInfo {
+  int epoch = 0;
+  double train_loss = 0.0;   // mean over the epoch's steps
+  double valid_loss = 0.0;   // mean over validation pairs (eval mode); NaN without validation
+  bool best = false;         // new best validation loss (saved as best.safetensors)
+  double seconds = 0.0;
+};
+
+struct FitResult {
+  std::vector<EpochInfo> history;  // every epoch, including resumed ones
+  double best_valid_loss = 0.0;
+  int best_epoch = -1;
+  bool stopped = false;            // a callback asked to stop
+};
+
+struct FitCallbacks {
+  /// Called after every optimizer step; return false to stop after this step.
+  std::function<bool(const StepInfo&)> on_step;
+  /// Called after every epoch (after checkpoints are written).
+  std::function<void(const EpochInfo&)> on_epoch;
+};
+
+struct ArcnnImpl;  // the layers (src/models/arcnn_impl.hpp)
+
+class ARCNN {
+ public:
+  /// A freshly initialised network (seeded).
+  explicit ARCNN(const ArcnnConfig& config = ArcnnConfig::compact(), std::uint64_t seed = 0);
+  ~ARCNN();
+  ARCNN(ARCNN&&) noexcept;
+  ARCNN& operator=(ARCNN&&) noexcept;
+
+  /// The network a weights file describes (its config from the metadata), loaded.
+  static ARCNN load(const std::string& path);
+  /// The shipped model (default_weights_path()).
+  static ARCNN pretrained();
+  /// $PARTITA_ARCNN_WEIGHTS, else python/partita/models/arcnn-default.safetensors
+  /// in the source tree; IoError naming the places tried.
+  static std::string default_weights_path();
+
+  /// Save weights (twin layout) with the config and `extra` metadata, atomically.
+  void save(const std::string& path, const std::vector<std::pair<std::string, std::string>>& extra = {}) const;
+  /// Load weights into this network; WeightsError if the file's config differs.
+  void load_weights(const std::string& path);
+
+  const ArcnnConfig& config() const;
+  nn::ParameterSet& parameters();
+  std::int64_t parameter_count() const;  // trainable
+  void set_training(bool training);
+  bool training() const;
+
+  /// logits (N, H, W, 1) for x (N, H, W, 1); H and W divisible by 2^levels.
+  const Tensor& forward(const Tensor& x);
+  /// Backpropagate d loss / d logits; adds into parameters().grads().
+  void backward(const Tensor& dlogits);
+  /// Loss of logits against labels (KL per sample, batch mean) and its gradient
+  /// into the network (training mode is whatever set_training says).
+  float loss_and_backward(const Tensor& x, const Tensor& label);
+  /// Loss without gradients, in eval mode (restores the previous mode).
+  float evaluate_loss(const Tensor& x, const Tensor& label);
+
+  /// Train on `train` windows, validate on `valid` (may be empty) each epoch.
+  FitResult fit(const data::WindowSet& train, const data::WindowSet& valid,
+                const FitOptions& options, const FitCallbacks& callbacks = {});
+
+  /// Edit a roll of any length: windows of 128 steps (the last padded), each
+  /// edited with `controls`; returns a roll of the input's length.
+  data::BinaryRoll edit_roll(const data::BinaryRoll& roll, const EditControls& controls,
+                             std::vector<EditStats>* stats = nullptr);
+  /// Edit `track` of `melody` (-1: the first track with notes). The result has the
+  /// input's ticks per quarter, tempo map, meters and keys and one track with the
+  /// input track's name, program and channel; notes at velocity 100, on a grid
+  /// of 16ths, lasting the input's length rounded up to a whole quarter.
+  Score edit(const Score& melody, const EditControls& controls, int track = -1,
+             std::vector<EditStats>* stats = nullptr);
+
+ private:
+  std::unique_ptr<ArcnnImpl> impl_;
+};
+
+}  // namespace partita::models

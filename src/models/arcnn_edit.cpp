@@ -1,0 +1,92 @@
+// ARCNN editing: a Score or a roll of any length, window by window, through the sampler.
+#include <algorithm>
+#include <cstring>
+
+#include "partita/core/error.hpp"
+#include "models/arcnn_impl.hpp"
+
+namespace partita::models {
+
+static constexpr std::int64_t kWindow = 128;
+
+data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditControls& controls,
+                                  std::vector<EditStats>* stats) {
+  controls.validate("ARCNN::edit");
+  if (roll.steps <= 0) throw InvalidArgument("ARCNN::edit: the piano roll has no time steps");
+  if (static_cast<std::int64_t>(roll.cells.size()) != roll.steps * data::kPitches)
+    throw ShapeError("ARCNN::edit: the roll's cells do not match steps x 128");
+  const bool was = impl_->training;
+  impl_->set_training(false);
+  LogitsFn model = [this](const Tensor& x, Tensor& logits) {
+    const Tensor& y = impl_->forward(x);
+    logits.resize(y.shape());
+    logits.copy_from(y);
+  };
+  const std::int64_t n_windows = (roll.steps + kWindow - 1) / kWindow;
+  data::BinaryRoll result(roll.steps);
+  Generator base(controls.seed);
+  if (stats) stats->clear();
+  try {
+    for (std::int64_t w = 0; w < n_windows; ++w) {
+      const std::int64_t t0 = w * kWindow, len = std::min(kWindow, roll.steps - t0);
+      data::BinaryRoll win(kWindow);  // the last window is padded with silence
+      std::memcpy(win.cells.data(), roll.cells.data() + t0 * data::kPitches,
+                  static_cast<size_t>(len * data::kPitches));
+      Generator rng = base.split(static_cast<std::uint64_t>(w));
+      EditStats st = sample_edit(win, model, controls, rng);
+      if (stats) stats->push_back(st);
+      std::memcpy(result.cells.data() + t0 * data::kPitches, win.cells.data(),
+                  static_cast<size_t>(len * data::kPitches));
+    }
+  } catch (...) {
+    impl_->set_training(was);
+    throw;
+  }
+  impl_->set_training(was);
+  return result;
+}
+
+Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
+                  std::vector<EditStats>* stats) {
+  controls.validate("ARCNN::edit");
+  if (melody.tracks.empty()) throw InvalidArgument("ARCNN::edit: the score has no tracks");
+  if (track < -1 || track >= static_cast<int>(melody.tracks.size()))
+    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " out of range (" +
+                          std::to_string(melody.tracks.size()) + " tracks)");
+  if (track == -1) {
+    for (size_t i = 0; i < melody.tracks.size(); ++i)
+      if (!melody.tracks[i].notes.empty() && !melody.tracks[i].is_drum) {
+        track = static_cast<int>(i);
+        break;
+      }
+    if (track == -1) throw InvalidArgument("ARCNN::edit: no (non-drum) track has notes");
+  } else if (melody.tracks[track].notes.empty()) {
+    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " has no notes");
+  }
+  if (melody.ticks_per_quarter <= 0 || melody.ticks_per_quarter % 4 != 0)
+    throw InvalidArgument("ARCNN::edit: ticks per quarter " +
+                          std::to_string(melody.ticks_per_quarter) +
+                          " is not a positive multiple of 4: the model works on a 16th-note grid");
+  data::BinaryRoll roll = data::score_to_binary_roll(melody, track, 4);
+  // Keep the input's length, rounded up to a whole quarter (4 steps).
+  const std::int64_t steps = std::max<std::int64_t>(4, (roll.steps + 3) / 4 * 4);
+  data::BinaryRoll padded(steps);
+  std::copy(roll.cells.begin(), roll.cells.end(), padded.cells.begin());
+  data::BinaryRoll edited = edit_roll(padded, controls, stats);
+
+  const Track& in = melody.tracks[track];
+  Score out;
+  out.ticks_per_quarter = melody.ticks_per_quarter;
+  out.tempos = melody.tempos;
+  out.time_signatures = melody.time_signatures;
+  out.key_signatures = melody.key_signatures;
+  Track t;
+  t.name = in.name.empty() ? std::string("AR-CNN") : in.name;
+  t.program = in.program;
+  t.channel = in.channel;
+  t.notes = data::binary_roll_to_notes(edited, melody.ticks_per_quarter / 4, 100);
+  out.tracks.push_back(std::move(t));
+  return out;
+}
+
+}  // namespace partita::models

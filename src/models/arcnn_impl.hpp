@@ -1,0 +1,58 @@
+// Private: the layers of the AR-CNN U-Net (shared by arcnn*.cpp, not installed).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "partita/models/arcnn.hpp"
+#include "partita/nn/activations.hpp"
+#include "partita/nn/batchnorm.hpp"
+#include "partita/nn/concat.hpp"
+#include "partita/nn/conv2d.hpp"
+#include "partita/nn/dropout.hpp"
+#include "partita/nn/losses.hpp"
+#include "partita/nn/pool.hpp"
+#include "partita/nn/upsample.hpp"
+
+namespace partita::models {
+
+struct EncoderLevel {
+  nn::Conv2d conv1;
+  nn::ReLU relu1;
+  nn::Conv2d conv2;
+  nn::ReLU relu2;  // its output is the skip connection
+  nn::MaxPool2d pool;
+  nn::Dropout drop;
+  nn::BatchNorm bn;
+  Tensor dskip;  // gradient of the skip: from the pool path plus the decoder's concat
+};
+
+struct DecoderLevel {
+  nn::UpsampleNearest2d up;
+  nn::ConcatChannels cat;
+  nn::BatchNorm bn;
+  nn::Conv2d conv1;
+  nn::ReLU relu1;
+  nn::Conv2d conv2;
+  nn::ReLU relu2;
+  nn::Dropout drop;
+};
+
+struct ArcnnImpl {
+  ArcnnImpl(const ArcnnConfig& config, std::uint64_t seed);
+  const Tensor& forward(const Tensor& x);
+  void backward(const Tensor& dlogits);
+  void set_training(bool t);
+  void reseed_dropout(std::uint64_t seed);
+
+  ArcnnConfig config;
+  nn::ParameterSet params;
+  std::vector<std::unique_ptr<EncoderLevel>> enc;
+  std::vector<std::unique_ptr<DecoderLevel>> dec;  // dec[0] is the deepest
+  std::unique_ptr<nn::Conv2d> mid1, mid2, out;
+  nn::ReLU mid_relu1, mid_relu2;
+  nn::KLDivergenceLoss loss;
+  std::vector<const Tensor*> skips;
+  bool training = true;
+};
+
+}  // namespace partita::models

@@ -1,0 +1,259 @@
+// ARCNN: logits, loss, gradients and BatchNorm statistics against the PyTorch twin
+// (committed fixture), config and weights I/O, fit (loss goes down, checkpoints,
+// exact resume), editing Scores of any length, and errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
+#include "partita/models/arcnn.hpp"
+#include "partita/optim/safetensors.hpp"
+
+using namespace partita;
+using namespace partita::models;
+namespace fs = std::filesystem;
+
+// One thread: the suite runs many test programs side by side on few cores.
+static const int kOneThread = (set_num_threads(1), 1);
+
+static const std::string kFix = std::string(PARTITA_TEST_DATA) + "/arcnn/";
+
+static fs::path temp_dir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("partita_arcnn_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+static void expect_close(const Tensor& got, const Tensor& want, double rtol, double atol,
+                         const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double worst = 0;
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < got.size(); ++i) {
+    double err = std::abs(double(got[i]) - double(want[i])) - rtol * std::abs(double(want[i]));
+    if (err > worst) worst = err, at = i;
+  }
+  EXPECT_LE(worst, atol) << what << ": element " << at << " got " << got[at] << " want " << want[at];
+}
+
+TEST(ArcnnTwin, EvalLogitsAndLossMatchPyTorch) {
+  ARCNN m = ARCNN::load(kFix + "twin_weights.safetensors");
+  EXPECT_EQ(m.config().levels, 2);
+  EXPECT_EQ(m.config().base_filters, 4);
+  optim::SafetensorsReader io(kFix + "twin_io.safetensors");
+  Tensor x = io.read_f32("input"), label = io.read_f32("label");
+  m.set_training(false);
+  expect_close(m.forward(x), io.read_f32("logits_eval"), 1e-4, 1e-4, "eval logits");
+  EXPECT_NEAR(m.evaluate_loss(x, label), io.read_f32("loss_eval")[0], 1e-4);
+}
+
+TEST(ArcnnTwin, TrainingGradientsAndRunningStatsMatchPyTorch) {
+  ARCNN m = ARCNN::load(kFix + "twin_weights.safetensors");
+  optim::SafetensorsReader io(kFix + "twin_io.safetensors");
+  Tensor x = io.read_f32("input"), label = io.read_f32("label");
+  m.set_training(true);
+  m.parameters().zero_grad();
+  float loss = m.loss_and_backward(x, label);
+  EXPECT_NEAR(loss, io.read_f32("loss_train")[0], 1e-4);
+  int checked = 0;
+  for (auto& p : m.parameters().params()) {
+    if (p.trainable) {
+      Tensor want_t = io.read_f32("grad." + p.name);
+      Tensor want(p.shape);
+      optim::from_torch_layout(p, want_t.data(), want.data());
+      double scale = 0;
+      for (std::int64_t i = 0; i < want.size(); ++i) scale = std::max(scale, std::abs(double(want[i])));
+      expect_close(p.grad, want, 1e-3, 1e-4 * scale + 1e-6, "grad " + p.name);
+    } else {
+      expect_close(p.value, io.read_f32("after_train." + p.name), 1e-4, 1e-5, "buffer " + p.name);
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(m.parameters().params().size()));
+  EXPECT_GT(checked, 20);
+}
+
+TEST(Arcnn, ConfigJsonRoundTripAndValidation) {
+  ArcnnConfig c = ArcnnConfig::compact();
+  ArcnnConfig d = ArcnnConfig::from_json(c.to_json(), "t");
+  EXPECT_TRUE(c == d);
+  EXPECT_EQ(ArcnnConfig::reference().bottleneck(), 1024);
+  EXPECT_THROW(ArcnnConfig::from_json("{\"levels\": 2}", "t"), WeightsError);
+  EXPECT_THROW(ArcnnConfig::from_json("not json", "t"), WeightsError);
+  ArcnnConfig bad;
+  bad.levels = 0;
+  EXPECT_THROW(ARCNN(bad, 0), InvalidArgument);
+  bad = ArcnnConfig{};
+  bad.dropout = 1.0f;
+  EXPECT_THROW(ARCNN(bad, 0), InvalidArgument);
+  ARCNN ref(ArcnnConfig::reference(), 0);
+  EXPECT_EQ(ref.parameter_count(), 31450049);  // the twin's count; DESIGN.md: about 31.5M
+}
+
+TEST(Arcnn, SaveLoadRoundTripAndMismatch) {
+  auto dir = temp_dir("io");
+  ArcnnConfig c{2, 4, 0, 0.5f};
+  ARCNN a(c, 7);
+  a.save((dir / "a.safetensors").string(), {{"note", "hello"}});
+  ARCNN b = ARCNN::load((dir / "a.safetensors").string());
+  ASSERT_EQ(a.parameters().size(), b.parameters().size());
+  for (std::int64_t i = 0; i < a.parameters().size(); ++i)
+    ASSERT_EQ(a.parameters().values()[i], b.parameters().values()[i]);
+  ARCNN other(ArcnnConfig{2, 8, 0, 0.5f}, 0);
+  EXPECT_THROW(other.load_weights((dir / "a.safetensors").string()), WeightsError);
+  EXPECT_THROW(ARCNN::load((dir / "missing.safetensors").string()), Error);
+  Tensor bad({1, 30, 128, 1});
+  EXPECT_THROW(a.forward(bad), ShapeError);
+  fs::remove_all(dir);
+}
+
+// A small repeating "melody" dataset: 16-step windows.
+static data::WindowSet toy_windows(int n, std::uint64_t seed) {
+  data::WindowSet w(16);
+  Generator g(seed);
+  for (int k = 0; k < n; ++k) {
+    std::vector<std::uint8_t> cells(16 * 128, 0);
+    int root = 55 + static_cast<int>(g.below(10));
+    for (int t = 0; t < 16; ++t) {
+      static const int scale[4] = {0, 4, 7, 12};
+      cells[t * 128 + root + scale[(t / 4) % 4]] = 1;
+      cells[t * 128 + root - 12] = 1;
+    }
+    w.push(cells.data());
+  }
+  return w;
+}
+
+TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
+  auto dir = temp_dir("fit");
+  auto train = toy_windows(12, 1), valid = toy_windows(4, 2);
+  ArcnnConfig c{2, 4, 0, 0.25f};
+  FitOptions o;
+  o.epochs = 4;
+  o.batch_size = 8;
+  o.lr = 3e-3;
+  o.seed = 3;
+  o.pairs.variants = 2;
+
+  ARCNN full(c, 11);
+  int steps = 0;
+  FitCallbacks cb;
+  cb.on_step = [&](const StepInfo& s) {
+    EXPECT_EQ(s.steps_in_epoch, 3);
+    ++steps;
+    return true;
+  };
+  FitResult r = full.fit(train, valid, o, cb);
+  EXPECT_EQ(steps, 12);
+  ASSERT_EQ(r.history.size(), 4u);
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+  EXPECT_TRUE(std::isfinite(r.best_valid_loss));
+
+  // Same run with checkpoints, stopped after 2 epochs, then resumed.
+  o.checkpoint_dir = (dir / "ck").string();
+  ARCNN part(c, 11);
+  FitOptions o2 = o;
+  o2.epochs = 2;
+  part.fit(train, valid, o2);
+  EXPECT_TRUE(fs::exists(dir / "ck" / "last.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "ck" / "best.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "ck" / "optim-epoch1.safetensors"));
+  EXPECT_FALSE(fs::exists(dir / "ck" / "optim-epoch0.safetensors"));
+  ARCNN resumed(c, 99);  // different init: everything must come from the checkpoint
+  o.resume = true;
+  FitResult r2 = resumed.fit(train, valid, o);
+  ASSERT_EQ(r2.history.size(), 4u);
+  for (int e = 0; e < 4; ++e) {
+    EXPECT_NEAR(r2.history[e].train_loss, r.history[e].train_loss, 1e-5) << e;
+    EXPECT_NEAR(r2.history[e].valid_loss, r.history[e].valid_loss, 1e-5) << e;
+  }
+  for (std::int64_t i = 0; i < full.parameters().size(); ++i)
+    ASSERT_NEAR(full.parameters().values()[i], resumed.parameters().values()[i], 1e-5);
+  // No temporary files left behind.
+  for (auto& f : fs::directory_iterator(dir / "ck"))
+    EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << f.path();
+  // Callback can stop early.
+  ARCNN s(c, 1);
+  FitCallbacks stop;
+  stop.on_step = [](const StepInfo& st) { return st.global_step < 2; };
+  FitOptions o3 = o;
+  o3.checkpoint_dir.clear();
+  o3.resume = false;
+  EXPECT_TRUE(s.fit(train, valid, o3, stop).stopped);
+  o3.batch_size = 0;
+  EXPECT_THROW(s.fit(train, valid, o3), InvalidArgument);
+  fs::remove_all(dir);
+}
+
+static Score melody(std::int64_t quarters) {
+  Score s;
+  s.ticks_per_quarter = 480;
+  s.tempos = {TempoChange{0, 100.0}};
+  s.time_signatures = {TimeSignature{0, 3, 4}};
+  Track t;
+  t.name = "melody";
+  t.program = 40;
+  for (std::int64_t q = 0; q < quarters; ++q)
+    t.notes.push_back(Note{60 + static_cast<int>(q % 8), 80, q * 480, q * 480 + 400});
+  s.tracks.push_back(t);
+  return s;
+}
+
+TEST(Arcnn, EditKeepsTimingProgramAndLengthAndIsSeeded) {
+  ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
+  EditControls c;
+  c.iterations = 30;
+  c.seed = 4;
+  Score in = melody(20);  // 80 steps: one padded window
+  std::vector<EditStats> st;
+  Score out = m.edit(in, c, -1, &st);
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].iterations_run, 30);
+  EXPECT_EQ(out.ticks_per_quarter, 480);
+  ASSERT_EQ(out.tempos.size(), 1u);
+  EXPECT_EQ(out.tempos[0].qpm, 100.0);
+  EXPECT_EQ(out.time_signatures[0].numerator, 3);
+  ASSERT_EQ(out.tracks.size(), 1u);
+  EXPECT_EQ(out.tracks[0].program, 40);
+  EXPECT_EQ(out.tracks[0].name, "melody");
+  EXPECT_LE(out.end_tick(), 20 * 480);
+  bool changed = out.tracks[0].notes.size() != in.tracks[0].notes.size();
+  for (const Note& n : out.tracks[0].notes) {
+    EXPECT_EQ(n.velocity, 100);
+    EXPECT_EQ(n.start % 120, 0);
+    changed |= n.end % 480 != 0 && n.end % 480 != 480 - 80;  // not one of ours
+  }
+  EXPECT_TRUE(changed);
+  Score again = m.edit(in, c);
+  EXPECT_EQ(again.tracks[0].notes, out.tracks[0].notes);
+  // Longer than 8 bars: window by window, nothing cut.
+  Score long_in = melody(80);  // 320 steps: 3 windows
+  Score long_out = m.edit(long_in, c, 0, &st);
+  EXPECT_EQ(st.size(), 3u);
+  EXPECT_GT(long_out.end_tick(), 64 * 480);
+}
+
+TEST(Arcnn, EditRejectsBadInput) {
+  ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
+  EditControls c;
+  Score empty;
+  EXPECT_THROW(m.edit(empty, c), InvalidArgument);
+  Score no_notes;
+  no_notes.tracks.push_back(Track{});
+  EXPECT_THROW(m.edit(no_notes, c), InvalidArgument);
+  EXPECT_THROW(m.edit(no_notes, c, 0), InvalidArgument);
+  Score s = melody(4);
+  EXPECT_THROW(m.edit(s, c, 3), InvalidArgument);
+  s.ticks_per_quarter = 95;
+  EXPECT_THROW(m.edit(s, c), InvalidArgument);
+  s = melody(4);
+  c.creative_risk = -1;
+  EXPECT_THROW(m.edit(s, c), InvalidArgument);
+  c = EditControls{};
+  c.max_remove_pct = 150;
+  EXPECT_THROW(m.edit(s, c), InvalidArgument);
+}

@@ -1,0 +1,147 @@
+// partita-cli: the C++ command line (mirrors the Python `partita` command for the
+// AR-CNN): `partita-cli edit IN.mid -o OUT.mid [controls]` and
+// `partita-cli train arcnn --out DIR [options]` (used by scripts/train_arcnn.sh).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
+#include "partita/data/jsb_chorales.hpp"
+#include "partita/data/windows.hpp"
+#include "partita/models/arcnn.hpp"
+#include "partita/music/midi.hpp"
+
+using namespace partita;
+
+namespace {
+
+// --key value options after the positional arguments.
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opt;
+  std::string get(const std::string& k, const std::string& def) const {
+    auto it = opt.find(k);
+    return it == opt.end() ? def : it->second;
+  }
+  bool flag(const std::string& k) const { return opt.count(k) != 0; }
+};
+
+Args parse(int argc, char** argv, int first) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "-o") s = "--output";
+    if (s.rfind("--", 0) == 0) {
+      std::string key = s.substr(2), val = "1";
+      auto eq = key.find('=');
+      if (eq != std::string::npos) val = key.substr(eq + 1), key = key.substr(0, eq);
+      else if (key != "resume" && key != "help" && i + 1 < argc) val = argv[++i];
+      a.opt[key] = val;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage:\n"
+               "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct 100] [--max-add 500]\n"
+               "      [--iterations 100] [--creative-risk 1.0] [--seed 0] [--track -1]\n"
+               "      [--weights FILE] [--threads N]\n"
+               "  partita-cli train arcnn --out DIR [--epochs 10] [--batch-size 32] [--lr 1e-3]\n"
+               "      [--levels 4] [--base-filters 16] [--dropout 0.5] [--seed 0]\n"
+               "      [--valid-fraction 0.1] [--transpose 0] [--midi-dir DIR] [--threads 1]\n"
+               "      [--variants 8] [--max-steps-per-epoch 0] [--resume]\n");
+  return 2;
+}
+
+int cmd_edit(const Args& a) {
+  if (a.positional.size() != 1 || !a.flag("output")) return usage();
+  if (a.flag("threads")) set_num_threads(std::stoi(a.get("threads", "1")));
+  models::EditControls c;
+  c.max_remove_pct = std::stod(a.get("max-remove-pct", "100"));
+  c.max_add = std::stoi(a.get("max-add", "500"));
+  c.iterations = std::stoi(a.get("iterations", "100"));
+  c.creative_risk = std::stod(a.get("creative-risk", "1.0"));
+  c.seed = std::stoull(a.get("seed", "0"));
+  models::ARCNN m = a.flag("weights") ? models::ARCNN::load(a.get("weights", ""))
+                                      : models::ARCNN::pretrained();
+  Score in = read_midi(a.positional[0]);
+  Score out = m.edit(in, c, std::stoi(a.get("track", "-1")));
+  write_midi(out, a.get("output", ""));
+  std::printf("%s: %zu notes in, %zu notes out -> %s\n", a.positional[0].c_str(), in.note_count(),
+              out.note_count(), a.get("output", "").c_str());
+  return 0;
+}
+
+int cmd_train_arcnn(const Args& a) {
+  if (!a.flag("out")) return usage();
+  set_num_threads(std::stoi(a.get("threads", "1")));
+  models::ArcnnConfig cfg = models::ArcnnConfig::compact();
+  cfg.levels = std::stoi(a.get("levels", std::to_string(cfg.levels)));
+  cfg.base_filters = std::stoi(a.get("base-filters", std::to_string(cfg.base_filters)));
+  cfg.dropout = std::stof(a.get("dropout", std::to_string(cfg.dropout)));
+  models::FitOptions o;
+  o.epochs = std::stoi(a.get("epochs", "10"));
+  o.batch_size = std::stoll(a.get("batch-size", "32"));
+  o.lr = std::stod(a.get("lr", "1e-3"));
+  o.seed = std::stoull(a.get("seed", "0"));
+  o.pairs.max_transpose = std::stoi(a.get("transpose", "0"));
+  o.pairs.variants = std::stoi(a.get("variants", "8"));
+  o.checkpoint_dir = a.get("out", "");
+  o.resume = a.flag("resume");
+  o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", "0"));
+  std::vector<data::BinaryRoll> rolls;
+  if (a.flag("midi-dir")) {
+    throw InvalidArgument("train arcnn: --midi-dir is available from Python (partita train arcnn)");
+  } else {
+    rolls = data::load_jsb_chorales(a.get("jsb", data::default_jsb_path())).train;
+  }
+  auto all = data::make_windows(rolls, 128, 64);
+  auto [train, valid] = data::split_windows(all, std::stod(a.get("valid-fraction", "0.1")), o.seed);
+  models::ARCNN m(cfg, o.seed);
+  std::printf("train arcnn: config %s, %lld parameters, %lld train / %lld valid windows, %d threads\n",
+              cfg.to_json().c_str(), static_cast<long long>(m.parameter_count()),
+              static_cast<long long>(train.count()), static_cast<long long>(valid.count()),
+              num_threads());
+  std::fflush(stdout);
+  models::FitCallbacks cb;
+  cb.on_step = [](const models::StepInfo& s) {
+    if (s.step % 10 == 0 || s.step + 1 == s.steps_in_epoch) {
+      std::printf("epoch %d step %lld/%lld loss %.4f\n", s.epoch, static_cast<long long>(s.step + 1),
+                  static_cast<long long>(s.steps_in_epoch), s.loss);
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  cb.on_epoch = [](const models::EpochInfo& e) {
+    std::printf("epoch %d done: train_loss %.4f valid_loss %.4f%s (%.0f s)\n", e.epoch, e.train_loss,
+                e.valid_loss, e.best ? " best" : "", e.seconds);
+    std::fflush(stdout);
+  };
+  auto r = m.fit(train, valid, o, cb);
+  std::printf("best valid_loss %.4f at epoch %d\n", r.best_valid_loss, r.best_epoch);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage();
+  try {
+    std::string cmd = argv[1];
+    if (cmd == "edit") return cmd_edit(parse(argc, argv, 2));
+    if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "arcnn")
+      return cmd_train_arcnn(parse(argc, argv, 3));
+    return usage();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "partita-cli: %s\n", e.what());
+    return 1;
+  }
+}
