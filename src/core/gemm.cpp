@@ -45,16 +45,12 @@ using i64 = std::int64_t;
 
 constexpr int kMR = 14;    // rows of the register tile
 constexpr int kNR = 32;    // columns of the register tile (two zmm)
-// Cache blocking (tuned on Zen 4: 32 KB L1d, 1 MB L2; see docs/performance.md).
-i64 env_or(const char* name, i64 fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : fallback;
-}
-const i64 kKC = env_or("PARTITA_GEMM_KC", 384);  // largest k block (B panel kKC * 32 floats)
-const i64 kMC = env_or("PARTITA_GEMM_MC", 14 * 12);  // rows of A swept per B panel
-const i64 kNC = env_or("PARTITA_GEMM_NC", 512);  // columns of B packed at once
-const i64 kPackA = env_or("PARTITA_GEMM_PACKA", 1);
-const i64 kPrefetchA = env_or("PARTITA_GEMM_PFA", 64);
+// Cache blocking, chosen by measurement on this machine (Zen 4: 32 KB L1d,
+// 1 MB L2 per core; docs/performance.md has the sweep).
+constexpr i64 kKC = 384;      // deepest k block; blocks are balanced (k = 500: 2 x 256)
+constexpr i64 kMC = 14 * 12;  // rows of A per block (the copied-A block, when copied)
+constexpr i64 kNC = 512;      // columns of B packed at once (384 x 512 floats = 768 KB)
+constexpr i64 kPrefetchA = 64;  // floats ahead that the kernel prefetches each A row
 
 // A float buffer, 64-byte aligned, that grows and never shrinks: one per thread
 // for packed B and one for k-split partial sums.
@@ -328,7 +324,7 @@ void gemm_serial(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const flo
   // rows would alias in L1: the kernel reuses each row's cache line over 16
   // steps of k, so 14 lines must stay resident together. A transposed A is
   // read one line per step of k and needs no copy.
-  const bool copy_a = !at && (kPackA == 2 || (kPackA == 1 && rows_alias(lda)));
+  const bool copy_a = !at && rows_alias(lda);
   const i64 ld_copy = (kc_max + 15) / 16 * 16 + 16;  // 17 lines when kc = 256
   float* ablock = copy_a ? a_buffer().get(std::min<i64>(kMC, (m + kMR - 1) / kMR * kMR) * ld_copy)
                          : nullptr;
@@ -351,14 +347,16 @@ void gemm_serial(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const flo
           a_base = ablock;
           a_ld = ld_copy;
         }
-        for (i64 jr = 0; jr < nc; jr += kNR) {
-          const int nr = static_cast<int>(std::min<i64>(kNR, nc - jr));
-          const float* panel = packed + jr * kc;
-          for (i64 ir = 0; ir < mc; ir += kMR) {
-            const int mr = static_cast<int>(std::min<i64>(kMR, mc - ir));
-            const float* ap = at ? a_base + ir : a_base + ir * a_ld;
-            kernels[mr - 1](kc, ap, a_ld, panel, c + (ic + ir) * ldc + jc + jr, ldc, nr, alpha,
-                            beta, first);
+        // Row tiles outer, column panels inner: the 14 rows of A stay in L1
+        // while the B panels stream from L2, and C is written row by row.
+        for (i64 ir = 0; ir < mc; ir += kMR) {
+          const int mr = static_cast<int>(std::min<i64>(kMR, mc - ir));
+          const float* ap = at ? a_base + ir : a_base + ir * a_ld;
+          float* c_row = c + (ic + ir) * ldc + jc;
+          for (i64 jr = 0; jr < nc; jr += kNR) {
+            const int nr = static_cast<int>(std::min<i64>(kNR, nc - jr));
+            kernels[mr - 1](kc, ap, a_ld, packed + jr * kc, c_row + jr, ldc, nr, alpha, beta,
+                            first);
           }
         }
       }
@@ -419,7 +417,10 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
   // when each gets a few column panels, else k when it is long.
   enum class Split { None, M, N, K } split = Split::None;
   if (nt > 1) {
-    if (m >= static_cast<i64>(nt) * 4 * kMR) split = Split::M;
+    // Splitting n halves each thread's B packing; splitting m makes every
+    // thread pack all of B. So split n when it is the longer side.
+    if (n >= m && n >= static_cast<i64>(nt) * 2 * kNR) split = Split::N;
+    else if (m >= static_cast<i64>(nt) * 4 * kMR) split = Split::M;
     else if (n >= static_cast<i64>(nt) * 2 * kNR) split = Split::N;
     else if (k >= static_cast<i64>(nt) * 2 * kKC) split = Split::K;
     else if (m >= static_cast<i64>(nt) * kMR) split = Split::M;
