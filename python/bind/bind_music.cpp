@@ -34,6 +34,17 @@ std::string note_repr(const partita::Note& n) {
   return s.str();
 }
 
+// List members are returned as new lists of copies (never references into the
+// C++ vector, which may reallocate while Python still holds an element).
+template <class C, class T>
+auto copy_getter(std::vector<T> C::*member) {
+  return [member](const C& c) { return c.*member; };
+}
+template <class C, class T>
+auto copy_setter(std::vector<T> C::*member) {
+  return [member](C& c, std::vector<T> v) { c.*member = std::move(v); };
+}
+
 }  // namespace
 
 PARTITA_BIND(music, 10) {
@@ -149,9 +160,9 @@ PARTITA_BIND(music, 10) {
       .def_readwrite("program", &Track::program)
       .def_readwrite("is_drum", &Track::is_drum)
       .def_readwrite("channel", &Track::channel)
-      .def_readwrite("notes", &Track::notes)
-      .def_readwrite("controls", &Track::controls)
-      .def_readwrite("pitch_bends", &Track::pitch_bends)
+      .def_property("notes", copy_getter(&Track::notes), copy_setter(&Track::notes))
+      .def_property("controls", copy_getter(&Track::controls), copy_setter(&Track::controls))
+      .def_property("pitch_bends", copy_getter(&Track::pitch_bends), copy_setter(&Track::pitch_bends))
       .def("__repr__", [](const Track& t) {
         return "Track(name=" + py::repr(py::str(t.name)).cast<std::string>() + ", program=" +
                std::to_string(t.program) + ", is_drum=" + (t.is_drum ? "True" : "False") +
@@ -190,10 +201,10 @@ PARTITA_BIND(music, 10) {
            "time_signatures"_a = std::vector<TimeSignature>{}, "key_signatures"_a = std::vector<KeySignature>{},
            "tracks"_a = std::vector<Track>{})
       .def_readwrite("ticks_per_quarter", &Score::ticks_per_quarter)
-      .def_readwrite("tempos", &Score::tempos)
-      .def_readwrite("time_signatures", &Score::time_signatures)
-      .def_readwrite("key_signatures", &Score::key_signatures)
-      .def_readwrite("tracks", &Score::tracks)
+      .def_property("tempos", copy_getter(&Score::tempos), copy_setter(&Score::tempos))
+      .def_property("time_signatures", copy_getter(&Score::time_signatures), copy_setter(&Score::time_signatures))
+      .def_property("key_signatures", copy_getter(&Score::key_signatures), copy_setter(&Score::key_signatures))
+      .def_property("tracks", copy_getter(&Score::tracks), copy_setter(&Score::tracks))
       .def("seconds", py::overload_cast<std::int64_t>(&Score::seconds, py::const_), "tick"_a,
            "Seconds at `tick` from the tempo map (120 qpm before the first change).")
       .def(
