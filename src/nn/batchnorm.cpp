@@ -51,7 +51,8 @@ const Tensor& BatchNorm::forward(const Tensor& x) {
                      shape_str(x.shape()));
   const int64_t C = c_, M = x.size() / C;
   if (M < 1) throw ShapeError(who + ": empty input " + shape_str(x.shape()));
-  x_ = &x;
+  x_ = Tensor::view(const_cast<float*>(x.data()), x.shape());
+  have_x_ = true;
   fwd_training_ = training_;
   mean_.resize(static_cast<size_t>(C));
   istd_.resize(static_cast<size_t>(C));
@@ -110,11 +111,11 @@ const Tensor& BatchNorm::forward(const Tensor& x) {
 
 const Tensor& BatchNorm::backward(const Tensor& dy) {
   const std::string who = "BatchNorm::backward(" + name_ + ")";
-  if (!x_) throw InvalidArgument(who + ": called before forward");
+  if (!have_x_) throw InvalidArgument(who + ": called before forward");
   dy.expect_shape(y_.shape(), who.c_str());
-  x_->expect_shape(y_.shape(), who.c_str());
+  x_.expect_shape(y_.shape(), who.c_str());
   const int64_t C = c_, M = dy.size() / C;
-  const float* xp = x_->data();
+  const float* xp = x_.data();
   const float* d = dy.data();
   const float* mu = mean_.data();
   const float* is = istd_.data();

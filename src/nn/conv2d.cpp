@@ -265,7 +265,9 @@ const Tensor& Conv2d::forward(const Tensor& x) {
       conv_geometry(x.shape(), spec_.in_channels, spec_.out_channels, spec_.kernel_h,
                     spec_.kernel_w, spec_.stride_h, spec_.stride_w, spec_.padding, who.c_str());
   geom_ = g;
-  x_ = &x;
+  x_ = Tensor::view(const_cast<float*>(x.data()), x.shape());
+  have_x_ = true;
+  cols_hold_all_ = false;
   y_.resize({g.n, g.ho, g.wo, g.cout});
   const float* w = weight_->value.data();
   const float* b = bias_ ? bias_->value.data() : nullptr;
@@ -282,6 +284,7 @@ const Tensor& Conv2d::forward(const Tensor& x) {
   for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
     im2col(x.data(), g, r0, r1, cols_.data());
+    cols_hold_all_ = r0 == 0 && r1 == rows;
     float* yc = y_.data() + r0 * g.wo * g.cout;
     if (b) fill_rows(yc, m, g.cout, b);
     gemm(Trans::No, Trans::No, m, g.cout, K, 1.0f, cols_.data(), K, w, g.cout, beta, yc, g.cout);
@@ -291,10 +294,10 @@ const Tensor& Conv2d::forward(const Tensor& x) {
 
 const Tensor& Conv2d::backward(const Tensor& dy) {
   const std::string who = "Conv2d::backward(" + name_ + ")";
-  if (!x_) throw InvalidArgument(who + ": backward called before forward");
+  if (!have_x_) throw InvalidArgument(who + ": backward called before forward");
   const ConvGeometry& g = geom_;
   dy.expect_shape({g.n, g.ho, g.wo, g.cout}, who.c_str());
-  const Tensor& x = *x_;
+  const Tensor& x = x_;
   x.expect_shape({g.n, g.h, g.w, g.cin}, who.c_str());
   const float* w = weight_->value.data();
   float* dw = weight_->grad.data();
@@ -320,7 +323,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
     const float* dyc = dy.data() + r0 * g.wo * g.cout;
-    im2col(x.data(), g, r0, r1, cols_.data());
+    if (!cols_hold_all_) im2col(x.data(), g, r0, r1, cols_.data());
     // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
     gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
          g.cout);

@@ -55,7 +55,8 @@ class BatchNorm {
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 
-  /// x: (..., C). Caches a pointer to x: keep it alive and unchanged until backward.
+  /// x: (..., C). Keeps a view of x's data: the storage must stay alive and
+  /// unchanged until backward.
   /// In training mode also updates the running statistics.
   const Tensor& forward(const Tensor& x);
   /// Adds dgamma, dbeta into the grads; returns dx (for the mode forward ran in).
@@ -74,7 +75,8 @@ class BatchNorm {
   bool training_ = true;
   bool fwd_training_ = true;
   Parameter *gamma_, *beta_, *rmean_, *rvar_;
-  const Tensor* x_ = nullptr;
+  Tensor x_;  // view of the last forward's input
+  bool have_x_ = false;
   std::vector<float> mean_, istd_;  // the statistics forward used
   Tensor y_, dx_;
 };

@@ -21,7 +21,9 @@
 // dX = col2im(dY * W^T). The batch is processed in chunks of output rows so
 // the column buffer stays within `column_budget` floats (AR-CNN's full
 // 32 x 128 x 128 x 288 column matrix would be 600 MB); columns are rebuilt in
-// backward rather than kept. 1x1 stride-1 unpadded convolutions skip im2col.
+// backward rather than kept, unless the whole batch fit in one chunk (the deep,
+// small layers), whose columns backward reuses. 1x1 stride-1 unpadded
+// convolutions skip im2col.
 // A direct-loop reference (double accumulation) lives beside it for tests.
 #pragma once
 #include <cstdint>
@@ -93,7 +95,8 @@ class Conv2d {
          std::int64_t out_channels, int kernel, int stride = 1, Padding padding = Padding::same(),
          bool bias = true);
 
-  /// y = conv(x). Caches a pointer to x: x must stay alive and unchanged until backward.
+  /// y = conv(x). Keeps a view of x's data: the storage must stay alive and
+  /// unchanged until backward.
   const Tensor& forward(const Tensor& x);
   /// Adds dW (and db) into the parameter grads; returns dx (unless disabled).
   const Tensor& backward(const Tensor& dy);
@@ -119,7 +122,9 @@ class Conv2d {
   Parameter* weight_ = nullptr;
   Parameter* bias_ = nullptr;
   bool input_grad_ = true;
-  const Tensor* x_ = nullptr;
+  Tensor x_;                   // view of the last forward's input
+  bool have_x_ = false;
+  bool cols_hold_all_ = false;  // one chunk: forward's columns are reused by backward
   ConvGeometry geom_;
   Tensor y_, dx_, cols_, dcols_;
 };
