@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xadapt.hpp>
@@ -36,11 +37,14 @@
 namespace partita {
 
 namespace roll_detail {
+// A non-owning N-d view of `ptr`. The pointer is passed as a prvalue: given
+// an lvalue, xt::adapt would store a reference to it (here: to this function's
+// parameter, which dies on return).
 template <class P, std::size_t N>
 auto adapt(P ptr, const std::array<std::size_t, N>& shape) {
   std::size_t n = 1;
   for (auto s : shape) n *= s;
-  return xt::adapt(ptr, n, xt::no_ownership(), shape);
+  return xt::adapt(static_cast<P>(ptr), n, xt::no_ownership(), shape);
 }
 }  // namespace roll_detail
 
@@ -57,6 +61,9 @@ using MultiRollCells = decltype(roll_detail::adapt(static_cast<std::uint8_t*>(nu
                                                    std::array<std::size_t, 3>{}));
 using ConstMultiRollCells = decltype(roll_detail::adapt(
     static_cast<const std::uint8_t*>(nullptr), std::array<std::size_t, 3>{}));
+static_assert(std::is_same_v<RollCells::storage_type,
+                             xt::xbuffer_adaptor<std::uint8_t*, xt::no_ownership>>,
+              "RollCells must hold the pointer by value");
 
 /// What a track is played with; travels with each roll of a MultiTrackRoll.
 struct TrackInfo {
