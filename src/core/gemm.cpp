@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <exception>
 #include <new>
 #include <string>
 #include <utility>
@@ -394,6 +395,23 @@ void check_args(const char* fn, Trans ta, Trans tb, i64 m, i64 n, i64 k, const f
     fail("ldb=" + std::to_string(ldb) + " < " + std::to_string(b_cols) + " columns of B");
 }
 
+// Runs body(thread, team) on an OpenMP team of nt threads. An exception must
+// not leave a parallel region, so the first one thrown is rethrown here.
+template <class Body>
+void parallel_run(int nt, Body&& body) {
+  std::exception_ptr error;
+#pragma omp parallel num_threads(nt)
+  {
+    try {
+      body(static_cast<i64>(omp_get_thread_num()), static_cast<i64>(omp_get_num_threads()));
+    } catch (...) {
+#pragma omp critical(partita_gemm_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // Products below this many flops run on the calling thread: waking a team
 // costs a few microseconds.
 constexpr double kParallelMinFlops = 4.0e6;
@@ -433,54 +451,57 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
     const i64 total = split == Split::M ? m : n;
     const i64 unit = split == Split::M ? kMR : kNR;
     const i64 units = (total + unit - 1) / unit;
-#pragma omp parallel num_threads(nt)
-    {
-      const i64 t = omp_get_thread_num(), team = omp_get_num_threads();
+    parallel_run(nt, [&](i64 t, i64 team) {
       const i64 lo = std::min(total, units * t / team * unit);
       const i64 hi = std::min(total, units * (t + 1) / team * unit);
-      if (hi > lo) {
-        if (split == Split::M) {
-          const float* ap = ta == Trans::No ? a + lo * lda : a + lo;
-          gemm_serial(ta, tb, hi - lo, n, k, alpha, ap, lda, b, ldb, beta, c + lo * ldc, ldc);
-        } else {
-          const float* bp = tb == Trans::No ? b + lo : b + lo * ldb;
-          gemm_serial(ta, tb, m, hi - lo, k, alpha, a, lda, bp, ldb, beta, c + lo, ldc);
-        }
+      if (hi <= lo) return;
+      if (split == Split::M) {
+        const float* ap = ta == Trans::No ? a + lo * lda : a + lo;
+        gemm_serial(ta, tb, hi - lo, n, k, alpha, ap, lda, b, ldb, beta, c + lo * ldc, ldc);
+      } else {
+        const float* bp = tb == Trans::No ? b + lo : b + lo * ldb;
+        gemm_serial(ta, tb, m, hi - lo, k, alpha, a, lda, bp, ldb, beta, c + lo, ldc);
       }
-    }
+    });
     return;
   }
-  // Split::K: thread 0 writes alpha * A0 B0 + beta * C into C; thread t > 0
-  // writes alpha * At Bt into its own buffer; then the buffers are added to C.
-  float* partials[64] = {};
-  nt = std::min(nt, 64);
+  // Split::K: thread 0 computes alpha * A0 B0 + beta * C into C; thread t > 0
+  // computes alpha * At Bt into its slice of one scratch buffer (allocated
+  // here, before the team starts); after a barrier the slices are added to C,
+  // rows split over the team.
   const i64 kblocks = (k + kKC - 1) / kKC;
+  float* partials = partial_buffer().get(static_cast<i64>(nt - 1) * m * n);
+  std::exception_ptr error;
 #pragma omp parallel num_threads(nt)
   {
     const i64 t = omp_get_thread_num(), team = omp_get_num_threads();
-    const i64 lo = std::min(k, kblocks * t / team * kKC);
-    const i64 hi = std::min(k, kblocks * (t + 1) / team * kKC);
-    const float* ap = ta == Trans::No ? a + lo : a + lo * lda;
-    const float* bp = tb == Trans::No ? b + lo * ldb : b + lo;
-    if (t == 0) {
-      if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, beta, c, ldc);
-      else scale_c(m, n, beta, c, ldc);
-    } else {
-      float* part = partial_buffer().get(m * n);
-      partials[t] = part;
-      if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, 0.0f, part, n);
-      else std::fill(part, part + m * n, 0.0f);
+    try {
+      const i64 lo = std::min(k, kblocks * t / team * kKC);
+      const i64 hi = std::min(k, kblocks * (t + 1) / team * kKC);
+      const float* ap = ta == Trans::No ? a + lo : a + lo * lda;
+      const float* bp = tb == Trans::No ? b + lo * ldb : b + lo;
+      if (t == 0) {
+        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, beta, c, ldc);
+        else scale_c(m, n, beta, c, ldc);
+      } else {
+        float* part = partials + (t - 1) * m * n;
+        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, 0.0f, part, n);
+        else std::fill(part, part + m * n, 0.0f);
+      }
+    } catch (...) {
+#pragma omp critical(partita_gemm_error)
+      if (!error) error = std::current_exception();
     }
 #pragma omp barrier
-    // add the partial sums into C, rows split over the team
     const i64 r0 = m * t / team, r1 = m * (t + 1) / team;
     for (i64 s = 1; s < team; ++s)
       for (i64 i = r0; i < r1; ++i) {
-        const float* src = partials[s] + i * n;
+        const float* src = partials + (s - 1) * m * n + i * n;
         float* dst = c + i * ldc;
         for (i64 j = 0; j < n; ++j) dst[j] += src[j];
       }
   }
+  if (error) std::rethrow_exception(error);
 }
 
 void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
@@ -492,21 +513,25 @@ void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64
   check_args("gemm_batched", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
   if (m == 0 || n == 0) return;
   const int nt = omp_in_parallel() ? 1 : num_threads();
-  if (nt == 1 || batch < nt) {
+  // Whole products per thread, unless they do not divide evenly and each is
+  // big enough to thread on its own (3 big products on 2 threads: 2 + 1).
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (nt == 1 || batch < nt || (batch % nt != 0 && flops >= 8 * kParallelMinFlops)) {
     for (i64 i = 0; i < batch; ++i)
       gemm(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
            c + i * stride_c, ldc);
     return;
   }
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (i64 i = 0; i < batch; ++i) {
-    float* ci = c + i * stride_c;
-    if (k == 0 || alpha == 0.0f)
-      scale_c(m, n, beta, ci, ldc);
-    else
-      gemm_serial(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, ci,
-                  ldc);
-  }
+  parallel_run(nt, [&](i64 t, i64 team) {
+    for (i64 i = batch * t / team; i < batch * (t + 1) / team; ++i) {
+      float* ci = c + i * stride_c;
+      if (k == 0 || alpha == 0.0f)
+        scale_c(m, n, beta, ci, ldc);
+      else
+        gemm_serial(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
+                    ci, ldc);
+    }
+  });
 }
 
 void gemm_reference(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k,

@@ -136,6 +136,34 @@ TEST_P(GemmThreads, BatchedMatchesPerProductReference) {
   for (std::size_t i = 0; i < c.size(); ++i) ASSERT_NEAR(c[i], ref[i], 1e-4) << i;
 }
 
+TEST_P(GemmThreads, BatchedUnevenBigProductsAndTransposedA) {
+  // 3 products of 2 * 260^3 flops each on 2 threads: each product is threaded
+  const i64 batch = 3, m = 260, n = 260, k = 260;
+  auto a = random_vector(batch * m * k, 24), b = random_vector(batch * n * k, 25);
+  std::vector<float> c(batch * m * n, 7.0f), ref(batch * m * n, 7.0f);
+  gemm_batched(Trans::Yes, Trans::No, m, n, k, 1.0f, a.data(), m, m * k, b.data(), n, n * k,
+               0.0f, c.data(), n, m * n, batch);
+  for (i64 i = 0; i < batch; ++i)
+    gemm_reference(Trans::Yes, Trans::No, m, n, k, 1.0f, a.data() + i * m * k, m,
+                   b.data() + i * n * k, n, 0.0f, ref.data() + i * m * n, n);
+  for (std::size_t i = 0; i < c.size(); ++i) ASSERT_NEAR(c[i], ref[i], 1e-3) << i;
+}
+
+TEST_P(GemmThreads, CalledFromInsideAParallelRegion) {
+  // each thread of a caller's team runs its own product on its own thread
+  const i64 m = 70, n = 90, k = 300, copies = 4;
+  auto a = random_vector(m * k, 41), b = random_vector(k * n, 42);
+  std::vector<float> ref(m * n);
+  gemm_reference(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f,
+                 ref.data(), n);
+  std::vector<std::vector<float>> outs(copies, std::vector<float>(m * n));
+#pragma omp parallel for num_threads(GetParam())
+  for (i64 i = 0; i < copies; ++i)
+    gemm(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, outs[i].data(), n);
+  for (const auto& out : outs)
+    for (std::size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-3) << i;
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, GemmThreads, ::testing::Values(1, 2));
 
 TEST(Gemm, SameResultWithOneAndTwoThreadsForMSplit) {
