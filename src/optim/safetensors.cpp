@@ -1,16 +1,13 @@
 // safetensors reader/writer and ParameterSet save/load with layout conversion.
 #include "partita/optim/safetensors.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
 
+#include "partita/core/atomic_file.hpp"
 #include "partita/core/error.hpp"
 #include "partita/optim/json.hpp"
 
@@ -39,61 +36,6 @@ constexpr DTypeEntry kDTypes[] = {
 constexpr std::uint64_t kMaxHeader = 100'000'000;
 
 std::string errno_text() { return std::strerror(errno); }
-
-// A file written through a temporary in the same directory, renamed on commit().
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path) : path_(path) {
-    static std::atomic<unsigned> counter{0};
-    tmp_ = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw IoError("write_safetensors: cannot create '" + tmp_ + "': " + errno_text());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  void write(const void* data, std::size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, std::min<std::size_t>(n, 1u << 30));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw IoError("write_safetensors: writing '" + tmp_ + "': " + errno_text());
-      }
-      p += w;
-      n -= static_cast<std::size_t>(w);
-    }
-  }
-  void commit() {
-    if (::fsync(fd_) != 0) throw IoError("write_safetensors: fsync '" + tmp_ + "': " + errno_text());
-    if (::close(fd_) != 0) {
-      fd_ = -1;
-      throw IoError("write_safetensors: close '" + tmp_ + "': " + errno_text());
-    }
-    fd_ = -1;
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-      throw IoError("write_safetensors: rename '" + tmp_ + "' -> '" + path_ + "': " + errno_text());
-    committed_ = true;
-    // Make the rename itself durable.
-    std::string dir = ".";
-    auto slash = path_.find_last_of('/');
-    if (slash != std::string::npos) dir = slash == 0 ? "/" : path_.substr(0, slash);
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  std::string path_, tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
 
 std::string shape_json(const Shape& s) {
   std::string out = "[";
@@ -306,7 +248,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
   // Pad with spaces so the data section starts 8-byte aligned.
   while ((8 + header.size()) % 8 != 0) header += ' ';
 
-  AtomicFile out(path);
+  AtomicFileWriter out(path);
   unsigned char len_bytes[8];
   std::uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(n >> (8 * i));
@@ -316,12 +258,6 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
     const auto nbytes = static_cast<std::size_t>(shape_numel(t.shape)) * dtype_size(t.dtype);
     if (nbytes) out.write(t.data, nbytes);
   }
-  out.commit();
-}
-
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  AtomicFile out(path);
-  out.write(bytes.data(), bytes.size());
   out.commit();
 }
 

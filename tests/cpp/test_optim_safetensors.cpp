@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "partita/core/error.hpp"
+#include "partita/core/random.hpp"
 #include "partita/optim/json.hpp"
 #include "partita/optim/safetensors.hpp"
 
@@ -311,4 +312,39 @@ TEST(Safetensors, AtomicWriteLeavesNoTemporaryFiles) {
   EXPECT_THROW(write_safetensors(dir + "/no/such/dir/w.safetensors", {{"x", DType::F32, {1}, &x}}), IoError);
   std::remove(path.c_str());
   ::rmdir(dir.c_str());
+}
+
+TEST(Safetensors, RandomCorruptionNeverCrashes) {
+  // Flip bytes (mostly in the header) of a valid file: every outcome is either
+  // a successful read or a partita exception, never a crash or a hang.
+  nn::ParameterSet a;
+  build_model(a, 1);
+  const std::string path = tmp_path("fuzz_src.safetensors");
+  save_safetensors(path, a, {{"config", "{\"k\": [1, 2]}"}});
+  const std::string bytes = slurp(path);
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
+  Generator rng(42);
+  const std::string p2 = tmp_path("fuzz.safetensors");
+  int rejected = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string m = bytes;
+    const int flips = 1 + static_cast<int>(rng.below(3));
+    for (int f = 0; f < flips; ++f) {
+      const std::uint64_t limit = rng.below(4) == 0 ? m.size() : 8 + n;
+      m[rng.below(limit)] = static_cast<char>(rng.below(256));
+    }
+    if (rng.below(8) == 0) m.resize(rng.below(m.size()));
+    {
+      std::ofstream(p2, std::ios::binary | std::ios::trunc) << m;
+    }
+    try {
+      load_safetensors(p2, a, false);
+    } catch (const Error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 100);
+  std::remove(path.c_str());
+  std::remove(p2.c_str());
 }

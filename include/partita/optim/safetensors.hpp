@@ -22,8 +22,9 @@
 // its name, converting our in-memory layout to the twin's (Layout::ConvHWIO
 // (kh, kw, in, out) -> (out, in, kh, kw); Layout::LinearIO (in, out) -> (out, in)),
 // so the file loads into the twin with `model.load_state_dict(load_file(path))`;
-// `load_safetensors` does the reverse. Writes are atomic: temporary file in the
-// same directory, fsync, rename, so a crash never leaves a half-written file.
+// `load_safetensors` does the reverse. Writes are atomic (core/atomic_file.hpp:
+// temporary file in the same directory, fsync, rename), so a crash never leaves
+// a half-written file.
 // This code assumes a little-endian host (x86-64, AArch64).
 #pragma once
 #include <cstdint>
@@ -138,9 +139,5 @@ struct LoadReport {
 /// WeightsError too; integer "*.num_batches_tracked" tensors that PyTorch's
 /// BatchNorm writes are ignored in both modes.
 LoadReport load_safetensors(const std::string& path, nn::ParameterSet& params, bool strict = true);
-
-/// Write `bytes` to `path` atomically (temp file in the same directory, fsync,
-/// rename, fsync of the directory). IoError on failure; the temp file is removed.
-void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace partita::optim

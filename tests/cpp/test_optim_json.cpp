@@ -1,0 +1,67 @@
+// The small JSON parser/writer behind safetensors headers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "partita/core/error.hpp"
+#include "partita/optim/json.hpp"
+
+using namespace partita;
+using partita::json::Value;
+
+TEST(Json, ParsesEveryType) {
+  Value v = json::parse(R"( {"a": [1, -2, 3.5, 1e3, 0], "b": {"c": null, "d": true, "e": false},
+                           "s": "x\"y\\z\/\n\t\u00e9\ud83c\udfb5", "big": 9007199254740993} )");
+  ASSERT_TRUE(v.is_object());
+  const auto& a = v.find("a")->as_array();
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a[0].as_int(), 1);
+  EXPECT_EQ(a[1].as_int(), -2);
+  EXPECT_DOUBLE_EQ(a[2].as_double(), 3.5);
+  EXPECT_FALSE(a[3].is_integer());  // exponent: a double
+  EXPECT_DOUBLE_EQ(a[3].as_double(), 1000.0);
+  EXPECT_THROW(a[2].as_int(), FormatError);
+  EXPECT_TRUE(v.find("b")->find("c")->is_null());
+  EXPECT_TRUE(v.find("b")->find("d")->as_bool());
+  EXPECT_EQ(v.find("s")->as_string(), "x\"y\\z/\n\t\xc3\xa9\xf0\x9f\x8e\xb5");
+  EXPECT_EQ(v.find("big")->as_int(), 9007199254740993LL);  // exact beyond 2^53
+  EXPECT_EQ(v.find("missing"), nullptr);
+  EXPECT_THROW(v.find("a")->as_string(), FormatError);
+}
+
+TEST(Json, DumpRoundTrips) {
+  Value o = Value::object();
+  o.set("name", "caf\xc3\xa9 \"q\"\n\x01");
+  o.set("shape", Value::array({Value(2), Value(3)}));
+  o.set("x", 0.1);
+  o.set("ok", true);
+  o.set("none", nullptr);
+  o.set("x", 0.25);  // replaces, keeps position
+  const std::string s = o.dump();
+  EXPECT_EQ(s, "{\"name\":\"caf\xc3\xa9 \\\"q\\\"\\n\\u0001\",\"shape\":[2,3],\"x\":0.25,\"ok\":true,\"none\":null}");
+  Value back = json::parse(s);
+  EXPECT_EQ(back.dump(), s);
+  EXPECT_DOUBLE_EQ(json::parse(Value(0.1).dump()).as_double(), 0.1);
+  EXPECT_THROW(Value(std::nan("")), InvalidArgument);
+}
+
+TEST(Json, RejectsMalformedInputWithByteOffsets) {
+  const char* bad[] = {"",       "{",         "{\"a\" 1}",  "[1,]",     "{\"a\":1,}", "01",
+                       "1.",     "-",         "1e",         "tru",      "\"abc",     "\"\\x\"",
+                       "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"", "[1] x", "NaN",    "{1:2}"};
+  for (const char* s : bad) {
+    try {
+      json::parse(s, "hdr");
+      ADD_FAILURE() << "accepted: " << s;
+    } catch (const FormatError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("hdr: JSON byte ", 0), 0u) << e.what();
+    }
+  }
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  EXPECT_THROW(json::parse(deep), FormatError);
+  std::string ok(60, '[');
+  ok += std::string(60, ']');
+  EXPECT_NO_THROW(json::parse(ok));
+}
