@@ -16,23 +16,11 @@
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
+#include "counter_hash.hpp"
 
 namespace partita::nn {
 
-namespace {
-
-// Counter-based uniform in [0, 1): splitmix64 finaliser of (seed, index). The same
-// (seed, index) gives the same number on any thread, so dropout does not depend
-// on how tiles are split across threads, and backward can recompute a mask.
-inline float hash_uniform(std::uint64_t seed, std::uint64_t index) {
-  std::uint64_t z = seed + index * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
-}
-
-}  // namespace
+using detail::hash_uniform;
 
 // ---------------------------------------------------------------------------
 // rel_shift, exactly the reference's pad / reshape / slice, as an index map.
@@ -68,19 +56,25 @@ RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::strin
   return b;
 }
 
-static const RelAttentionConfig& checked(const RelAttentionConfig& c, const std::string& prefix) {
+// Validate before any parameter is declared, so a bad call leaves `params` untouched.
+static const RelAttentionConfig& checked(const RelAttentionConfig& c, const std::string& prefix,
+                                         const RelPositionBiases& b) {
   if (c.d_model < 1 || c.n_head < 1 || c.d_head < 1)
     throw InvalidArgument("RelMultiHeadAttention(" + prefix +
                           "): d_model, n_head and d_head must be >= 1");
   if (!(c.dropout >= 0.0f && c.dropout < 1.0f) || !(c.dropatt >= 0.0f && c.dropatt < 1.0f))
     throw InvalidArgument("RelMultiHeadAttention(" + prefix + "): dropout rates must be in [0, 1)");
+  const Shape hd{c.n_head, c.d_head};
+  if (!b.r_w_bias || !b.r_r_bias || b.r_w_bias->shape != hd || b.r_r_bias->shape != hd)
+    throw ShapeError("RelMultiHeadAttention(" + prefix + "): r_w_bias and r_r_bias must be " +
+                     shape_str(hd));
   return c;
 }
 
 RelMultiHeadAttention::RelMultiHeadAttention(ParameterSet& params, const std::string& prefix,
                                              const RelAttentionConfig& config,
                                              const RelPositionBiases& biases, std::uint64_t seed)
-    : cfg_(checked(config, prefix)),
+    : cfg_(checked(config, prefix, biases)),
       qkv_w_(&params.add(prefix + ".qkv_net.weight",
                          {cfg_.d_model, 3 * cfg_.n_head * cfg_.d_head}, init_normal(0.0f, 0.02f),
                          Layout::LinearIO)),
@@ -91,12 +85,7 @@ RelMultiHeadAttention::RelMultiHeadAttention(ParameterSet& params, const std::st
                        init_normal(0.0f, 0.02f), Layout::LinearIO)),
       u_(biases.r_w_bias),
       v_(biases.r_r_bias),
-      rng_(seed) {
-  const Shape hd{cfg_.n_head, cfg_.d_head};
-  if (!u_ || !v_ || u_->shape != hd || v_->shape != hd)
-    throw ShapeError("RelMultiHeadAttention(" + prefix + "): r_w_bias and r_r_bias must be " +
-                     shape_str(hd));
-}
+      rng_(seed) {}
 
 const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem, const Tensor& r) {
   const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;

@@ -217,4 +217,5 @@ TEST(RelAttention, BadShapesThrow) {
   cfg.n_head = 3;
   cfg.dropout = 1.0f;
   EXPECT_THROW(RelMultiHeadAttention(ps, "a", cfg, b), InvalidArgument);
+  EXPECT_EQ(ps.params().size(), 2u);  // failed constructions declared nothing
 }

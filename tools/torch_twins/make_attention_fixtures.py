@@ -6,7 +6,7 @@ cross-entropy with ignore_index, the sinusoidal relative position table,
 Transformer-XL's rel_shift, and one RelPartialLearnable attention layer (written
 here from the published math: Dai et al. 2019, eqs. in section 3.3, with the
 reference implementation's pad / reshape / slice shift, causal mask with memory,
-post-LayerNorm residual). Every case runs in float64 from float32 inputs, with
+post-LayerNorm residual) and the position-wise FFN block. Every case runs in float64 from float32 inputs, with
 fixed weights, inputs and upstream gradients, and writes tests/data/nn/attn/<case>.bin:
 
     b"PTFX", uint32 version (1), uint32 count, then per tensor:
@@ -169,6 +169,23 @@ def case_attention(g, mlen):
     return out
 
 
+def case_ffn(g):
+    x = rand(g, 3, 2, 6).requires_grad_()
+    w1 = rand(g, 10, 6, scale=0.5).requires_grad_()
+    b1 = rand(g, 10, scale=0.3).requires_grad_()
+    w2 = rand(g, 6, 10, scale=0.5).requires_grad_()
+    b2 = rand(g, 6, scale=0.3).requires_grad_()
+    ln_w = (1 + rand(g, 6, scale=0.2)).requires_grad_()
+    ln_b = rand(g, 6, scale=0.2).requires_grad_()
+    core = F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
+    y = F.layer_norm(x + core, (6,), ln_w, ln_b, 1e-5)
+    dy = rand(g, *y.shape)
+    grads = grads_of((y * dy).sum(), [x, w1, b1, w2, b2, ln_w, ln_b])
+    out = dict(x=x, w1=w1, b1=b1, w2=w2, b2=b2, ln_w=ln_w, ln_b=ln_b, y=y, dy=dy)
+    out.update(zip(["dx", "dw1", "db1", "dw2", "db2", "dln_w", "dln_b"], grads))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -185,6 +202,7 @@ def main():
         "rel_shift": case_rel_shift(g),
         "attention_mem": case_attention(g, 3),
         "attention_nomem": case_attention(g, 0),
+        "ffn": case_ffn(g),
     }
     for name, tensors in cases.items():
         path = os.path.join(args.out, name + ".bin")
