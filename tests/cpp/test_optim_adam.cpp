@@ -9,6 +9,7 @@
 
 #include "partita/core/error.hpp"
 #include "partita/optim/adam.hpp"
+#include "partita/optim/checkpoint.hpp"
 #include "partita/optim/json.hpp"
 #include "partita/optim/schedule.hpp"
 
@@ -239,4 +240,37 @@ TEST(Schedule, DrivesAdam) {
   EXPECT_NEAR(adam.lr(), 3e-3, 1e-12);
   // Each step moved w by -lr exactly (constant gradient: m_hat / sqrt(v_hat) = 1).
   EXPECT_NEAR(ps.values()[0], -(1e-3 + 2e-3 + 3e-3), 1e-7);
+}
+
+TEST(Checkpoint, SaveLoadResumeAndMismatch) {
+  EXPECT_EQ(optimizer_state_path("run/ckpt.safetensors"), "run/ckpt.optim.safetensors");
+  EXPECT_EQ(optimizer_state_path("run/ckpt"), "run/ckpt.optim");
+  auto build = [](nn::ParameterSet& ps) {
+    ps.add("w", {4, 3}, nn::init_uniform(-1, 1), nn::Layout::LinearIO);
+    ps.allocate(9);
+  };
+  nn::ParameterSet a, b;
+  build(a);
+  build(b);
+  Adam oa(a), ob(b);
+  for (int s = 0; s < 3; ++s) {
+    a.grads().fill(0.1f * static_cast<float>(s + 1));
+    oa.step();
+  }
+  const std::string path = tmp_path("ckpt.safetensors");
+  save_checkpoint(path, a, oa, {{"epoch", "7"}});
+  LoadReport rep = load_checkpoint(path, b, ob);
+  EXPECT_EQ(rep.metadata.at("epoch"), "7");
+  EXPECT_EQ(rep.metadata.at("checkpoint.step"), "3");
+  EXPECT_EQ(ob.step_count(), 3);
+  for (std::int64_t i = 0; i < a.size(); ++i) ASSERT_EQ(a.values()[i], b.values()[i]);
+  // Weights from a later step with the old state: refused, nothing modified.
+  oa.step();
+  save_safetensors(path, a, {{"checkpoint.step", "4"}});
+  const float before = b.values()[0];
+  EXPECT_THROW(load_checkpoint(path, b, ob), WeightsError);
+  EXPECT_EQ(b.values()[0], before);
+  std::remove(optimizer_state_path(path).c_str());
+  EXPECT_THROW(load_checkpoint(path, b, ob), WeightsError);
+  std::remove(path.c_str());
 }
