@@ -213,3 +213,23 @@ def test_melodies_round_trip_through_rolls_with_onsets():
         again = back.to_pianoroll(resolution=480, onsets=True)
         assert np.array_equal(again.array, roll.array)
         assert np.array_equal(again.onsets, roll.onsets)
+
+
+@needs_score
+def test_multitrack_from_score_and_from_bare_3d_arrays():
+    s = make_score([(72, 100, 0, 960)], program=40)
+    bass = partita.Track(name="bass", program=33, notes=[partita.Note(36, 80, 0, 1920)])
+    kit = partita.Track(name="kit", is_drum=True, notes=[partita.Note(36, 110, 480, 600)])
+    s.tracks = s.tracks + [bass, kit]
+    multi = s.to_multitrack(onsets=True)
+    assert multi.array.shape == (3, 16, 128)
+    assert multi.programs == [40, 33, 0] and multi.is_drums == [False, False, True]
+    assert multi.onsets[2, 4, 36] == 1
+    back = partita.Score.from_pianoroll(multi)
+    assert [t.notes for t in back.tracks] == [t.notes for t in s.tracks]
+    assert [t.name for t in back.tracks] == ["melody", "bass", "kit"]
+    merged = multi.merged()
+    assert merged.array[4, 36] == 80  # the drum hit on 36 is left out, the bass note stays
+    bare = partita.Score.from_pianoroll(multi.array.copy(), resolution=4, tempo=60)
+    assert len(bare.tracks) == 3 and bare.tempos[0].qpm == 60
+    assert bare.tracks[1].notes == s.tracks[1].notes
