@@ -11,6 +11,7 @@
 #include <fluidsynth.h>
 
 #include <algorithm>
+#include <exception>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
 
 namespace partita {
 namespace {
@@ -87,6 +89,9 @@ class TempoMap {
   std::vector<double> times_;
   std::vector<double> qpms_;
 };
+
+// Most lanes (parallel synthesizers) one render uses.
+constexpr int kMaxLanes = 8;
 
 enum EventKind : int { kNoteOff = 0, kControl = 1, kBend = 2, kNoteOn = 3 };
 
@@ -168,35 +173,56 @@ std::vector<int> assign_channels(const Score& score, int num_channels) {
 
 // ---- Synth ------------------------------------------------------------------
 
-struct Synth::Impl {
-  fluid_settings_t* settings = nullptr;
-  // Loads the SoundFont once and owns it; it never renders. FluidSynth keeps
-  // state in its voice slots across a reset (a reused voice ramps its gain
-  // from the previous note's level), so every render gets a fresh synthesizer
-  // that borrows this SoundFont (fluid_synth_add_sfont, about 0.3 ms) and
-  // gives it back (fluid_synth_remove_sfont) before it is deleted.
+// A lane renders a subset of the channels into its own buffer: its own copy
+// of the SoundFont (FluidSynth counts references on a SoundFont's samples
+// without locks, so lanes working in parallel must not share one; the sample
+// data itself is shared through FluidSynth's sample cache) and, during a
+// render, its own fresh synthesizer.
+struct Lane {
+  // Loads the SoundFont and owns it; it never renders. FluidSynth keeps state
+  // in its voice slots across a reset (a reused voice ramps its gain from the
+  // previous note's level), so each render creates a fresh synthesizer that
+  // borrows this SoundFont (fluid_synth_add_sfont, about 0.3 ms) and gives it
+  // back (fluid_synth_remove_sfont) before it is deleted.
   fluid_synth_t* loader = nullptr;
   fluid_sfont_t* sfont = nullptr;
   fluid_synth_t* synth = nullptr;  // the synthesizer of the render in progress
   int sfont_id = -1;               // the SoundFont's id inside `synth`
   int block = 64;                  // FluidSynth's internal block size
-  std::string soundfont;
-  SynthOptions options;
-  std::mutex mutex;
+  const std::string* soundfont = nullptr;
   // Kept across renders (no reallocation once warm).
-  std::vector<Event> events;
+  std::vector<Event> events;  // this lane's events, in time order
   std::vector<int> active;    // (channel, pitch) -> sounding note count
   std::vector<int> program;   // channel -> selected program (-1: none)
   std::vector<char> drum;     // channel -> selected bank is percussion
   std::vector<float> last_block;
+  Tensor buffer;              // output of lanes other than the first
 
-  ~Impl() {
+  Lane(fluid_settings_t* settings, const std::string& path) : soundfont(&path) {
+    loader = new_fluid_synth(settings);
+    if (!loader) throw RenderError("Synth: new_fluid_synth failed: " + take_fluid_error());
+    const int id = fluid_synth_sfload(loader, path.c_str(), 1);
+    if (id == FLUID_FAILED) {
+      const std::string why = take_fluid_error();
+      delete_fluid_synth(loader);
+      throw RenderError("Synth: cannot load SoundFont '" + path + "': " + why);
+    }
+    sfont = fluid_synth_get_sfont_by_id(loader, id);
+    block = std::max(1, fluid_synth_get_internal_bufsize(loader));
+    t_fluid_error.clear();
+    active.assign(static_cast<std::size_t>(Synth::kChannels) * 128, 0);
+    program.assign(Synth::kChannels, -1);
+    drum.assign(Synth::kChannels, 0);
+  }
+  Lane(const Lane&) = delete;
+  Lane& operator=(const Lane&) = delete;
+  ~Lane() {
     end_render();
     if (loader) delete_fluid_synth(loader);
-    if (settings) delete_fluid_settings(settings);
   }
 
-  void begin_render() {
+  void begin_render(fluid_settings_t* settings, double gain) {
+    end_render();
     t_fluid_error.clear();
     synth = new_fluid_synth(settings);
     if (!synth) throw RenderError("Synth::render: new_fluid_synth failed: " + take_fluid_error());
@@ -206,7 +232,9 @@ struct Synth::Impl {
       synth = nullptr;
       throw RenderError("Synth::render: fluid_synth_add_sfont failed: " + take_fluid_error());
     }
-    fluid_synth_set_gain(synth, static_cast<float>(options.gain));
+    fluid_synth_set_gain(synth, static_cast<float>(gain));
+    std::fill(active.begin(), active.end(), 0);
+    std::fill(program.begin(), program.end(), -1);
   }
 
   void end_render() {
@@ -224,7 +252,7 @@ struct Synth::Impl {
     if (fluid_synth_program_select(synth, channel, sfont_id, bank, prog) != FLUID_OK &&
         fluid_synth_program_select(synth, channel, sfont_id, bank, 0) != FLUID_OK &&
         fluid_synth_program_select(synth, channel, sfont_id, 0, 0) != FLUID_OK)
-      throw RenderError("Synth::render: SoundFont '" + soundfont + "' has no preset for bank " +
+      throw RenderError("Synth::render: SoundFont '" + *soundfont + "' has no preset for bank " +
                         std::to_string(bank) + " program " + std::to_string(prog) + ": " +
                         take_fluid_error());
     t_fluid_error.clear();
@@ -232,22 +260,41 @@ struct Synth::Impl {
     drum[channel] = is_drum;
   }
 
+  void setup_channel(int channel, bool is_drum, int prog) {
+    fluid_synth_set_channel_type(synth, channel, is_drum ? CHANNEL_TYPE_DRUM : CHANNEL_TYPE_MELODIC);
+    select(channel, is_drum, prog);
+  }
+
+  // Renders `total` frames into `out` (interleaved stereo), sending this
+  // lane's events at the block boundary nearest their frame.
+  void run(float* out, std::int64_t total) {
+    std::int64_t cursor = 0;
+    std::size_t i = 0;
+    while (i < events.size()) {
+      const std::int64_t at = (events[i].frame + block / 2) / block * block;
+      if (at >= total) break;  // nothing after the end can be heard
+      write(out, cursor, at);
+      while (i < events.size() && (events[i].frame + block / 2) / block * block == at)
+        dispatch(events[i++]);
+    }
+    write(out, cursor, total);
+  }
+
   // Writes frames [cursor, until) of `out`. Only whole blocks go to FluidSynth,
-  // so it never holds half a block over to the next call (or the next render):
-  // a final partial block is rendered into `last_block` and copied.
-  void write(Tensor& out, std::int64_t& cursor, std::int64_t until) {
+  // so it never holds half a block over to the next call: a final partial
+  // block is rendered into `last_block` and copied.
+  void write(float* out, std::int64_t& cursor, std::int64_t until) {
     const std::int64_t chunk = (std::int64_t(1) << 20) / block * block;
     while (until - cursor >= block) {
       const std::int64_t whole = (until - cursor) / block * block;
       const int len = static_cast<int>(std::min(whole, chunk));
-      fluid_write(out.data() + 2 * cursor, len);
+      fluid_write(out + 2 * cursor, len);
       cursor += len;
     }
     if (cursor < until) {
       last_block.resize(2 * static_cast<std::size_t>(block));
       fluid_write(last_block.data(), block);
-      std::copy(last_block.begin(), last_block.begin() + 2 * (until - cursor),
-                out.data() + 2 * cursor);
+      std::copy(last_block.begin(), last_block.begin() + 2 * (until - cursor), out + 2 * cursor);
       cursor = until;
     }
   }
@@ -278,6 +325,20 @@ struct Synth::Impl {
         fluid_synth_pitch_bend(synth, e.channel, e.a + 8192);
         break;
     }
+  }
+};
+
+struct Synth::Impl {
+  fluid_settings_t* settings = nullptr;
+  std::string soundfont;
+  SynthOptions options;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Lane>> lanes;  // lanes[0] made by the constructor
+  std::vector<Event> events;                 // all events of the render in progress
+
+  ~Impl() {
+    lanes.clear();  // before the settings they were made with
+    if (settings) delete_fluid_settings(settings);
   }
 };
 
@@ -324,18 +385,7 @@ Synth::Synth(const SynthOptions& options) : impl_(std::make_unique<Impl>()) {
             fluid_settings_setint(s.settings, "synth.threadsafe-api", 0) == FLUID_OK &&
             fluid_settings_setint(s.settings, "synth.lock-memory", 0) == FLUID_OK;
   if (!ok) throw RenderError("Synth: FluidSynth rejected a setting: " + take_fluid_error());
-  s.loader = new_fluid_synth(s.settings);
-  if (!s.loader) throw RenderError("Synth: new_fluid_synth failed: " + take_fluid_error());
-  const int id = fluid_synth_sfload(s.loader, s.soundfont.c_str(), 1);
-  if (id == FLUID_FAILED)
-    throw RenderError("Synth: cannot load SoundFont '" + s.soundfont + "': " + take_fluid_error());
-  s.sfont = fluid_synth_get_sfont_by_id(s.loader, id);
-  s.block = std::max(1, fluid_synth_get_internal_bufsize(s.loader));
-  if (!s.sfont) throw RenderError("Synth: SoundFont '" + s.soundfont + "' vanished after loading");
-  t_fluid_error.clear();
-  s.active.assign(static_cast<std::size_t>(kChannels) * 128, 0);
-  s.program.assign(kChannels, -1);
-  s.drum.assign(kChannels, 0);
+  s.lanes.push_back(std::make_unique<Lane>(s.settings, s.soundfont));
 }
 
 Synth::~Synth() = default;
@@ -389,7 +439,7 @@ void Synth::render(const Score& score, Tensor& out) {
   const double rate = s.options.sample_rate;
   // Frame of a tick; ticks far past the end map beyond `total` without
   // overflowing llround.
-  const double horizon = static_cast<double>(total) + 4.0 * s.block;
+  const double horizon = static_cast<double>(total) + 4.0 * s.lanes[0]->block;
   auto frame_of = [&](std::int64_t tick) -> std::int64_t {
     const double f = tempo.seconds(tick) * rate;
     return f < horizon ? std::llround(f) : static_cast<std::int64_t>(horizon);
@@ -435,38 +485,64 @@ void Synth::render(const Score& score, Tensor& out) {
     return std::tie(x.frame, x.kind, x.seq) < std::tie(y.frame, y.kind, y.seq);
   });
 
-  // 2. A fresh synthesizer (no voices, default controllers, empty effect
-  // buffers); then each used channel's type, bank and program.
-  out.resize({total, 2});
-  struct RenderScope {
-    Impl& s;
-    ~RenderScope() { s.end_render(); }
-  } scope{s};
-  s.begin_render();
-  std::fill(s.active.begin(), s.active.end(), 0);
-  std::fill(s.program.begin(), s.program.end(), -1);
-  std::vector<char> configured(kChannels, 0);
+  // 2. Lanes: with several threads, the used channels are split into groups
+  // of about equal note counts, each rendered by its own synthesizer in
+  // parallel and summed in lane order (so the output depends on the score
+  // and the thread count only). One thread: one lane, no summing.
+  std::vector<int> notes_on(kChannels, 0), used;
   for (std::size_t t = 0; t < score.tracks.size(); ++t) {
-    const int c = channel[t];
-    if (configured[c]) continue;
-    configured[c] = 1;
-    const bool is_drum = score.tracks[t].is_drum;
-    fluid_synth_set_channel_type(s.synth, c, is_drum ? CHANNEL_TYPE_DRUM : CHANNEL_TYPE_MELODIC);
-    s.select(c, is_drum, score.tracks[t].program);
+    if (notes_on[channel[t]] == 0) used.push_back(channel[t]);
+    notes_on[channel[t]] += 1 + static_cast<int>(score.tracks[t].notes.size());
   }
+  const int n_lanes = std::max(1, std::min({num_threads(), static_cast<int>(used.size()), kMaxLanes}));
+  while (static_cast<int>(s.lanes.size()) < n_lanes)
+    s.lanes.push_back(std::make_unique<Lane>(s.settings, s.soundfont));
+  std::vector<int> lane_of(kChannels, 0);
+  if (n_lanes > 1) {
+    std::vector<int> order = used;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return notes_on[a] > notes_on[b]; });
+    std::vector<long> load(n_lanes, 0);
+    for (int c : order) {
+      const int l = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+      lane_of[c] = l;
+      load[l] += notes_on[c];
+    }
+  }
+  for (int l = 0; l < n_lanes; ++l) s.lanes[l]->events.clear();
+  for (const Event& e : s.events) s.lanes[lane_of[e.channel]]->events.push_back(e);
 
-  // 3. Audio between event times, events at the nearest block boundary.
-  const std::int64_t block = s.block;
-  std::int64_t cursor = 0;
-  std::size_t i = 0;
-  while (i < s.events.size()) {
-    const std::int64_t at = (s.events[i].frame + block / 2) / block * block;
-    if (at >= total) break;  // nothing after the end can be heard
-    s.write(out, cursor, at);
-    while (i < s.events.size() && (s.events[i].frame + block / 2) / block * block == at)
-      s.dispatch(s.events[i++]);
+  out.resize({total, 2});
+  for (int l = 1; l < n_lanes; ++l) s.lanes[l]->buffer.resize({total, 2});
+  std::vector<std::exception_ptr> errors(n_lanes);
+#pragma omp parallel for num_threads(n_lanes) schedule(static, 1) if (n_lanes > 1)
+  for (int l = 0; l < n_lanes; ++l) {
+    Lane& lane = *s.lanes[l];
+    try {
+      // A fresh synthesizer (no voices, default controllers, empty effect
+      // buffers); then each of the lane's channels' type, bank and program.
+      lane.begin_render(s.settings, s.options.gain);
+      std::vector<char> configured(kChannels, 0);
+      for (std::size_t t = 0; t < score.tracks.size(); ++t) {
+        const int c = channel[t];
+        if (lane_of[c] != l || configured[c]) continue;
+        configured[c] = 1;
+        lane.setup_channel(c, score.tracks[t].is_drum, score.tracks[t].program);
+      }
+      lane.run(l == 0 ? out.data() : lane.buffer.data(), total);
+      lane.end_render();
+    } catch (...) {
+      lane.end_render();
+      errors[l] = std::current_exception();
+    }
   }
-  s.write(out, cursor, total);
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  float* o = out.data();
+  for (int l = 1; l < n_lanes; ++l) {
+    const float* b = s.lanes[l]->buffer.data();
+    for (std::int64_t i = 0; i < 2 * total; ++i) o[i] += b[i];
+  }
 }
 
 }  // namespace partita
