@@ -1,10 +1,13 @@
 // Adam/AdamW step, state save/load, and gradient-norm clipping.
 #include "partita/optim/adam.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+
+#include <Eigen/Core>
 
 #include "partita/core/error.hpp"
 
@@ -12,10 +15,37 @@ namespace partita::optim {
 
 namespace {
 
-// torch.lerp on float tensors: start + w (end - start), computed from the nearer
-// end so that w = 1 gives `end` exactly. Matching it keeps us bit-close to PyTorch.
-inline float lerp(float start, float end, float w) {
-  return w < 0.5f ? start + w * (end - start) : end - (end - start) * (1.0f - w);
+struct AdamScalars {
+  float step_size, bc2_sqrt, w1, b2, one_minus_b2, eps, wd, decay;
+};
+
+// The update for n contiguous elements (formulas in adam.hpp). kLerpLow selects
+// torch.lerp's branch for weight w1 = 1 - beta1 (w1 < 0.5: start + w (end - start)).
+// Applied in blocks of 4096 elements that stay in L1/L2 between the two passes:
+// pass 1 updates the moments (a plain loop the compiler vectorises), pass 2 the
+// values through Eigen, whose vectorised sqrt has no errno side effect (std::sqrt
+// in a plain loop would keep GCC from vectorising it without -fno-math-errno).
+template <bool kL2, bool kDecoupled, bool kLerpLow>
+void adam_kernel(const AdamScalars& k, std::int64_t n, float* __restrict x, const float* __restrict gr,
+                 float* __restrict m, float* __restrict v) {
+  constexpr std::int64_t kBlock = 4096;
+  for (std::int64_t b = 0; b < n; b += kBlock) {
+    const std::int64_t len = std::min(kBlock, n - b);
+    float* xb = x + b;
+    const float* gb = gr + b;
+    float* mb = m + b;
+    float* vb = v + b;
+    for (std::int64_t i = 0; i < len; ++i) {
+      float g = gb[i];
+      if (kL2) g = g + k.wd * xb[i];
+      if (kDecoupled) xb[i] = xb[i] * k.decay;
+      mb[i] = kLerpLow ? mb[i] + k.w1 * (g - mb[i]) : g - (g - mb[i]) * (1.0f - k.w1);
+      vb[i] = vb[i] * k.b2 + k.one_minus_b2 * (g * g);
+    }
+    Eigen::Map<Eigen::ArrayXf> X(xb, len);
+    Eigen::Map<const Eigen::ArrayXf> M(mb, len), V(vb, len);
+    X += (-k.step_size) * (M / (V.sqrt() / k.bc2_sqrt + k.eps));
+  }
 }
 
 void check_options(const AdamOptions& o) {
@@ -81,22 +111,33 @@ void Adam::step() {
   const bool l2 = opt_.weight_decay != 0.0 && !opt_.decoupled_weight_decay;
   const bool decoupled = opt_.weight_decay != 0.0 && opt_.decoupled_weight_decay;
 
+  AdamScalars k{step_size, bc2_sqrt, w1, b2, one_minus_b2, eps, wd, decay};
+  using Kernel = void (*)(const AdamScalars&, std::int64_t, float*, const float*, float*, float*);
+  // One specialisation per (L2, decoupled, lerp branch): the loop body has no branches.
+  static const Kernel kernels[2][2][2] = {
+      {{adam_kernel<false, false, false>, adam_kernel<false, false, true>},
+       {adam_kernel<false, true, false>, adam_kernel<false, true, true>}},
+      {{adam_kernel<true, false, false>, adam_kernel<true, false, true>},
+       {adam_kernel<true, true, false>, adam_kernel<true, true, true>}}};
+  const Kernel kernel = kernels[l2][decoupled][w1 < 0.5f];
+
   float* x = params_.values().data();
-  const float* gbuf = params_.grads().data();
+  const float* g = params_.grads().data();
   float* m = m_.data();
   float* v = v_.data();
   for (const auto& p : params_.params()) {
     if (!p.trainable) continue;
-    const std::int64_t begin = p.offset, end = p.offset + p.value.size();
-#pragma omp parallel for simd schedule(static) if (end - begin > (1 << 16))
-    for (std::int64_t i = begin; i < end; ++i) {
-      float g = gbuf[i];
-      if (l2) g = g + wd * x[i];
-      if (decoupled) x[i] = x[i] * decay;
-      m[i] = lerp(m[i], g, w1);
-      v[i] = v[i] * b2 + one_minus_b2 * (g * g);
-      const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-      x[i] = x[i] + (-step_size) * (m[i] / denom);
+    const std::int64_t n = p.value.size();
+    constexpr std::int64_t kChunk = 1 << 16;
+    if (n <= kChunk) {
+      kernel(k, n, x + p.offset, g + p.offset, m + p.offset, v + p.offset);
+      continue;
+    }
+    const std::int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      const std::int64_t o = p.offset + c * kChunk;
+      kernel(k, std::min(kChunk, n - c * kChunk), x + o, g + o, m + o, v + o);
     }
   }
 }
