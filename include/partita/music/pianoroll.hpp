@@ -193,6 +193,9 @@ class MultiTrackRoll {
 /// Length: `length` steps exactly (cut or padded), else `bars` whole bars of
 /// the first time signature, else up to the last note end, rounded up to whole
 /// bars when `whole_bars`. Notes crossing the end are cut.
+/// (pretty_midi's get_piano_roll instead truncates start and end times to
+/// columns and adds the velocities of overlapping notes; the Python tests
+/// compare the two with those differences allowed for.)
 struct ToRollOptions {
   int resolution = 4;          // steps per quarter note
   int track = -1;              // track index; -1 = all tracks merged (cell = max)
