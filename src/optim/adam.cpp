@@ -7,7 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include <Eigen/Core>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "partita/core/error.hpp"
 
@@ -21,10 +23,35 @@ struct AdamScalars {
 
 // The update for n contiguous elements (formulas in adam.hpp). kLerpLow selects
 // torch.lerp's branch for weight w1 = 1 - beta1 (w1 < 0.5: start + w (end - start)).
-// Applied in blocks of 4096 elements that stay in L1/L2 between the two passes:
-// pass 1 updates the moments (a plain loop the compiler vectorises), pass 2 the
-// values through Eigen, whose vectorised sqrt has no errno side effect (std::sqrt
-// in a plain loop would keep GCC from vectorising it without -fno-math-errno).
+// x <- x + (-step) * m / (sqrt(v) / bc2_sqrt + eps) for n elements, in torch's
+// order of operations (addcdiv: self + value * t1 / t2) and with the exact IEEE
+// square root. std::sqrt in a plain loop would not vectorise (errno) and Eigen's
+// fast-math sqrt is an rsqrt approximation, so AVX-512 / AVX are used directly.
+inline void adam_apply(const AdamScalars& k, std::int64_t n, float* __restrict x, const float* __restrict m,
+                       const float* __restrict v) {
+  std::int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512 step = _mm512_set1_ps(-k.step_size), bc2 = _mm512_set1_ps(k.bc2_sqrt),
+               eps = _mm512_set1_ps(k.eps);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(_mm512_loadu_ps(v + i)), bc2), eps);
+    const __m512 upd = _mm512_div_ps(_mm512_mul_ps(step, _mm512_loadu_ps(m + i)), denom);
+    _mm512_storeu_ps(x + i, _mm512_add_ps(_mm512_loadu_ps(x + i), upd));
+  }
+#elif defined(__AVX__)
+  const __m256 step = _mm256_set1_ps(-k.step_size), bc2 = _mm256_set1_ps(k.bc2_sqrt),
+               eps = _mm256_set1_ps(k.eps);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(_mm256_loadu_ps(v + i)), bc2), eps);
+    const __m256 upd = _mm256_div_ps(_mm256_mul_ps(step, _mm256_loadu_ps(m + i)), denom);
+    _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), upd));
+  }
+#endif
+  for (; i < n; ++i) x[i] = x[i] + (-k.step_size) * m[i] / (std::sqrt(v[i]) / k.bc2_sqrt + k.eps);
+}
+
+// Applied in blocks of 4096 elements that stay in cache between the two passes:
+// pass 1 updates the moments (a plain loop the compiler vectorises), pass 2 the values.
 template <bool kL2, bool kDecoupled, bool kLerpLow>
 void adam_kernel(const AdamScalars& k, std::int64_t n, float* __restrict x, const float* __restrict gr,
                  float* __restrict m, float* __restrict v) {
@@ -42,9 +69,7 @@ void adam_kernel(const AdamScalars& k, std::int64_t n, float* __restrict x, cons
       mb[i] = kLerpLow ? mb[i] + k.w1 * (g - mb[i]) : g - (g - mb[i]) * (1.0f - k.w1);
       vb[i] = vb[i] * k.b2 + k.one_minus_b2 * (g * g);
     }
-    Eigen::Map<Eigen::ArrayXf> X(xb, len);
-    Eigen::Map<const Eigen::ArrayXf> M(mb, len), V(vb, len);
-    X += (-k.step_size) * (M / (V.sqrt() / k.bc2_sqrt + k.eps));
+    adam_apply(k, len, xb, mb, vb);
   }
 }
 
