@@ -51,7 +51,9 @@ def run_bench(exe: Path, threads: int, reps: int, bench_filter: str | None = Non
               min_time: float = 0.2) -> list[dict]:
     """Runs one benchmark program; returns its 'median' aggregate entries."""
     cmd = [str(exe), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
-           "--benchmark_report_aggregates_only=true", f"--benchmark_min_time={min_time}"]
+           f"--benchmark_min_time={min_time}"]
+    if reps > 1:
+        cmd.append("--benchmark_report_aggregates_only=true")
     if bench_filter:
         cmd.append(f"--benchmark_filter={bench_filter}")
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
@@ -59,7 +61,9 @@ def run_bench(exe: Path, threads: int, reps: int, bench_filter: str | None = Non
     if not out.strip():  # the filter matched nothing
         return []
     data = json.loads(out)
-    return [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+    medians = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+    # one repetition: Google Benchmark reports no aggregates, only the run
+    return medians or [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
 
 
 def seconds(entry: dict) -> float:
