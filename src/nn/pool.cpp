@@ -10,8 +10,8 @@ namespace partita::nn {
 using std::int64_t;
 
 MaxPool2d::MaxPool2d(int kernel, int stride) : k_(kernel), s_(stride == 0 ? kernel : stride) {
-  if (kernel < 1 || s_ < 1)
-    throw InvalidArgument("MaxPool2d: kernel and stride must be >= 1, got kernel " +
+  if (kernel < 1 || s_ < 1 || kernel > 16)
+    throw InvalidArgument("MaxPool2d: kernel must be in [1, 16] and stride >= 1, got kernel " +
                           std::to_string(kernel) + ", stride " + std::to_string(stride));
 }
 
@@ -33,7 +33,7 @@ const Tensor& MaxPool2d::forward(const Tensor& x) {
   const int64_t rows = os[0] * os[1], Wo = os[2], Ho = os[1];
   const float* xp = x.data();
   float* yp = y_.data();
-  int64_t* am = argmax_.data();
+  std::uint8_t* am = argmax_.data();
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t n = r / Ho, oy = r % Ho;
@@ -42,15 +42,16 @@ const Tensor& MaxPool2d::forward(const Tensor& x) {
       const int64_t first = ((n * H + oy * s_) * W + ox * s_) * C;
       for (int64_t c = 0; c < C; ++c) {
         yp[o + c] = xp[first + c];
-        am[o + c] = first + c;
+        am[o + c] = 0;
       }
       for (int ky = 0; ky < k_; ++ky)
         for (int kx = 0; kx < k_; ++kx) {
           const int64_t base = ((n * H + oy * s_ + ky) * W + ox * s_ + kx) * C;
+          const auto pos = static_cast<std::uint8_t>(ky * k_ + kx);
           for (int64_t c = 0; c < C; ++c)
             if (xp[base + c] > yp[o + c]) {
               yp[o + c] = xp[base + c];
-              am[o + c] = base + c;
+              am[o + c] = pos;
             }
         }
     }
@@ -63,19 +64,33 @@ const Tensor& MaxPool2d::backward(const Tensor& dy) {
   dy.expect_shape(y_.shape(), "MaxPool2d::backward");
   dx_.resize(in_shape_);
   dx_.zero();
-  const int64_t n = in_shape_[0], per = y_.size() / n;
+  const int64_t H = in_shape_[1], W = in_shape_[2], C = in_shape_[3];
+  const int64_t Ho = y_.dim(1), Wo = y_.dim(2), rows = y_.dim(0) * Ho;
   const float* d = dy.data();
   float* g = dx_.data();
-  const int64_t* am = argmax_.data();
+  const std::uint8_t* am = argmax_.data();
+  // dx[n, oy*s + ky, ox*s + kx, c] += dy[n, oy, ox, c] at the recorded (ky, kx).
+  // Non-overlapping windows (k <= s): every input has at most one writer, so
+  // output rows run in parallel; overlapping ones share inputs within a
+  // sample only, so samples run in parallel.
+  auto route = [&](int64_t r) {
+    const int64_t n = r / Ho, oy = r % Ho;
+    for (int64_t ox = 0; ox < Wo; ++ox) {
+      const int64_t o = (r * Wo + ox) * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const int ky = am[o + c] / k_, kx = am[o + c] % k_;
+        g[((n * H + oy * s_ + ky) * W + ox * s_ + kx) * C + c] += d[o + c];
+      }
+    }
+  };
   if (k_ <= s_) {
-    // Windows do not overlap: every input element has at most one writer.
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < dy.size(); ++i) g[am[i]] += d[i];
+    for (int64_t r = 0; r < rows; ++r) route(r);
   } else {
-    // Overlapping windows share inputs within a sample, never across samples.
+    const int64_t n = y_.dim(0);
 #pragma omp parallel for schedule(static)
     for (int64_t s = 0; s < n; ++s)
-      for (int64_t i = s * per; i < (s + 1) * per; ++i) g[am[i]] += d[i];
+      for (int64_t r = s * Ho; r < (s + 1) * Ho; ++r) route(r);
   }
   return dx_;
 }

@@ -68,6 +68,7 @@ TEST(MaxPool2d, GradientCheck) {
 
 TEST(MaxPool2d, BadInput) {
   EXPECT_THROW(MaxPool2d(0), InvalidArgument);
+  EXPECT_THROW(MaxPool2d(17), InvalidArgument);  // window position must fit a byte
   MaxPool2d pool;
   EXPECT_THROW(pool.backward(Tensor({1, 1, 1, 1})), InvalidArgument);
   EXPECT_THROW(pool.forward(Tensor({1, 1, 4, 1})), ShapeError);

@@ -3,8 +3,9 @@
 // y[n, oy, ox, c] = max_{ky < k, kx < k} x[n, oy*s + ky, ox*s + kx, c] with
 // "valid" windows (Ho = floor((H - k) / s) + 1, as Keras' default and
 // PyTorch's ceil_mode=False). Forward remembers, for every output element, the
-// flat input index of its maximum (the first one on ties); backward routes
-// dy there: dx[argmax] += dy, zero elsewhere.
+// position ky * k + kx of its maximum inside the window (the first one on
+// ties; one byte each, windows up to 16x16); backward routes dy there:
+// dx[argmax] += dy, zero elsewhere.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -25,7 +26,7 @@ class MaxPool2d {
   int k_, s_;
   Shape in_shape_;
   Tensor y_, dx_;
-  std::vector<std::int64_t> argmax_;
+  std::vector<std::uint8_t> argmax_;  // window position of each output's maximum
 };
 
 }  // namespace partita::nn
