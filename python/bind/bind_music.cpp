@@ -23,8 +23,11 @@ using namespace pybind11::literals;
 
 namespace {
 
+// str or os.PathLike (bytes paths are refused by the str cast with a TypeError).
 std::string fspath(const py::object& path) {
-  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+  if (py::isinstance<py::str>(path)) return path.cast<std::string>();
+  static PyObject* os_fspath = py::object(py::module_::import("os").attr("fspath")).release().ptr();
+  return py::str(py::reinterpret_borrow<py::object>(os_fspath)(path)).cast<std::string>();
 }
 
 std::string note_repr(const partita::Note& n) {

@@ -550,7 +550,14 @@ class MidiReader {
   std::size_t committed_events_ = 0;  // events of the tracks already committed
   bool smpte_ = false;
   Score score_;
-  TrackBuilder builder_;
+  // One builder per thread, reused across files: its 2048 per-key open-note
+  // lists keep their capacity, so reading a small file allocates little.
+  TrackBuilder& builder_ = thread_builder();
+
+  static TrackBuilder& thread_builder() {
+    thread_local TrackBuilder builder;
+    return builder;
+  }
 };
 
 }  // namespace
