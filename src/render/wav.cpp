@@ -100,9 +100,13 @@ void write_wav(const std::string& path, const float* samples, std::int64_t frame
   sf_close(sf);
   if (!err.empty()) throw IoError("write_wav: encoding '" + path + "' failed: " + err);
 
-  AtomicFileWriter file(path);
-  file.write(mem.bytes.data(), mem.bytes.size());
-  file.commit();
+  try {
+    AtomicFileWriter file(path);
+    file.write(mem.bytes.data(), mem.bytes.size());
+    file.commit();
+  } catch (const IoError& e) {
+    throw IoError(std::string("write_wav: ") + e.what());
+  }
 }
 
 void write_wav(const std::string& path, const Tensor& audio, int sample_rate, WavFormat format) {

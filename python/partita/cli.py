@@ -1,0 +1,371 @@
+"""The ``partita`` command line (also ``python -m partita``).
+
+One command with subcommands that mirror the Python API::
+
+    partita info SONG.mid                 # tracks, programs, tempo, meter, length
+    partita render SONG.mid -o SONG.wav   # FluidSynth + a General MIDI SoundFont
+
+Adding a subcommand takes one function that does the work and one function
+that registers its arguments, then one line in ``SUBCOMMANDS``::
+
+    def add_extend(sub):
+        p = sub.add_parser("extend", help="...", description="...")
+        p.add_argument("midi", help="input MIDI file")
+        add_output_argument(p, ".extended.mid")
+        add_seed_argument(p)
+        add_wav_arguments(p)
+        return p
+
+    def run_extend(args):
+        score = partita.read_midi(args.midi)
+        ...
+        partita.write_midi(out, output_path(args, ".extended.mid"))
+        maybe_render_wav(out, args)
+        return 0
+
+    SUBCOMMANDS.append((add_extend, run_extend))
+
+A run function returns the exit status. It reports a problem the user can fix
+by raising ``CommandError`` (or letting a ``partita.Error``, ``OSError`` or
+``ValueError`` through): ``main`` prints ``partita <command>: error: <message>``
+to stderr, without a traceback, and exits with status 1. Usage errors exit
+with status 2 (argparse's convention); ``--debug`` shows tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import partita
+
+__all__ = [
+    "main", "build_parser", "SUBCOMMANDS", "CommandError", "GM_PROGRAMS",
+    "add_output_argument", "add_seed_argument", "add_soundfont_arguments", "add_wav_arguments",
+    "output_path", "resolve_seed", "make_synth", "render_to_wav", "maybe_render_wav", "score_info",
+]
+
+
+class CommandError(Exception):
+    """A problem with the user's input, reported as a one-line message."""
+
+
+# General MIDI level 1 program names (0-based program numbers).
+GM_PROGRAMS = (
+    "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
+    "Electric Piano 1", "Electric Piano 2", "Harpsichord", "Clavinet",
+    "Celesta", "Glockenspiel", "Music Box", "Vibraphone", "Marimba", "Xylophone", "Tubular Bells",
+    "Dulcimer",
+    "Drawbar Organ", "Percussive Organ", "Rock Organ", "Church Organ", "Reed Organ", "Accordion",
+    "Harmonica", "Tango Accordion",
+    "Acoustic Guitar (nylon)", "Acoustic Guitar (steel)", "Electric Guitar (jazz)",
+    "Electric Guitar (clean)", "Electric Guitar (muted)", "Overdriven Guitar", "Distortion Guitar",
+    "Guitar Harmonics",
+    "Acoustic Bass", "Electric Bass (finger)", "Electric Bass (pick)", "Fretless Bass",
+    "Slap Bass 1", "Slap Bass 2", "Synth Bass 1", "Synth Bass 2",
+    "Violin", "Viola", "Cello", "Contrabass", "Tremolo Strings", "Pizzicato Strings",
+    "Orchestral Harp", "Timpani",
+    "String Ensemble 1", "String Ensemble 2", "Synth Strings 1", "Synth Strings 2", "Choir Aahs",
+    "Voice Oohs", "Synth Voice", "Orchestra Hit",
+    "Trumpet", "Trombone", "Tuba", "Muted Trumpet", "French Horn", "Brass Section", "Synth Brass 1",
+    "Synth Brass 2",
+    "Soprano Sax", "Alto Sax", "Tenor Sax", "Baritone Sax", "Oboe", "English Horn", "Bassoon",
+    "Clarinet",
+    "Piccolo", "Flute", "Recorder", "Pan Flute", "Blown Bottle", "Shakuhachi", "Whistle", "Ocarina",
+    "Lead 1 (square)", "Lead 2 (sawtooth)", "Lead 3 (calliope)", "Lead 4 (chiff)",
+    "Lead 5 (charang)", "Lead 6 (voice)", "Lead 7 (fifths)", "Lead 8 (bass + lead)",
+    "Pad 1 (new age)", "Pad 2 (warm)", "Pad 3 (polysynth)", "Pad 4 (choir)", "Pad 5 (bowed)",
+    "Pad 6 (metallic)", "Pad 7 (halo)", "Pad 8 (sweep)",
+    "FX 1 (rain)", "FX 2 (soundtrack)", "FX 3 (crystal)", "FX 4 (atmosphere)", "FX 5 (brightness)",
+    "FX 6 (goblins)", "FX 7 (echoes)", "FX 8 (sci-fi)",
+    "Sitar", "Banjo", "Shamisen", "Koto", "Kalimba", "Bagpipe", "Fiddle", "Shanai",
+    "Tinkle Bell", "Agogo", "Steel Drums", "Woodblock", "Taiko Drum", "Melodic Tom", "Synth Drum",
+    "Reverse Cymbal",
+    "Guitar Fret Noise", "Breath Noise", "Seashore", "Bird Tweet", "Telephone Ring", "Helicopter",
+    "Applause", "Gunshot",
+)
+assert len(GM_PROGRAMS) == 128
+
+_NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
+_MINOR_KEYS = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
+
+
+# --------------------------------------------------------------------------------------
+# Shared argument helpers (for every subcommand)
+
+def add_output_argument(p: argparse.ArgumentParser, suffix: str, what: str = "output file") -> None:
+    """-o/--output; when omitted the output is the input's name with `suffix`."""
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help=f"{what} (default: the input's name with {suffix})")
+
+
+def output_path(args: argparse.Namespace, suffix: str, source: Optional[str] = None) -> str:
+    """args.output, or the input (args.midi, or `source`) with its suffix replaced."""
+    if getattr(args, "output", None):
+        return args.output
+    src = source if source is not None else args.midi
+    stem, _ = os.path.splitext(src)
+    out = stem + suffix
+    if os.path.abspath(out) == os.path.abspath(src):
+        raise CommandError(f"the output would overwrite the input {src!r}; give -o")
+    return out
+
+
+def add_seed_argument(p: argparse.ArgumentParser) -> None:
+    """--seed for stochastic subcommands (same seed + same thread count = same output)."""
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="random seed (default: a fresh one, printed so the run can be repeated)")
+
+
+def resolve_seed(args: argparse.Namespace) -> int:
+    """args.seed, or a fresh 32-bit seed that is printed to stderr."""
+    if args.seed is not None:
+        if args.seed < 0:
+            raise CommandError("--seed must be >= 0")
+        return args.seed
+    seed = int.from_bytes(os.urandom(4), "little")
+    print(f"partita: using --seed {seed}", file=sys.stderr)
+    return seed
+
+
+def add_soundfont_arguments(p: argparse.ArgumentParser) -> None:
+    """--soundfont, --sample-rate, --gain, --tail, --reverb, --chorus."""
+    g = p.add_argument_group("synthesis")
+    g.add_argument("--soundfont", metavar="SF2",
+                   help="SoundFont (.sf2/.sf3); default: $PARTITA_SOUNDFONT or a system General MIDI "
+                        "SoundFont (Debian: apt-get install fluid-soundfont-gm)")
+    g.add_argument("--sample-rate", type=int, default=44100, metavar="HZ",
+                   help="sample rate in Hz, 8000..96000 (default: 44100)")
+    g.add_argument("--gain", type=float, default=0.5, help="output gain, 0..10 (default: 0.5)")
+    g.add_argument("--tail", type=float, default=1.0, metavar="SECONDS",
+                   help="seconds rendered after the last note ends (default: 1.0)")
+    g.add_argument("--reverb", action="store_true", help="turn FluidSynth's reverb on")
+    g.add_argument("--chorus", action="store_true", help="turn FluidSynth's chorus on")
+    g.add_argument("--float", action="store_true",
+                   help="write 32-bit float WAV instead of 16-bit PCM (no clipping)")
+
+
+def add_wav_arguments(p: argparse.ArgumentParser) -> None:
+    """--wav OUT.wav plus the synthesis options, for subcommands that write MIDI."""
+    p.add_argument("--wav", metavar="PATH", help="also render the result to this WAV file")
+    add_soundfont_arguments(p)
+
+
+def make_synth(args: argparse.Namespace) -> "partita.Synth":
+    return partita.Synth(soundfont=args.soundfont, sample_rate=args.sample_rate, gain=args.gain,
+                         tail=args.tail, reverb=args.reverb, chorus=args.chorus)
+
+
+def render_to_wav(score: "partita.Score", path: str, args: argparse.Namespace) -> dict:
+    """Renders `score` with the synthesis options in `args` and writes `path`.
+    Returns facts for the report: seconds, sample_rate, peak, clipped samples."""
+    import numpy as np
+
+    synth = make_synth(args)
+    audio = synth.render(score)
+    subtype = "FLOAT" if args.float else "PCM_16"
+    partita.write_wav(path, audio, synth.sample_rate, subtype=subtype)
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    clipped = 0 if args.float else int(np.count_nonzero(np.abs(audio) > 1.0))
+    return {"path": path, "seconds": audio.shape[0] / synth.sample_rate,
+            "sample_rate": synth.sample_rate, "channels": audio.shape[1], "subtype": subtype,
+            "peak": peak, "clipped": clipped, "soundfont": synth.soundfont}
+
+
+def _report_wav(facts: dict) -> None:
+    peak_db = 20 * math.log10(facts["peak"]) if facts["peak"] > 0 else float("-inf")
+    kind = "32-bit float" if facts["subtype"] == "FLOAT" else "16-bit PCM"
+    print(f"wrote {facts['path']}: {facts['seconds']:.2f} s, {facts['sample_rate']} Hz, "
+          f"{'stereo' if facts['channels'] == 2 else str(facts['channels']) + ' channels'}, "
+          f"{kind}, peak {peak_db:.1f} dBFS")
+    if facts["clipped"]:
+        print(f"partita: warning: {facts['clipped']} samples above full scale were clipped; "
+              f"use a lower --gain or --float", file=sys.stderr)
+
+
+def maybe_render_wav(score: "partita.Score", args: argparse.Namespace) -> None:
+    """Renders to args.wav when the user asked for it (see add_wav_arguments)."""
+    if getattr(args, "wav", None):
+        _report_wav(render_to_wav(score, args.wav, args))
+
+
+# --------------------------------------------------------------------------------------
+# info
+
+def _pitch_name(p: int) -> str:
+    return f"{_NOTE_NAMES[p % 12]}{p // 12 - 1}"
+
+
+def _bars(score: "partita.Score", tick: int) -> float:
+    """Bars (measures) from tick 0 to `tick`, following the time-signature changes."""
+    tpq = score.ticks_per_quarter if score.ticks_per_quarter > 0 else 480
+    sigs = [(ts.tick, ts.numerator, ts.denominator) for ts in score.time_signatures]
+    if not sigs or sigs[0][0] > 0:
+        sigs.insert(0, (0, 4, 4))
+    bars = 0.0
+    for i, (start, num, den) in enumerate(sigs):
+        end = sigs[i + 1][0] if i + 1 < len(sigs) else None
+        stop = tick if end is None else min(end, tick)
+        if stop <= start:
+            break
+        bars += (stop - start) / (tpq * 4.0 * num / den)
+    return bars
+
+
+def score_info(score: "partita.Score") -> dict:
+    """What `partita info` shows, as a dict (also printed by --json)."""
+    end = score.end_tick
+    tracks = []
+    for i, t in enumerate(score.tracks):
+        notes = t.notes
+        pitches = [n.pitch for n in notes]
+        tracks.append({
+            "index": i, "name": t.name, "program": t.program,
+            "instrument": "Drums" if t.is_drum else GM_PROGRAMS[t.program % 128],
+            "is_drum": t.is_drum, "notes": len(notes),
+            "lowest": min(pitches) if pitches else None, "highest": max(pitches) if pitches else None,
+            "controls": len(t.controls), "pitch_bends": len(t.pitch_bends),
+        })
+    tempos = [{"tick": tc.tick, "seconds": score.seconds(tc.tick), "qpm": tc.qpm} for tc in score.tempos]
+    meters = [{"tick": ts.tick, "bar": _bars(score, ts.tick) + 1, "numerator": ts.numerator,
+               "denominator": ts.denominator} for ts in score.time_signatures]
+    keys = [{"tick": ks.tick, "sharps": ks.sharps, "minor": ks.minor,
+             "name": ((_MINOR_KEYS if ks.minor else _MAJOR_KEYS)[ks.sharps + 7] + (" minor" if ks.minor else " major"))
+             if -7 <= ks.sharps <= 7 else f"{ks.sharps} sharps"} for ks in score.key_signatures]
+    return {"ticks_per_quarter": score.ticks_per_quarter, "tempos": tempos, "time_signatures": meters,
+            "key_signatures": keys, "seconds": score.duration_seconds, "bars": _bars(score, end),
+            "end_tick": end, "notes": score.note_count, "tracks": tracks}
+
+
+def add_info(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("info", help="show what a MIDI file holds",
+                       description="Show a MIDI file's tracks (name, program, drums, notes, range), "
+                                   "tempo map, time and key signatures, length and note count.")
+    p.add_argument("midi", help="MIDI file (.mid)")
+    p.add_argument("--json", action="store_true", help="print the facts as JSON")
+    return p
+
+
+def run_info(args: argparse.Namespace) -> int:
+    score = partita.read_midi(args.midi)
+    info = score_info(score)
+    if args.json:
+        print(json.dumps({"file": args.midi, **info}, indent=2))
+        return 0
+    bars = info["bars"]
+    bars_text = f"{bars:.0f}" if abs(bars - round(bars)) < 1e-6 else f"{bars:.2f}"
+    if not info["tempos"]:
+        tempo_text = "120 qpm (default)"
+    elif len(info["tempos"]) == 1:
+        tempo_text = f"{info['tempos'][0]['qpm']:g} qpm"
+    else:
+        tempo_text = ", ".join(f"{t['qpm']:g} qpm at {t['seconds']:.2f} s" for t in info["tempos"][:6])
+        if len(info["tempos"]) > 6:
+            tempo_text += f", ... ({len(info['tempos'])} changes)"
+    meter_text = ", ".join(f"{m['numerator']}/{m['denominator']}" + (f" at bar {m['bar']:g}" if m["tick"] else "")
+                           for m in info["time_signatures"][:6]) or "4/4 (default)"
+    print(f"file:            {args.midi}")
+    print(f"length:          {info['seconds']:.2f} s, {bars_text} bars")
+    print(f"notes:           {info['notes']}")
+    print(f"tempo:           {tempo_text}")
+    print(f"time signature:  {meter_text}")
+    if info["key_signatures"]:
+        print(f"key signature:   {', '.join(k['name'] for k in info['key_signatures'][:6])}")
+    print(f"resolution:      {info['ticks_per_quarter']} ticks per quarter")
+    print(f"tracks:          {len(info['tracks'])}")
+    if info["tracks"]:
+        rows = [("#", "name", "program", "drum", "notes", "range")]
+        for t in info["tracks"]:
+            rng = f"{_pitch_name(t['lowest'])}-{_pitch_name(t['highest'])}" if t["notes"] else "-"
+            prog = f"{t['program']} {t['instrument']}" if not t["is_drum"] else f"{t['program']} (kit)"
+            rows.append((str(t["index"]), t["name"] or "-", prog, "yes" if t["is_drum"] else "no",
+                         str(t["notes"]), rng))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        for r in rows:
+            print("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# render
+
+def add_render(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("render", help="render a MIDI file to WAV with FluidSynth",
+                       description="Render a MIDI file to a WAV file with FluidSynth and a General "
+                                   "MIDI SoundFont (drums on channel 10). Reverb and chorus are off "
+                                   "unless asked for.")
+    p.add_argument("midi", help="MIDI file (.mid)")
+    add_output_argument(p, ".wav", "WAV file to write")
+    add_soundfont_arguments(p)
+    return p
+
+
+def run_render(args: argparse.Namespace) -> int:
+    out = output_path(args, ".wav")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise CommandError(f"cannot write {out!r}: folder {folder!r} does not exist")
+    score = partita.read_midi(args.midi)
+    _report_wav(render_to_wav(score, out, args))
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# Registry and entry point
+
+#: (register arguments, run) per subcommand, in the order --help lists them.
+SUBCOMMANDS: List[Tuple[Callable, Callable[[argparse.Namespace], int]]] = [
+    (add_info, run_info),
+    (add_render, run_render),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="partita",
+        description="Compose music with AI: AR-CNN melody editing, GAN accompaniment, "
+                    "Transformer-XL continuation; MIDI in, MIDI and WAV out.")
+    parser.add_argument("--version", action="version", version=f"partita {partita.__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="threads for partita's kernels and rendering (default: all cores)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add, run in SUBCOMMANDS:
+        p = add(sub)
+        p.set_defaults(func=run)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.threads is not None:
+            partita.set_num_threads(args.threads)
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("partita: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `partita info x.mid | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except (CommandError, partita.Error, OSError, ValueError) as e:
+        if args.debug:
+            raise
+        message = str(e) or type(e).__name__
+        if isinstance(e, OSError) and not isinstance(e, partita.Error) and e.filename:
+            message = f"{e.strerror or message}: {e.filename}"
+        print(f"partita {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
