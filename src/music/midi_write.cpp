@@ -21,27 +21,29 @@ constexpr std::int64_t kMaxDelta = 0x0FFFFFFF;  // largest 4-byte variable-lengt
 
 [[noreturn]] void bad(const std::string& what) { throw InvalidArgument("write_midi: " + what); }
 
+// One event to write; 24 bytes so sorting a large track stays cheap. Meta
+// events keep their data in a side list.
 struct Event {
   std::int64_t tick;
-  int order;  // within a tick: 0 note-off, 1 meta/program/control/bend, 2 note-on
+  std::uint8_t order;  // within a tick: 0 note-off, 1 meta/program/control/bend, 2 note-on
+  std::uint8_t size;   // channel message length (1 status + data), 0 for a meta event
   std::uint8_t bytes[3];
-  std::uint8_t size;  // channel message length (1 status + data), 0 for a meta event
   std::uint8_t meta_type;
-  std::string meta_data;
+  std::uint32_t meta_index;  // into TrackWriter::meta_ (meta events only)
 };
+static_assert(sizeof(Event) <= 24, "Event should stay small");
 
 class TrackWriter {
  public:
   explicit TrackWriter(std::vector<std::uint8_t>& out) : out_(out) {}
 
   void add_channel(std::int64_t tick, int order, std::uint8_t status, int a, int b, int size) {
-    Event e{tick, order, {status, static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b)},
-            static_cast<std::uint8_t>(size), 0, {}};
-    events_.push_back(std::move(e));
+    events_.push_back(Event{tick, static_cast<std::uint8_t>(order), static_cast<std::uint8_t>(size),
+                            {status, static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b)}, 0, 0});
   }
   void add_meta(std::int64_t tick, std::uint8_t type, std::string data) {
-    Event e{tick, 1, {0, 0, 0}, 0, type, std::move(data)};
-    events_.push_back(std::move(e));
+    events_.push_back(Event{tick, 1, 0, {0, 0, 0}, type, static_cast<std::uint32_t>(meta_.size())});
+    meta_.push_back(std::move(data));
   }
 
   // Sorts the events by (tick, order) keeping insertion order otherwise, and
@@ -66,10 +68,11 @@ class TrackWriter {
         running = e.bytes[0];
         out_.insert(out_.end(), e.bytes + 1, e.bytes + e.size);
       } else {
+        const std::string& data = meta_[e.meta_index];
         out_.push_back(0xFF);
         out_.push_back(e.meta_type);
-        vlq(static_cast<std::uint32_t>(e.meta_data.size()));
-        out_.insert(out_.end(), e.meta_data.begin(), e.meta_data.end());
+        vlq(static_cast<std::uint32_t>(data.size()));
+        out_.insert(out_.end(), data.begin(), data.end());
         running = 0;  // the standard says meta events cancel running status
       }
     }
@@ -78,6 +81,7 @@ class TrackWriter {
     if (len > 0xFFFFFFFFull) bad(what + ": track longer than 4 GiB");
     for (int i = 0; i < 4; ++i) out_[chunk + 4 + i] = static_cast<std::uint8_t>(len >> (24 - 8 * i));
     events_.clear();
+    meta_.clear();
   }
 
  private:
@@ -91,6 +95,7 @@ class TrackWriter {
 
   std::vector<std::uint8_t>& out_;
   std::vector<Event> events_;
+  std::vector<std::string> meta_;
 };
 
 void check_tick(std::int64_t tick, const std::string& what) {
@@ -174,28 +179,37 @@ std::vector<std::uint8_t> write_midi_bytes(const Score& score) {
     check_7bit(t.program, what + ": program");
     if (!t.name.empty()) w.add_meta(0, 0x03, t.name);
     w.add_channel(0, 1, static_cast<std::uint8_t>(0xC0 | ch), t.program, 0, 2);
-    for (const ControlChange& c : t.controls) {
-      check_tick(c.tick, what + ": control change");
-      check_7bit(c.number, what + ": controller number");
-      check_7bit(c.value, what + ": controller value");
+    // Messages are built only on failure: this loop runs once per note.
+    for (std::size_t k = 0; k < t.controls.size(); ++k) {
+      const ControlChange& c = t.controls[k];
+      if (c.tick < 0 || c.number < 0 || c.number > 127 || c.value < 0 || c.value > 127) {
+        const std::string cw = what + ": control change " + std::to_string(k);
+        check_tick(c.tick, cw);
+        check_7bit(c.number, cw + ": controller number");
+        check_7bit(c.value, cw + ": controller value");
+      }
       w.add_channel(c.tick, 1, static_cast<std::uint8_t>(0xB0 | ch), c.number, c.value, 3);
     }
-    for (const PitchBend& b : t.pitch_bends) {
-      check_tick(b.tick, what + ": pitch bend");
-      if (b.value < -8192 || b.value > 8191)
-        bad(what + ": pitch bend " + std::to_string(b.value) + " outside -8192..8191");
+    for (std::size_t k = 0; k < t.pitch_bends.size(); ++k) {
+      const PitchBend& b = t.pitch_bends[k];
+      if (b.tick < 0 || b.value < -8192 || b.value > 8191) {
+        const std::string bw = what + ": pitch bend " + std::to_string(k);
+        check_tick(b.tick, bw);
+        bad(bw + ": value " + std::to_string(b.value) + " outside -8192..8191");
+      }
       const int v = b.value + 8192;
       w.add_channel(b.tick, 1, static_cast<std::uint8_t>(0xE0 | ch), v & 0x7F, v >> 7, 3);
     }
     for (std::size_t k = 0; k < t.notes.size(); ++k) {
       const Note& n = t.notes[k];
-      const std::string nw = what + ": note " + std::to_string(k);
-      check_tick(n.start, nw);
-      check_7bit(n.pitch, nw + ": pitch");
-      if (n.velocity < 1 || n.velocity > 127)
-        bad(nw + ": velocity " + std::to_string(n.velocity) + " outside 1..127");
-      if (n.end < n.start)
+      if (n.start < 0 || n.pitch < 0 || n.pitch > 127 || n.velocity < 1 || n.velocity > 127 || n.end < n.start) {
+        const std::string nw = what + ": note " + std::to_string(k);
+        check_tick(n.start, nw);
+        check_7bit(n.pitch, nw + ": pitch");
+        if (n.velocity < 1 || n.velocity > 127)
+          bad(nw + ": velocity " + std::to_string(n.velocity) + " outside 1..127");
         bad(nw + ": end " + std::to_string(n.end) + " before start " + std::to_string(n.start));
+      }
       if (n.end == n.start) continue;  // zero-length: not representable
       w.add_channel(n.start, 2, static_cast<std::uint8_t>(0x90 | ch), n.pitch, n.velocity, 3);
       w.add_channel(n.end, 0, static_cast<std::uint8_t>(0x90 | ch), n.pitch, 0, 3);

@@ -463,7 +463,7 @@ TEST(MidiWrite, RejectsWhatMidiCannotHold) {
   expect_invalid(s, "program 200");
   s = rich_score();
   s.tracks[0].pitch_bends[0].value = 9000;
-  expect_invalid(s, "pitch bend 9000");
+  expect_invalid(s, "value 9000 outside -8192..8191");
   s = rich_score();
   s.tracks[0].notes[0].start = -5;
   expect_invalid(s, "negative tick");
