@@ -69,6 +69,9 @@ class TempoMap {
       if (!(tc.qpm > 0.0) || !std::isfinite(tc.qpm))
         throw InvalidArgument("Synth::render: tempo " + std::to_string(i) + " has qpm " +
                               std::to_string(tc.qpm) + " (must be positive)");
+      if (tc.tick < 0)
+        throw InvalidArgument("Synth::render: tempo " + std::to_string(i) + " has negative tick " +
+                              std::to_string(tc.tick));
       if (i > 0 && tc.tick < score.tempos[i - 1].tick)
         throw InvalidArgument("Synth::render: tempo changes are not sorted by tick (call Score::sort)");
       times_.push_back(times_.back() + (tc.tick - starts_.back()) / tpq_ * 60.0 / qpms_.back());
