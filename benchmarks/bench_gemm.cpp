@@ -34,7 +34,8 @@ struct Shape {
 // a chunk, K = 9 Cin, N = Cout), their weight gradients (dW = cols^T dY: TN) and
 // input gradients (dcols = dY W^T: NT); GAN 4x4 stride-2 convs at batch 64
 // (K = 16 Cin); Transformer-XL projections over 64 x 128 tokens and the
-// per-head attention products (128 queries x 640 keys, d_head 50).
+// per-head attention products (128 queries x 640 keys, d_head 50), and the
+// one-token products of cached generation.
 const Shape kShapes[] = {
     {"arcnn_l1_fwd", Trans::No, Trans::No, 16384, 32, 288, 1},
     {"arcnn_l2_fwd", Trans::No, Trans::No, 16384, 64, 576, 1},
@@ -56,6 +57,10 @@ const Shape kShapes[] = {
     {"txl_ffn_down", Trans::No, Trans::No, 8192, 500, 1000, 1},
     {"txl_score", Trans::No, Trans::Yes, 128, 640, 50, 40},
     {"txl_context", Trans::No, Trans::No, 128, 50, 640, 40},
+    // cached generation, one new token per sequence (batch 1 and 8): few rows
+    {"txl_step_qkv", Trans::No, Trans::No, 1, 1500, 500, 1},
+    {"txl_step_ffn_b8", Trans::No, Trans::No, 8, 1000, 500, 1},
+    {"txl_step_score", Trans::No, Trans::Yes, 1, 640, 50, 10},
     {"square_1024", Trans::No, Trans::No, 1024, 1024, 1024, 1},
 };
 

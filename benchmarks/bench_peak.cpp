@@ -31,7 +31,11 @@ __attribute__((noinline)) float fma_chains(std::int64_t iters) {
   }
   __m512 s = acc[0];
   for (int c = 1; c < kChains; ++c) s = _mm512_add_ps(s, acc[c]);
-  return _mm512_reduce_add_ps(s);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, s);
+  float total = 0.0f;
+  for (float x : lanes) total += x;
+  return total;
 }
 
 void run_peak(benchmark::State& state, int threads) {

@@ -52,6 +52,11 @@ constexpr i64 kKC = 384;      // deepest k block; blocks are balanced (k = 500: 
 constexpr i64 kMC = 14 * 12;  // rows of A per block (the copied-A block, when copied)
 constexpr i64 kNC = 512;      // columns of B packed at once (384 x 512 floats = 768 KB)
 constexpr i64 kPrefetchA = 64;  // floats ahead that the kernel prefetches each A row
+// Up to these many rows of C nothing is packed (A as stored, measured on the
+// Transformer-XL shapes: reading B in place wins up to m = 56, ties at 112;
+// dot products beat packing B^T only for m <= 2).
+constexpr i64 kDirectMaxM = 56;
+constexpr i64 kDotMaxM = 2;
 
 // A float buffer, 64-byte aligned, that grows and never shrinks: one per thread
 // for packed B and one for k-split partial sums.
@@ -283,6 +288,128 @@ const std::array<KernelFn, kMR> kKernelsN =
 const std::array<KernelFn, kMR> kKernelsT =
     make_kernel_table<true>(std::make_integer_sequence<int, kMR>{});
 
+// ---- Few rows of C (m <= 2 tiles): no packing --------------------------------
+// Packing B pays off when its panels serve many row tiles; with m <= 28 (a few
+// tokens through a Linear layer, one query in cached generation) it would cost
+// more than the product, so these paths read both operands in place.
+
+// C tile (MR x nr) for op(B) = B as stored: each step loads 32 floats of one
+// row of B (masked past nr), over the whole k.
+template <int MR>
+void direct_b_kernel(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
+                     int nr, float alpha, float beta) {
+  const __mmask16 m0 = low_mask(nr), m1 = low_mask(nr - 16);
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  for (i64 p = 0; p < k; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + (p + 8) * ldb), _MM_HINT_T0);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + p * ldb);
+    const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + p * ldb + 16);
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + p]);
+      acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; ++r) {
+    float* cr = c + r * ldc;
+    __m512 v0 = _mm512_mul_ps(va, acc0[r]), v1 = _mm512_mul_ps(va, acc1[r]);
+    if (beta != 0.0f) {
+      v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), v0);
+      v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), v1);
+    }
+    _mm512_mask_storeu_ps(cr, m0, v0);
+    _mm512_mask_storeu_ps(cr + 16, m1, v1);
+  }
+}
+
+template <int... Rs>
+constexpr auto make_direct_table(std::integer_sequence<int, Rs...>) {
+  using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, int, float, float);
+  return std::array<Fn, sizeof...(Rs)>{&direct_b_kernel<Rs + 1>...};
+}
+const auto kDirectKernels = make_direct_table(std::make_integer_sequence<int, kMR>{});
+
+// C (m x n) for A as stored and B as stored, m small.
+void gemm_direct_b(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b,
+                   i64 ldb, float beta, float* c, i64 ldc) {
+  for (i64 jr = 0; jr < n; jr += kNR) {
+    const int nr = static_cast<int>(std::min<i64>(kNR, n - jr));
+    for (i64 ir = 0; ir < m; ir += kMR) {
+      const int mr = static_cast<int>(std::min<i64>(kMR, m - ir));
+      kDirectKernels[mr - 1](k, a + ir * lda, lda, b + jr, ldb, c + ir * ldc + jr, ldc, nr, alpha,
+                             beta);
+    }
+  }
+}
+
+// R x J dot products C(i, j) = alpha * A_i . B_j + beta * C(i, j) for A as
+// stored and op(B) = B^T (rows of both contiguous along k): 16 values of k per
+// step into R * J vector accumulators, summed across lanes at the end.
+// Sum of the 16 lanes by halving shuffles. (The all-ones masked forms: GCC 12's
+// unmasked ones, and _mm512_reduce_add_ps, trip -Wuninitialized in its header.)
+inline float lane_sum(__m512 v) {
+  const __mmask16 all = 0xFFFF;
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, all, v, v, 0x4E));
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, all, v, v, 0xB1));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, all, v, 0x4E));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, all, v, 0xB1));
+  return _mm512_cvtss_f32(v);
+}
+
+template <int R, int J>
+void dot_block(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
+               float alpha, float beta) {
+  __m512 acc[R][J];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+  i64 p = 0;
+  for (; p < k; p += 16) {
+    const __mmask16 mk = low_mask(static_cast<int>(std::min<i64>(16, k - p)));
+    __m512 bv[J];
+#pragma GCC unroll 4
+    for (int j = 0; j < J; ++j) bv[j] = _mm512_maskz_loadu_ps(mk, b + j * ldb + p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_maskz_loadu_ps(mk, a + r * lda + p);
+#pragma GCC unroll 4
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < J; ++j) {
+      const float dot = alpha * lane_sum(acc[r][j]);
+      float& out = c[r * ldc + j];
+      out = beta == 0.0f ? dot : dot + beta * out;
+    }
+}
+
+// C (m x n) for A as stored and op(B) = B^T, m small: blocks of 4 x 4 dots.
+void gemm_dot(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b, i64 ldb,
+              float beta, float* c, i64 ldc) {
+  using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, float, float);
+  static constexpr Fn wide[4] = {&dot_block<1, 4>, &dot_block<2, 4>, &dot_block<3, 4>,
+                                 &dot_block<4, 4>};
+  static constexpr Fn narrow[4] = {&dot_block<1, 1>, &dot_block<2, 1>, &dot_block<3, 1>,
+                                   &dot_block<4, 1>};
+  for (i64 i = 0; i < m; i += 4) {
+    const int rows = static_cast<int>(std::min<i64>(4, m - i));
+    i64 j = 0;
+    for (; j + 4 <= n; j += 4)
+      wide[rows - 1](k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta);
+    for (; j < n; ++j)
+      narrow[rows - 1](k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc, alpha, beta);
+  }
+}
+
 // True when 14 rows lda floats apart crowd into few L1 sets (32 KB, 8-way,
 // 64 sets of 64-byte lines): strides near a multiple of 4 KB, e.g. k = 1024.
 bool rows_alias(i64 lda) {
@@ -313,6 +440,14 @@ void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, float* dst, i64 ld) {
 // The blocked product on one thread. Needs m, n, k > 0.
 void gemm_serial(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda,
                  const float* b, i64 ldb, float beta, float* c, i64 ldc) {
+  if (ta == Trans::No && tb == Trans::No && m <= kDirectMaxM && !rows_alias(lda)) {
+    gemm_direct_b(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (ta == Trans::No && tb == Trans::Yes && m <= kDotMaxM) {
+    gemm_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   const bool at = ta == Trans::Yes;
   const std::array<KernelFn, kMR>& kernels = at ? kKernelsT : kKernelsN;
   const i64 nc_max = std::min<i64>(kNC, (n + kNR - 1) / kNR * kNR);

@@ -113,6 +113,11 @@ TEST_P(GemmThreads, LargeShapesTakeEveryThreadSplit) {
   check_problem({Trans::Yes, Trans::No, 9, 32, 3000, 0, 1.0f, 1.0f}, 9);
   check_problem({Trans::Yes, Trans::No, 30, 40, 2100, 2, -1.0f, 0.0f}, 10);
   check_problem({Trans::Yes, Trans::Yes, 130, 1100, 64, 1, 0.5f, 0.0f}, 11);
+  // few rows: B read in place (m <= 56) and dot products (m <= 2, B^T), n split
+  check_problem({Trans::No, Trans::No, 8, 1500, 500, 0, 1.0f, 0.0f}, 12);
+  check_problem({Trans::No, Trans::No, 56, 333, 400, 3, 1.0f, 1.0f}, 13);
+  check_problem({Trans::No, Trans::Yes, 1, 3000, 700, 1, 2.0f, 0.5f}, 14);
+  check_problem({Trans::No, Trans::Yes, 2, 1001, 2051, 0, 1.0f, 0.0f}, 15);
 }
 
 TEST_P(GemmThreads, KZeroScalesC) {
