@@ -293,50 +293,67 @@ const std::array<KernelFn, kMR> kKernelsT =
 // tokens through a Linear layer, one query in cached generation) it would cost
 // more than the product, so these paths read both operands in place.
 
-// C tile (MR x nr) for op(B) = B as stored: each step loads 32 floats of one
-// row of B (masked past nr), over the whole k.
-template <int MR>
+// C tile (MR x nr), nr <= 16 NV, for op(B) = B as stored: each step loads
+// 16 NV floats of one row of B (masked past nr), over the whole k. NV = 2 for
+// 4+ rows (the 14 x 32 tile); NV = 8 for 1-3 rows, so that a single row still
+// has 8 independent FMA chains to cover the FMA latency.
+template <int MR, int NV>
 void direct_b_kernel(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
                      int nr, float alpha, float beta) {
-  const __mmask16 m0 = low_mask(nr), m1 = low_mask(nr - 16);
-  __m512 acc0[MR], acc1[MR];
+  __mmask16 mask[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) mask[v] = low_mask(nr - 16 * v);
+  __m512 acc[MR][NV];
 #pragma GCC unroll 14
-  for (int r = 0; r < MR; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
   for (i64 p = 0; p < k; ++p) {
     _mm_prefetch(reinterpret_cast<const char*>(b + (p + 8) * ldb), _MM_HINT_T0);
-    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + p * ldb);
-    const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + p * ldb + 16);
+    if (NV > 4)
+      _mm_prefetch(reinterpret_cast<const char*>(b + (p + 8) * ldb + 64), _MM_HINT_T0);
+    __m512 bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + p * ldb + 16 * v);
 #pragma GCC unroll 14
     for (int r = 0; r < MR; ++r) {
       const __m512 av = _mm512_set1_ps(a[r * lda + p]);
-      acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 14
   for (int r = 0; r < MR; ++r) {
     float* cr = c + r * ldc;
-    __m512 v0 = _mm512_mul_ps(va, acc0[r]), v1 = _mm512_mul_ps(va, acc1[r]);
-    if (beta != 0.0f) {
-      v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), v0);
-      v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), v1);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      __m512 out = _mm512_mul_ps(va, acc[r][v]);
+      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[v], cr + 16 * v), out);
+      _mm512_mask_storeu_ps(cr + 16 * v, mask[v], out);
     }
-    _mm512_mask_storeu_ps(cr, m0, v0);
-    _mm512_mask_storeu_ps(cr + 16, m1, v1);
   }
 }
 
 template <int... Rs>
 constexpr auto make_direct_table(std::integer_sequence<int, Rs...>) {
   using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, int, float, float);
-  return std::array<Fn, sizeof...(Rs)>{&direct_b_kernel<Rs + 1>...};
+  return std::array<Fn, sizeof...(Rs)>{&direct_b_kernel<Rs + 1, 2>...};
 }
 const auto kDirectKernels = make_direct_table(std::make_integer_sequence<int, kMR>{});
 
 // C (m x n) for A as stored and B as stored, m small.
 void gemm_direct_b(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b,
                    i64 ldb, float beta, float* c, i64 ldc) {
+  if (m <= 3) {  // one short row tile: 128-column panels
+    using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, int, float, float);
+    static constexpr Fn wide[3] = {&direct_b_kernel<1, 8>, &direct_b_kernel<2, 8>,
+                                   &direct_b_kernel<3, 8>};
+    for (i64 jr = 0; jr < n; jr += 128)
+      wide[m - 1](k, a, lda, b + jr, ldb, c + jr, ldc, static_cast<int>(std::min<i64>(128, n - jr)),
+                  alpha, beta);
+    return;
+  }
   for (i64 jr = 0; jr < n; jr += kNR) {
     const int nr = static_cast<int>(std::min<i64>(kNR, n - jr));
     for (i64 ir = 0; ir < m; ir += kMR) {
