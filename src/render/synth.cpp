@@ -8,6 +8,7 @@
 // their frame. See include/partita/render/synth.hpp for the contract.
 #include "partita/render/synth.hpp"
 
+#include <dlfcn.h>
 #include <fluidsynth.h>
 
 #include <algorithm>
@@ -45,6 +46,36 @@ void install_log_capture() {
       fluid_set_log_function(level, capture_fluid_log, nullptr);
   });
 }
+
+// FluidSynth hands files its SoundFont reader rejects to libinstpatch (DLS),
+// which reports through GLib's default log handler straight to stderr
+// ("** CRITICAL **: ipatch_..."). While a SoundFont loads, a no-op handler
+// for GLib's default domain catches those; GLib is reached through dlsym
+// because only FluidSynth links it (nothing happens if it is absent).
+class QuietGlibLog {
+ public:
+  QuietGlibLog() {
+    set_ = reinterpret_cast<SetHandler>(dlsym(RTLD_DEFAULT, "g_log_set_handler"));
+    remove_ = reinterpret_cast<RemoveHandler>(dlsym(RTLD_DEFAULT, "g_log_remove_handler"));
+    if (set_ && remove_) id_ = set_(nullptr, kLevels, &ignore, nullptr);
+  }
+  ~QuietGlibLog() {
+    if (id_) remove_(nullptr, id_);
+  }
+  QuietGlibLog(const QuietGlibLog&) = delete;
+  QuietGlibLog& operator=(const QuietGlibLog&) = delete;
+
+ private:
+  using Handler = void (*)(const char*, int, const char*, void*);
+  using SetHandler = unsigned (*)(const char*, int, Handler, void*);
+  using RemoveHandler = void (*)(const char*, unsigned);
+  // G_LOG_LEVEL_CRITICAL | WARNING | MESSAGE | INFO | DEBUG (not ERROR, which aborts).
+  static constexpr int kLevels = 8 | 16 | 32 | 64 | 128;
+  static void ignore(const char*, int, const char*, void*) {}
+  SetHandler set_ = nullptr;
+  RemoveHandler remove_ = nullptr;
+  unsigned id_ = 0;
+};
 
 std::string take_fluid_error() {
   std::string s;
@@ -204,7 +235,11 @@ struct Lane {
   Lane(fluid_settings_t* settings, const std::string& path) : soundfont(&path) {
     loader = new_fluid_synth(settings);
     if (!loader) throw RenderError("Synth: new_fluid_synth failed: " + take_fluid_error());
-    const int id = fluid_synth_sfload(loader, path.c_str(), 1);
+    int id = FLUID_FAILED;
+    {
+      QuietGlibLog quiet;
+      id = fluid_synth_sfload(loader, path.c_str(), 1);
+    }
     if (id == FLUID_FAILED) {
       const std::string why = take_fluid_error();
       delete_fluid_synth(loader);
