@@ -78,13 +78,16 @@ SafetensorsReader::SafetensorsReader(std::string path) : path_(std::move(path)) 
   file_.open(path_, std::ios::binary);
   if (!file_) throw IoError(where + ": cannot open: " + errno_text());
   file_.seekg(0, std::ios::end);
-  const auto file_size = static_cast<std::uint64_t>(file_.tellg());
+  const std::streamoff end = file_.tellg();
+  if (!file_ || end < 0) throw IoError(where + ": cannot determine the file size (not a regular file?)");
+  const auto file_size = static_cast<std::uint64_t>(end);
   file_.seekg(0);
   if (file_size < 8)
     throw WeightsError(where + ": truncated file: " + std::to_string(file_size) +
                        " bytes, shorter than the 8-byte header length");
   unsigned char len_bytes[8];
   file_.read(reinterpret_cast<char*>(len_bytes), 8);
+  if (!file_) throw IoError(where + ": read error in the header length");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
   if (n > file_size - 8)

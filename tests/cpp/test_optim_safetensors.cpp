@@ -276,8 +276,9 @@ TEST(Safetensors, MalformedFiles) {
                                       data16));
       },
       {"'w'", "too large"});
-  // A missing file is an IoError.
+  // A missing file or a folder is an IoError.
   EXPECT_THROW(SafetensorsReader(tmp_path("does_not_exist")), IoError);
+  EXPECT_THROW(SafetensorsReader(::testing::TempDir()), Error);
 }
 
 TEST(Safetensors, TruncatedValidFileIsRejected) {
