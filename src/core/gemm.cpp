@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -455,13 +456,15 @@ void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, float* dst, i64 ld) {
 }
 
 // The blocked product on one thread. Needs m, n, k > 0.
+// rows_of_whole: the m of the whole product, which picks the path, so that a
+// row chunk of a threaded product is computed exactly as on one thread.
 void gemm_serial(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda,
-                 const float* b, i64 ldb, float beta, float* c, i64 ldc) {
-  if (ta == Trans::No && tb == Trans::No && m <= kDirectMaxM && !rows_alias(lda)) {
+                 const float* b, i64 ldb, float beta, float* c, i64 ldc, i64 rows_of_whole) {
+  if (ta == Trans::No && tb == Trans::No && rows_of_whole <= kDirectMaxM && !rows_alias(lda)) {
     gemm_direct_b(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  if (ta == Trans::No && tb == Trans::Yes && m <= kDotMaxM) {
+  if (ta == Trans::No && tb == Trans::Yes && rows_of_whole <= kDotMaxM) {
     gemm_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
@@ -596,23 +599,33 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
     else if (m >= static_cast<i64>(nt) * kMR) split = Split::M;
   }
   if (split == Split::None) {
-    gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m);
     return;
   }
   if (split == Split::M || split == Split::N) {
+    // Chunks of whole tiles, about 8 per thread, handed out first come first
+    // served: on a shared machine a descheduled thread's share is taken over
+    // by the other instead of the whole product waiting for it. Each chunk
+    // packs its own B (all of B for a row chunk: < 1 % of the work at these
+    // chunk sizes); the chunk boundaries depend only on the shape and thread
+    // count, so results do too.
     const i64 total = split == Split::M ? m : n;
     const i64 unit = split == Split::M ? kMR : kNR;
-    const i64 units = (total + unit - 1) / unit;
-    parallel_run(nt, [&](i64 t, i64 team) {
-      const i64 lo = std::min(total, units * t / team * unit);
-      const i64 hi = std::min(total, units * (t + 1) / team * unit);
-      if (hi <= lo) return;
-      if (split == Split::M) {
-        const float* ap = ta == Trans::No ? a + lo * lda : a + lo;
-        gemm_serial(ta, tb, hi - lo, n, k, alpha, ap, lda, b, ldb, beta, c + lo * ldc, ldc);
-      } else {
-        const float* bp = tb == Trans::No ? b + lo : b + lo * ldb;
-        gemm_serial(ta, tb, m, hi - lo, k, alpha, a, lda, bp, ldb, beta, c + lo, ldc);
+    const i64 min_chunk = split == Split::M ? kMC : 4 * kNR;
+    i64 chunk = (total + 8 * nt - 1) / (8 * nt);
+    chunk = std::max(min_chunk, (chunk + unit - 1) / unit * unit);
+    const i64 chunks = (total + chunk - 1) / chunk;
+    std::atomic<i64> next{0};
+    parallel_run(nt, [&](i64, i64) {
+      for (i64 id = next.fetch_add(1); id < chunks; id = next.fetch_add(1)) {
+        const i64 lo = id * chunk, hi = std::min(total, lo + chunk);
+        if (split == Split::M) {
+          const float* ap = ta == Trans::No ? a + lo * lda : a + lo;
+          gemm_serial(ta, tb, hi - lo, n, k, alpha, ap, lda, b, ldb, beta, c + lo * ldc, ldc, m);
+        } else {
+          const float* bp = tb == Trans::No ? b + lo : b + lo * ldb;
+          gemm_serial(ta, tb, m, hi - lo, k, alpha, a, lda, bp, ldb, beta, c + lo, ldc, m);
+        }
       }
     });
     return;
@@ -633,11 +646,11 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
       const float* ap = ta == Trans::No ? a + lo : a + lo * lda;
       const float* bp = tb == Trans::No ? b + lo * ldb : b + lo;
       if (t == 0) {
-        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, beta, c, ldc);
+        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, beta, c, ldc, m);
         else scale_c(m, n, beta, c, ldc);
       } else {
         float* part = partials + (t - 1) * m * n;
-        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, 0.0f, part, n);
+        if (hi > lo) gemm_serial(ta, tb, m, n, hi - lo, alpha, ap, lda, bp, ldb, 0.0f, part, n, m);
         else std::fill(part, part + m * n, 0.0f);
       }
     } catch (...) {
@@ -665,23 +678,26 @@ void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64
   check_args("gemm_batched", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
   if (m == 0 || n == 0) return;
   const int nt = omp_in_parallel() ? 1 : num_threads();
-  // Whole products per thread, unless they do not divide evenly and each is
-  // big enough to thread on its own (3 big products on 2 threads: 2 + 1).
+  // Whole products per thread, unless there are few of them, they do not
+  // divide evenly and each is big enough to thread on its own (3 big products
+  // on 2 threads: 2 + 1).
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (nt == 1 || batch < nt || (batch % nt != 0 && flops >= 8 * kParallelMinFlops)) {
+  if (nt == 1 || batch < nt ||
+      (batch < 4 * nt && batch % nt != 0 && flops >= 8 * kParallelMinFlops)) {
     for (i64 i = 0; i < batch; ++i)
       gemm(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
            c + i * stride_c, ldc);
     return;
   }
-  parallel_run(nt, [&](i64 t, i64 team) {
-    for (i64 i = batch * t / team; i < batch * (t + 1) / team; ++i) {
+  std::atomic<i64> next{0};  // products handed out first come first served
+  parallel_run(nt, [&](i64, i64) {
+    for (i64 i = next.fetch_add(1); i < batch; i = next.fetch_add(1)) {
       float* ci = c + i * stride_c;
       if (k == 0 || alpha == 0.0f)
         scale_c(m, n, beta, ci, ldc);
       else
         gemm_serial(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
-                    ci, ldc);
+                    ci, ldc, m);
     }
   });
 }

@@ -171,18 +171,23 @@ TEST_P(GemmThreads, CalledFromInsideAParallelRegion) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, GemmThreads, ::testing::Values(1, 2));
 
-TEST(Gemm, SameResultWithOneAndTwoThreadsForMSplit) {
-  // an m split does not change any element's summation order
-  const i64 m = 300, n = 64, k = 700;
-  auto a = random_vector(m * k, 31), b = random_vector(k * n, 32);
-  std::vector<float> c1(m * n), c2(m * n);
-  const int saved = num_threads();
-  set_num_threads(1);
-  gemm(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c1.data(), n);
-  set_num_threads(2);
-  gemm(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c2.data(), n);
-  set_num_threads(saved);
-  EXPECT_EQ(c1, c2);
+TEST(Gemm, SameResultWithOneAndTwoThreadsForMAndNSplits) {
+  // chunks of rows or columns do not change any element's summation order
+  struct S { Trans ta, tb; i64 m, n, k; };
+  for (const S& sh : {S{Trans::No, Trans::No, 300, 64, 700}, S{Trans::Yes, Trans::No, 500, 40, 300},
+                      S{Trans::No, Trans::Yes, 40, 900, 200}, S{Trans::No, Trans::No, 2, 5000, 300},
+                      S{Trans::No, Trans::No, 50, 1000, 100}}) {
+    const i64 lda = sh.ta == Trans::No ? sh.k : sh.m, ldb = sh.tb == Trans::No ? sh.n : sh.k;
+    auto a = random_vector(sh.m * sh.k, 31), b = random_vector(sh.k * sh.n, 32);
+    std::vector<float> c1(sh.m * sh.n), c2(sh.m * sh.n);
+    const int saved = num_threads();
+    set_num_threads(1);
+    gemm(sh.ta, sh.tb, sh.m, sh.n, sh.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c1.data(), sh.n);
+    set_num_threads(2);
+    gemm(sh.ta, sh.tb, sh.m, sh.n, sh.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c2.data(), sh.n);
+    set_num_threads(saved);
+    EXPECT_EQ(c1, c2) << "m=" << sh.m << " n=" << sh.n << " k=" << sh.k;
+  }
 }
 
 TEST(Gemm, RejectsBadArguments) {
