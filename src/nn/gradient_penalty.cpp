@@ -31,6 +31,19 @@ void subtract_bias(Tensor& y, const Tensor& bias) {
     for (std::int64_t j = 0; j < c; ++j) y[r * c + j] -= bias[j];
 }
 
+void GradSnapshot::save(const std::vector<Tensor*>& tensors) {
+  targets_ = tensors;
+  copies_.resize(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    copies_[i].resize(tensors[i]->shape());
+    copies_[i].copy_from(*tensors[i]);
+  }
+}
+
+void GradSnapshot::restore() {
+  for (size_t i = 0; i < targets_.size(); ++i) targets_[i]->copy_from(copies_[i]);
+}
+
 GradientPenalty::GradientPenalty(GradientPenaltyOptions options) : opt_(options) {
   if (!(opt_.weight >= 0.0)) throw InvalidArgument("GradientPenalty: weight must be >= 0");
   if (!(opt_.norm_eps >= 0.0)) throw InvalidArgument("GradientPenalty: norm_eps must be >= 0");

@@ -162,9 +162,7 @@ class ConvCritic : public Critic {
     return fc_.forward(t2_, false);
   }
   void backward_tangent(const Tensor& d) override {
-    Tensor b1 = c1_.bias()->grad, b2 = c2_.bias()->grad;  // views: copy below
-    saved1_ = Tensor(b1.shape()); saved1_.copy_from(b1);
-    saved2_ = Tensor(b2.shape()); saved2_.copy_from(b2);
+    biases_.save({&c1_.bias()->grad, &c2_.bias()->grad});
     d2_ = fc_.backward(d, false).reshaped(t2_.shape());
     s2_.apply(d2_);
     d1_ = c2_.backward(d2_);
@@ -172,8 +170,7 @@ class ConvCritic : public Critic {
     c1_.set_input_grad(false);
     c1_.backward(d1_);
     c1_.set_input_grad(true);
-    c1_.bias()->grad.copy_from(saved1_);
-    c2_.bias()->grad.copy_from(saved2_);
+    biases_.restore();
   }
 
  private:
@@ -181,7 +178,8 @@ class ConvCritic : public Critic {
   LeakyReLU a1_{0.2f}, a2_{0.2f};
   ActivationSlopes s1_, s2_;
   Dense fc_;
-  Tensor h_, t1_, t2_, d1_, d2_, saved1_, saved2_;
+  GradSnapshot biases_;
+  Tensor h_, t1_, t2_, d1_, d2_;
 };
 
 // D(x) = w . x + b per sample: grad_x D = w for every sample.

@@ -38,8 +38,8 @@
 //     critic's own buffer); for each activation: slopes_k.apply(t).
 //   backward_tangent(ds): the same backward chain, with slopes_k.apply(d) in place
 //     of each activation's backward; the layers' backward adds bias gradients the
-//     linearisation does not have: save the bias grads before and restore them after
-//     (see the tests' ConvCritic). The first conv's dx is not needed
+//     linearisation does not have: GradSnapshot::save the bias grads before and
+//     restore() them after (see the tests' ConvCritic). The first conv's dx is not needed
 //     (Conv2d::set_input_grad(false) during this pass).
 // The critic must treat samples independently (no batch normalisation).
 #pragma once
@@ -86,6 +86,20 @@ class ActivationSlopes {
 
 /// y[..., c] -= bias[c] (a layer's output made bias-free for the linearisation).
 void subtract_bias(Tensor& y, const Tensor& bias);
+
+/// Copies of some tensors (the bias gradients) taken before backward_tangent's
+/// layer calls and written back after them, so those calls leave them unchanged.
+class GradSnapshot {
+ public:
+  /// Remember the current contents of each tensor (views into the grad buffer).
+  void save(const std::vector<Tensor*>& tensors);
+  /// Write the remembered contents back.
+  void restore();
+
+ private:
+  std::vector<Tensor*> targets_;
+  std::vector<Tensor> copies_;
+};
 
 struct GradientPenaltyOptions {
   double weight = 10.0;    // lambda
