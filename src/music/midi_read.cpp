@@ -72,13 +72,22 @@ bool valid_utf8(const std::string& s) {
 }
 
 // Names that are not UTF-8 are Latin-1 (mido's default charset): re-encode.
-std::string text_to_utf8(const std::uint8_t* p, std::size_t len) {
+// The result is cut to at most `max_bytes` at a character boundary.
+std::string text_to_utf8(const std::uint8_t* p, std::size_t len, std::size_t max_bytes) {
   std::string s(reinterpret_cast<const char*>(p), len);
-  if (valid_utf8(s)) return s;
+  if (valid_utf8(s)) {
+    if (s.size() > max_bytes) {
+      std::size_t cut = max_bytes;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+      s.resize(cut);
+    }
+    return s;
+  }
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(std::min(len * 2, max_bytes));
   for (std::size_t i = 0; i < len; ++i) {
     const unsigned c = p[i];
+    if (out.size() + (c < 0x80 ? 1 : 2) > max_bytes) break;
     if (c < 0x80) {
       out.push_back(static_cast<char>(c));
     } else {
@@ -159,7 +168,6 @@ class TrackBuilder {
       tracks[static_cast<std::size_t>(idx)].controls.push_back({tick, number, value});
     } else {
       straggler_[ch].controls.push_back({tick, number, value});
-      straggler_[ch].used = true;
     }
   }
 
@@ -169,7 +177,6 @@ class TrackBuilder {
       tracks[static_cast<std::size_t>(idx)].pitch_bends.push_back({tick, value});
     } else {
       straggler_[ch].bends.push_back({tick, value});
-      straggler_[ch].used = true;
     }
   }
 
@@ -186,7 +193,7 @@ class TrackBuilder {
     }
     touched_.clear();
     for (int ch = 0; ch < 16; ++ch)
-      if (straggler_[ch].used && !channel_has_inst_[ch]) instrument(ch, program_[ch]);
+      if (!straggler_[ch].controls.empty() || !straggler_[ch].bends.empty()) instrument(ch, program_[ch]);
     if (tracks.empty() && program_channel_ >= 0) {
       Track t;
       t.name = name_;
@@ -203,14 +210,14 @@ class TrackBuilder {
   std::vector<KeySignature> key_signatures;
 
  private:
-  struct Straggler {
+  struct Straggler {  // controls and bends of a channel with no Track for its program yet
     std::vector<ControlChange> controls;
     std::vector<PitchBend> bends;
-    bool used = false;
   };
 
   // The Track for (channel, program), created on first use like pretty_midi's
-  // instruments; a new one inherits the channel's earlier controls and bends.
+  // instruments; a new one takes the controls and bends the channel collected
+  // while it had no Track for its current program.
   Track& instrument(int ch, int program) {
     int idx = inst_[ch][program];
     if (idx < 0) {
@@ -221,8 +228,12 @@ class TrackBuilder {
       t.program = program;
       t.is_drum = ch == 9;
       t.channel = ch;
-      t.controls = straggler_[ch].controls;
-      t.pitch_bends = straggler_[ch].bends;
+      // Moved, not copied (pretty_midi shares one list between the channel's
+      // instruments): copies would let a hostile file multiply its memory.
+      t.controls = std::move(straggler_[ch].controls);
+      t.pitch_bends = std::move(straggler_[ch].bends);
+      straggler_[ch].controls.clear();
+      straggler_[ch].bends.clear();
       channel_has_inst_[ch] = true;
       tracks.push_back(std::move(t));
     }
@@ -307,7 +318,7 @@ class MidiReader {
           next = n_;
         }
       }
-      commit(r);
+      commit(r, pos);
       pos = next;
     }
     score_.sort();
@@ -508,7 +519,7 @@ class MidiReader {
   void meta(TrackBuilder& tb, unsigned type, const std::uint8_t* data, std::uint32_t len,
             std::int64_t tick) {
     switch (type) {
-      case 0x03: tb.track_name(text_to_utf8(data, len)); break;
+      case 0x03: tb.track_name(text_to_utf8(data, len, kMidiMaxNameBytes)); break;
       case 0x51:
         if (len >= 3 && !smpte_) {
           const std::uint32_t us = (std::uint32_t(data[0]) << 16) | (std::uint32_t(data[1]) << 8) | data[2];
@@ -530,8 +541,11 @@ class MidiReader {
     }
   }
 
-  void commit(TrackResult& r) {
+  void commit(TrackResult& r, std::size_t chunk_offset) {
     TrackBuilder& tb = builder_;
+    if (score_.tracks.size() + tb.tracks.size() > kMidiMaxTracks)
+      fail(chunk_offset, "more than " + std::to_string(kMidiMaxTracks) +
+                             " tracks (one per channel and program of each track chunk; the limit)");
     committed_events_ = events_;
     if (r.status != TrackStatus::kEndOfTrack) tb.finish(r.last_tick);  // missing end-of-track
     for (auto& t : tb.tracks) score_.tracks.push_back(std::move(t));

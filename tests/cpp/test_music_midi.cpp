@@ -522,3 +522,31 @@ TEST(MidiRead, SampleMelodiesRoundTrip) {
   }
   EXPECT_EQ(files, 5);
 }
+
+TEST(MidiRead, LongNamesAreCutAtACharacterBoundary) {
+  Bytes name;
+  for (int i = 0; i < 600; ++i) name = name + B({0xC3, 0xA9});  // 1200 bytes of "é"
+  const Bytes ev = B({0x00, 0xFF, 0x03, 0x89, 0x30}) + name + B({0x00, 0xC0, 0}) + kEot;  // length 1200
+  const Score s = parse(header(0, 1, 96) + track(ev));
+  EXPECT_EQ(s.tracks.at(0).name.size(), kMidiMaxNameBytes);
+  EXPECT_EQ(s.tracks[0].name.substr(0, 2), "\xC3\xA9");
+}
+
+TEST(MidiRead, ControlsBeforeNotesAreNotMultiplied) {
+  // Controls on channel 0 before any note, then notes under three programs:
+  // the controls go to the first Track only.
+  const Bytes ev = B({0x00, 0xB0, 7, 100, 0x00, 0xB0, 10, 64,
+                      0x00, 0x90, 60, 100, 0x10, 0x80, 60, 0,
+                      0x00, 0xC0, 5, 0x00, 0x90, 61, 100, 0x10, 0x80, 61, 0,
+                      0x00, 0xB0, 11, 1,  // a control for program 5, whose Track exists
+                      0x00, 0xC0, 6, 0x00, 0xB0, 12, 2})  // program 6 has no notes: own Track
+                   + kEot;
+  const Score s = parse(header(0, 1, 96) + track(ev));
+  ASSERT_EQ(s.tracks.size(), 3u);
+  EXPECT_EQ(s.tracks[0].controls.size(), 2u);
+  EXPECT_EQ(s.tracks[1].controls.size(), 1u);
+  EXPECT_EQ(s.tracks[2].program, 6);
+  EXPECT_TRUE(s.tracks[2].notes.empty());
+  ASSERT_EQ(s.tracks[2].controls.size(), 1u);
+  EXPECT_EQ(s.tracks[2].controls[0].number, 12);
+}

@@ -29,7 +29,7 @@
 //   its note-off (as pretty_midi). Channel 10 (index 9) is drums. Control
 //   changes and pitch bends that come before any note of their channel go to
 //   the first Track created for that channel (or to a note-less Track of their
-//   own); a MIDI track with a program change but no notes still gives one
+//   own; pretty_midi shares them among all of the channel's instruments); a MIDI track with a program change but no notes still gives one
 //   empty Track, so empty tracks survive a round trip. Track names are UTF-8: names
 //   that are not valid UTF-8 are read as Latin-1 (as mido does).
 // * Damaged structure: a track chunk whose declared length runs past the end
@@ -40,7 +40,9 @@
 //   dropped; unknown chunks are skipped; bytes after the last track are
 //   ignored; a RIFF "RMID" wrapper is unpacked.
 // * Limits (the MidiError message states them): at most kMidiMaxFileBytes
-//   bytes, kMidiMaxTracks track chunks, kMidiMaxEvents events.
+//   bytes, kMidiMaxTracks track chunks and Score tracks, kMidiMaxEvents
+//   events; track names are cut to kMidiMaxNameBytes. Memory stays within a
+//   small multiple of the event count (no event is copied into several Tracks).
 //
 // Writing produces format 1: track 0 holds the tempo map, time and key
 // signatures; then one track per partita Track with its name, its program
@@ -61,8 +63,10 @@ namespace partita {
 
 /// Largest MIDI file read_midi / read_midi_bytes accept.
 constexpr std::size_t kMidiMaxFileBytes = std::size_t(64) << 20;
-/// Largest number of track chunks read.
+/// Largest number of track chunks read, and of Tracks in the Score.
 constexpr std::size_t kMidiMaxTracks = 65535;
+/// Track names longer than this many bytes are cut (at a UTF-8 character boundary).
+constexpr std::size_t kMidiMaxNameBytes = 1024;
 /// Largest number of events (all tracks together) read.
 constexpr std::size_t kMidiMaxEvents = 16'000'000;
 
