@@ -218,3 +218,24 @@ def test_renders_a_sample_melody(synth):
     assert audio.shape[0] == synth.frames(score)
     assert audio.shape[0] == half_up((score.duration_seconds + synth.tail) * 44100)
     assert np.abs(audio).max() > 0.05
+
+
+def test_renders_every_sample_melody(synth, melody_paths):
+    if not hasattr(partita, "read_midi"):
+        pytest.skip("read_midi not built")
+    for path in melody_paths:
+        score = partita.read_midi(str(path))
+        audio = synth.render(score)
+        assert audio.shape == (half_up((score.duration_seconds + synth.tail) * 44100), 2), path
+        assert 0.01 < np.abs(audio).max() < 1.0, path
+
+
+def test_renders_real_world_midi_files(synth, midi_corpus):
+    # Files from music21's corpus: several tracks, program changes, controllers.
+    for path in midi_corpus[:8]:
+        score = partita.read_midi(str(path))
+        audio = synth.render(score)
+        assert audio.shape[0] == synth.frames(score), path
+        assert np.isfinite(audio).all(), path
+        if score.note_count:
+            assert np.abs(audio).max() > 1e-3, path
