@@ -13,8 +13,10 @@
 //   sysex event, which the standard forbids but real files do), sysex F0/F7
 //   (skipped), system common messages (skipped), variable-length quantities of
 //   at most 4 bytes.
-// * Kept: tempo, time signature and key signature (from every track, merged),
-//   track name, program change, control change, pitch bend.
+// * Kept: tempo, time signature and key signature (from every track, merged;
+//   pretty_midi reads them from track 0 only), track name, program change,
+//   control change, pitch bend. Format 2 tracks are read like format 1 tracks
+//   (parallel, one tempo map), as mido and pretty_midi do.
 // * Notes are paired the way pretty_midi does it, so note lists compare 1:1:
 //   a note-on with velocity 0 is a note-off; a note-off closes every open note
 //   of its (channel, pitch) that started at an earlier tick (several overlapping
