@@ -2,8 +2,10 @@
 //
 // A Synth loads one SoundFont (through FluidSynth, linked as a C library: no
 // subprocess, no audio driver) and then renders any number of Scores, each
-// independently: the synthesizer is reset before every render, so the same
-// Score always gives the same samples. The FluidSynth types stay in
+// independently: every render runs on a fresh synthesizer that borrows the
+// loaded SoundFont (fluid_synth_system_reset is not enough: FluidSynth keeps
+// state in its voice slots), so the same Score always gives the same samples
+// whatever was rendered before. The FluidSynth types stay in
 // src/render/synth.cpp; this header is all a caller sees.
 //
 // How a Score becomes sound:
@@ -27,7 +29,7 @@
 //   on one channel are reference-counted so an early note-off cannot cut a
 //   later note short. Zero-length notes sound for one frame (drum hits often
 //   are zero-length in files).
-// * Length. The output has round((duration + tail) * sample_rate) frames:
+// * Length. The output has llround((duration + tail) * sample_rate) frames:
 //   duration = Score::duration_seconds() (last note end), tail = release time
 //   after it (default 1 s). An empty score renders `tail` seconds of silence.
 // * Output. float32, interleaved stereo: shape (frames, 2). Values are not
