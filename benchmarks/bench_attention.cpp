@@ -4,6 +4,7 @@
 // benchmarks/attention_torch.py runs the same layer in PyTorch and prints the ratio.
 //   build/<dir>/benchmarks/bench_attention --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include "partita/core/random.hpp"
 #include "partita/core/tensor.hpp"
@@ -14,6 +15,14 @@ using namespace partita;
 using namespace partita::nn;
 
 namespace {
+
+// CPU seconds of the whole process (all threads): on a shared machine this is a
+// steadier figure than wall time; attention_torch.py reports the same for torch.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 struct Setup {
   static constexpr std::int64_t T = 128, M = 512, B = 64, E = 500, H = 10, D = 50;
@@ -40,16 +49,23 @@ struct Setup {
 
 void BM_RelAttentionForwardBackward(benchmark::State& state) {
   Setup s(static_cast<float>(state.range(0)) / 100.0f);
+  s.att->forward(s.x, s.mem, s.r);  // warm-up: first touch of every buffer
+  s.att->backward(s.dy);
+  double cpu = 0.0;
   for (auto _ : state) {
+    const double c0 = process_cpu_seconds();
     const Tensor& y = s.att->forward(s.x, s.mem, s.r);
     benchmark::DoNotOptimize(y.data());
     const Tensor& dx = s.att->backward(s.dy);
     benchmark::DoNotOptimize(dx.data());
+    cpu += process_cpu_seconds() - c0;
   }
+  state.counters["process_cpu_s"] = benchmark::Counter(cpu / static_cast<double>(state.iterations()));
 }
 
 void BM_RelAttentionForward(benchmark::State& state) {
   Setup s(0.0f);
+  s.att->forward(s.x, s.mem, s.r);  // warm-up
   for (auto _ : state) {
     const Tensor& y = s.att->forward(s.x, s.mem, s.r);
     benchmark::DoNotOptimize(y.data());

@@ -17,10 +17,31 @@
 #include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
 #include "counter_hash.hpp"
+#include "fast_exp.hpp"
 
 namespace partita::nn {
 
+using detail::exp_inplace;
 using detail::hash_uniform;
+
+namespace {
+// Zeros kept in front of each thread's score tile, so that the backward can read
+// the adjoint of rel_shift as a strided view (see RelMultiHeadAttention::backward).
+std::int64_t shift_pad(std::int64_t qlen) { return (qlen - 1 + 15) / 16 * 16; }
+
+// dst (rows, cols) contiguous <- src with row stride ld.
+void gather_rows(const float* src, std::int64_t ld, std::int64_t rows, std::int64_t cols,
+                 float* dst) {
+  for (std::int64_t i = 0; i < rows; ++i)
+    std::memcpy(dst + i * cols, src + i * ld, sizeof(float) * cols);
+}
+// dst with row stride ld <- src (rows, cols) contiguous.
+void scatter_rows(const float* src, std::int64_t rows, std::int64_t cols, float* dst,
+                  std::int64_t ld) {
+  for (std::int64_t i = 0; i < rows; ++i)
+    std::memcpy(dst + i * ld, src + i * cols, sizeof(float) * cols);
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------
 // rel_shift, exactly the reference's pad / reshape / slice, as an index map.
@@ -122,6 +143,9 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
   rk_.resize({K, HD});
   gemm(Trans::No, Trans::No, K, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
        rk_.data(), HD);
+  rkh_.resize({H, K, D});
+  for (std::int64_t h = 0; h < H; ++h)
+    gather_rows(rk_.data() + h * D, HD, K, D, rkh_.data() + h * K * D);
 
   att_drop_ = training_ && cfg_.dropatt > 0.0f;
   out_drop_ = training_ && cfg_.dropout > 0.0f;
@@ -144,15 +168,19 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
     Scratch& s = scratch_[omp_get_thread_num()];
     s.qu.resize({T, D});
     s.qv.resize({T, D});
-    s.bd.resize({T, K});
+    s.bd.resize({shift_pad(T) + T * K});
+    s.kc.resize({K, D});
+    s.vc.resize({K, D});
     if (att_drop_) s.pd.resize({T, K});
 #pragma omp for schedule(static)
     for (std::int64_t bh = 0; bh < B * H; ++bh) {
       const std::int64_t b = bh / H, h = bh % H;
       const float* q = q_.data() + b * HD + h * D;
-      const float* k = kv_.data() + b * 2 * HD + h * D;
-      const float* v = k + HD;
-      const float* rk = rk_.data() + h * D;
+      float* k = s.kc.data();
+      float* v = s.vc.data();
+      gather_rows(kv_.data() + b * 2 * HD + h * D, ldkv, K, D, k);
+      gather_rows(kv_.data() + b * 2 * HD + HD + h * D, ldkv, K, D, v);
+      const float* rk = rkh_.data() + h * K * D;
       float* qu = s.qu.data();
       float* qv = s.qv.data();
       for (std::int64_t i = 0; i < T; ++i)
@@ -161,9 +189,9 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
           qv[i * D + d] = q[i * ldq + d] + V[h * D + d];
         }
       float* S = probs_.data() + bh * T * K;
-      float* bd = s.bd.data();
-      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, ldkv, 0.0f, S, K);   // AC
-      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, HD, 0.0f, bd, K);   // raw BD
+      float* bd = s.bd.data() + shift_pad(T);
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, D, 0.0f, S, K);    // AC
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, D, 0.0f, bd, K);  // raw BD
       for (std::int64_t i = 0; i < T; ++i) {
         // Query i (absolute position M + i) sees keys j <= M + i. There the
         // rel-shifted BD is bd[i][j + T - 1 - i] (see rel_shift in the header).
@@ -171,15 +199,16 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
         float* srow = S + i * K;
         const float* brow = bd + i * K + off;
         float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
         for (std::int64_t j = 0; j < n; ++j) {
           srow[j] = (srow[j] + brow[j]) * scale;
           mx = std::max(mx, srow[j]);
         }
+        for (std::int64_t j = 0; j < n; ++j) srow[j] -= mx;
+        exp_inplace(srow, n);
         float sum = 0.0f;
-        for (std::int64_t j = 0; j < n; ++j) {
-          srow[j] = std::exp(srow[j] - mx);
-          sum += srow[j];
-        }
+#pragma omp simd reduction(+ : sum)
+        for (std::int64_t j = 0; j < n; ++j) sum += srow[j];
         const float inv = 1.0f / sum;
         for (std::int64_t j = 0; j < n; ++j) srow[j] *= inv;
         for (std::int64_t j = n; j < K; ++j) srow[j] = 0.0f;
@@ -195,7 +224,7 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
         }
       }
       const float* P = att_drop_ ? s.pd.data() : S;
-      gemm(Trans::No, Trans::No, T, D, K, 1.0f, P, K, v, ldkv, 0.0f,
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, P, K, v, D, 0.0f,
            attn_vec_.data() + b * HD + h * D, ldq);
     }
   }
@@ -259,10 +288,16 @@ const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
     Scratch& s = scratch_[omp_get_thread_num()];
     s.qu.resize({T, D});
     s.qv.resize({T, D});
-    s.bd.resize({T, K});
+    s.bd.resize({shift_pad(T) + T * K});
+    std::fill(s.bd.data(), s.bd.data() + shift_pad(T), 0.0f);
     s.pd.resize({T, K});
     s.dqu.resize({T, D});
     s.dqv.resize({T, D});
+    s.kc.resize({K, D});
+    s.vc.resize({K, D});
+    s.dkc.resize({K, D});
+    s.dvc.resize({K, D});
+    s.doc.resize({T, D});
     s.drk.resize({K, HD});
     s.du.resize({H, D});
     s.dv.resize({H, D});
@@ -273,15 +308,18 @@ const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
     for (std::int64_t bh = 0; bh < B * H; ++bh) {
       const std::int64_t b = bh / H, h = bh % H;
       const float* q = q_.data() + b * HD + h * D;
-      const float* k = kv_.data() + b * 2 * HD + h * D;
-      const float* v = k + HD;
-      const float* rk = rk_.data() + h * D;
-      const float* dO = dvec_.data() + b * HD + h * D;
-      float* dk = dkv_.data() + b * 2 * HD + h * D;
-      float* dv = dk + HD;
+      float* k = s.kc.data();
+      float* v = s.vc.data();
+      float* dO = s.doc.data();
+      gather_rows(kv_.data() + b * 2 * HD + h * D, ldkv, K, D, k);
+      gather_rows(kv_.data() + b * 2 * HD + HD + h * D, ldkv, K, D, v);
+      gather_rows(dvec_.data() + b * HD + h * D, ldq, T, D, dO);
+      const float* rk = rkh_.data() + h * K * D;
+      float* dk = s.dkc.data();
+      float* dv = s.dvc.data();
       const float* P = probs_.data() + bh * T * K;  // sign bit = dropped
       float* pd = s.pd.data();
-      float* dS = s.bd.data();
+      float* dS = s.bd.data() + shift_pad(T);
       // Dropped-out probabilities, as the forward's P.V gemm used them.
       const float* Pd = P;
       if (att_drop) {
@@ -290,8 +328,9 @@ const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
         Pd = pd;
       }
       // dPd = dO V^T (T, K); dV = Pd^T dO (K, D).
-      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, dO, ldq, v, ldkv, 0.0f, dS, K);
-      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, Pd, K, dO, ldq, 0.0f, dv, ldkv);
+      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, dO, D, v, D, 0.0f, dS, K);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, Pd, K, dO, D, 0.0f, dv, D);
+      scatter_rows(dv, K, D, dkv_.data() + b * 2 * HD + HD + h * D, ldkv);
       // Softmax (and dropout) backward, times the 1/sqrt(D) scale:
       //   dscore_ij = Pd_ij dPd_ij - P_ij sum_k Pd_ik dPd_ik
       // (P * dP = Pd * dPd because dP = dPd * keep / (1 - p)).
@@ -301,6 +340,7 @@ const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
         const float* prow = P + i * K;
         const float* pdrow = Pd + i * K;
         float c = 0.0f;
+#pragma omp simd reduction(+ : c)
         for (std::int64_t j = 0; j < nv; ++j) c += pdrow[j] * row[j];
         for (std::int64_t j = 0; j < nv; ++j)
           row[j] = scale * (pdrow[j] * row[j] - std::fabs(prow[j]) * c);
@@ -314,19 +354,19 @@ const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
           qv[i * D + d] = q[i * ldq + d] + V[h * D + d];
         }
       // AC = qu K^T: d qu = dS K, dK = dS^T qu.
-      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dS, K, k, ldkv, 0.0f, s.dqu.data(), D);
-      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dS, K, qu, D, 0.0f, dk, ldkv);
-      // BD = rel_shift(qv rk^T): dBD_raw[i][c] = dS[i][c - (T-1-i)] for c >= T-1-i
-      // (the adjoint of the shift on the unmasked entries; dS is 0 elsewhere).
-      float* dbd = pd;
-      for (std::int64_t i = 0; i < T; ++i) {
-        const std::int64_t off = T - 1 - i;
-        float* drow = dbd + i * K;
-        std::fill(drow, drow + off, 0.0f);
-        std::memcpy(drow + off, dS + i * K, sizeof(float) * (K - off));
-      }
-      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dbd, K, rk, HD, 0.0f, s.dqv.data(), D);
-      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dbd, K, qv, D, 1.0f, s.drk.data() + h * D, HD);
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dS, K, k, D, 0.0f, s.dqu.data(), D);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dS, K, qu, D, 0.0f, dk, D);
+      scatter_rows(dk, K, D, dkv_.data() + b * 2 * HD + h * D, ldkv);
+      // BD = rel_shift(qv rk^T). The adjoint of the shift on the unmasked entries is
+      // dBD_raw[i][c] = dS[i][c - (T-1-i)] for c >= T-1-i, else 0. Read flat, that
+      // is element i*(K+1) + c - (T-1) of dS: a (T, K) view with row stride K+1
+      // starting T-1 elements before dS. Its entries with c < T-1-i land in the
+      // previous row's masked tail (zero) or, for row 0, in the zero pad in front
+      // of the tile -- the rel_shift trick run backwards, with no copy.
+      const float* dbd = dS - (T - 1);
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, dbd, K + 1, rk, D, 0.0f, s.dqv.data(), D);
+      gemm(Trans::Yes, Trans::No, K, D, T, 1.0f, dbd, K + 1, qv, D, 1.0f, s.drk.data() + h * D,
+           HD);
       // dq = d qu + d qv; du, dv = column sums over the tile's queries.
       float* dq = dq_.data() + b * HD + h * D;
       float* du = s.du.data() + h * D;

@@ -20,8 +20,9 @@
 // u and v live outside the layer (add_rel_position_biases) and are referenced.
 //
 // Implementation: the attention core runs one (batch, head) tile at a time, in
-// parallel over tiles; each tile's scores (qlen x klen) stay in cache from the two
-// score gemms through the shift, scale, mask, softmax and dropout to the P.V gemm.
+// parallel over tiles; a tile's keys and values are first copied to contiguous
+// (klen, d_head) blocks (strided operands cost the gemm about 20%), and its scores
+// (qlen x klen) stay in cache from the two score gemms through the shift, scale, mask, softmax and dropout to the P.V gemm.
 // The softmax output is kept for backward with the dropout decision in its sign bit
 // (probabilities are >= 0, so -P means "dropped"); no separate mask is stored.
 // Dropout decisions come from a counter-based hash of (seed, element index), so a
@@ -102,6 +103,9 @@ class RelMultiHeadAttention {
     Tensor dqu, dqv;    // (qlen, Dh)
     Tensor drk;         // (klen, H*Dh): this thread's share of d r_k
     Tensor du, dv;      // (H, Dh)
+    Tensor kc, vc;      // (klen, Dh): contiguous copies of one tile's keys and values
+    Tensor dkc, dvc;    // (klen, Dh): their gradients before the scatter into dkv_
+    Tensor doc;         // (qlen, Dh): contiguous copy of the tile's d attn_vec
   };
 
   RelAttentionConfig cfg_;
@@ -122,6 +126,7 @@ class RelMultiHeadAttention {
   Tensor q_;                // (qlen, B, H*Dh)
   Tensor kv_;               // (klen, B, 2*H*Dh): keys then values
   Tensor rk_;               // (klen, H*Dh)
+  Tensor rkh_;              // (H, klen, Dh): rk_ head-major, contiguous per head
   Tensor probs_;            // (B, H, qlen, klen)
   Tensor attn_vec_;         // (qlen, B, H*Dh)
   Tensor sum_;              // x + dropout(attn_vec W_o), the LayerNorm input
