@@ -12,7 +12,10 @@ What it does, in order:
      Transformer-XL attention layer, forward + backward) and the same work in
      PyTorch;
 and prints, per shape: our GFLOP/s, % of peak, PyTorch's GFLOP/s, % of peak, and
-the ratio ours / torch of the median times (< 1: we are faster).
+the ratio ours / torch of the median times (< 1: we are faster). Where both sides
+report process CPU time (bench_gemm's cpu_s counter; time.process_time() for
+PyTorch) it also prints GFLOP per CPU-second: on a shared machine wall time
+depends on the other load, work per CPU-second much less.
 
 Our side runs with OMP_NUM_THREADS=<threads> (default 2); PyTorch with
 torch.set_num_threads(<threads>). Each figure is the median of --reps runs
@@ -83,20 +86,27 @@ def gflops(entry: dict) -> float:
 # PyTorch side
 # ---------------------------------------------------------------------------
 
+# process CPU seconds per call (all threads) of the last time_torch measurement
+LAST_TORCH_CPU = [float("nan")]
+
+
 def time_torch(fn, reps: int, min_time: float) -> float:
-    """Median seconds per call of fn() over `reps` timed loops of >= min_time s."""
+    """Median seconds per call of fn() over `reps` timed loops of >= min_time s;
+    the median process CPU seconds per call goes to LAST_TORCH_CPU[0]."""
     fn()
     fn()  # warm up (allocator, MKL/oneDNN primitive caches)
     t0 = time.perf_counter()
     fn()
     once = max(time.perf_counter() - t0, 1e-6)
     iters = max(1, int(min_time / once))
-    samples = []
+    samples, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for _ in range(iters):
             fn()
         samples.append((time.perf_counter() - t0) / iters)
+        cpu.append((time.process_time() - c0) / iters)
+    LAST_TORCH_CPU[0] = statistics.median(cpu)
     return statistics.median(samples)
 
 
@@ -314,12 +324,14 @@ def main() -> None:
           f"(threads {torch.get_num_threads()}); tuned env: {'yes' if tuned else 'NO'}; "
           f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
 
-    peaks = {b["name"].split("/")[0]: gflops(b)
-             for b in run_bench(bench / "bench_peak", args.threads, 3)}
-    peak = peaks.get("BM_PeakFma_AllThreads") if args.threads > 1 else peaks.get("BM_PeakFma_1Thread")
-    peak1 = peaks.get("BM_PeakFma_1Thread")
-    print(f"# measured float32 peak: {peak1:.1f} GFLOP/s on 1 thread, {peak:.1f} on "
-          f"{args.threads}", flush=True)
+    peak_runs = {b["name"].split("/")[0]: b for b in run_bench(bench / "bench_peak", args.threads, 3)}
+    one, every = peak_runs["BM_PeakFma_1Thread"], peak_runs["BM_PeakFma_AllThreads"]
+    peak = gflops(every) if args.threads > 1 else gflops(one)
+    # per-core peak per CPU-second (load-independent); wall-clock figure if absent
+    peak1 = float(one.get("GFLOPS_per_cpu_s", gflops(one)))
+    print(f"# measured float32 peak: {gflops(one):.1f} GFLOP/s on 1 thread, {peak:.1f} on "
+          f"{args.threads} (wall clock, under the current load); {peak1:.1f} per CPU-second "
+          f"(one core)", flush=True)
 
     rows: list[tuple[str, float, float, float]] = []  # label, flops, ours_s, torch_s
 
@@ -334,8 +346,9 @@ def main() -> None:
             ta, tb = mt["t"][0] == "T", mt["t"][1] == "T"
             ts = torch_gemm(torch, ta, tb, m, n, k, batch, args.reps, args.min_time)
             label = f"gemm {mt['shape']} {mt['t']} {m}x{n}x{k}" + (f" b{batch}" if batch > 1 else "")
-            rows.append((label, 2.0 * m * n * k * batch, seconds(e), ts))
-            print_row(rows[-1], peak, False)
+            rows.append((label, 2.0 * m * n * k * batch, seconds(e), ts,
+                         float(e.get("cpu_s", "nan")), LAST_TORCH_CPU[0]))
+            print_row(rows[-1], peak, False, peak1)
 
     if "conv" in only and (bench / "bench_conv").exists():
         for e in run_bench(bench / "bench_conv", args.threads, args.reps, args.filter,
@@ -348,8 +361,9 @@ def main() -> None:
                       f"{gflops(e):.1f} GFLOP/s", flush=True)
                 continue
             ts = torch_conv(torch, p, backward, args.reps, args.min_time)
-            rows.append((f"conv {name}", conv_flops(p, backward), seconds(e), ts))
-            print_row(rows[-1], peak, False)
+            rows.append((f"conv {name}", conv_flops(p, backward), seconds(e), ts,
+                         float(e.get("cpu_s", "nan")), LAST_TORCH_CPU[0]))
+            print_row(rows[-1], peak, False, peak1)
 
     if "attention" in only and (bench / "bench_attention").exists():
         for e in run_bench(bench / "bench_attention", args.threads, args.reps, args.filter,
@@ -360,39 +374,46 @@ def main() -> None:
             dropatt = int(md.group(1)) / 100.0 if md else 0.0
             ts = torch_attention(torch, backward, dropatt, args.threads, args.reps)
             fl = gflops(e) * seconds(e) * 1e9  # nan unless the bench reports GFLOPS
-            rows.append((f"attention {name}", fl, seconds(e), ts))
-            print_row(rows[-1], peak, False)
+            rows.append((f"attention {name}", fl, seconds(e), ts, float("nan"), float("nan")))
+            print_row(rows[-1], peak, False, peak1)
 
     if args.markdown:
         print()
         print("| work | ours ms | ours GFLOP/s | ours % peak | torch ms | torch GFLOP/s | "
-              "torch % peak | time ours/torch |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+              "torch % peak | time ours/torch | ours GFLOP per CPU-s (% 1-thread peak) | "
+              "torch GFLOP per CPU-s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in rows:
-            print_row(row, peak, True)
+            print_row(row, peak, True, peak1)
     ratios = [r[2] / r[3] for r in rows if r[3] > 0]
     if ratios:
         print(f"# geometric-mean time ratio ours/torch over {len(ratios)} rows: "
               f"{statistics.geometric_mean(ratios):.2f}")
 
 
-def print_row(row, peak: float, markdown: bool) -> None:
-    label, flops, ours, theirs = row
+def print_row(row, peak: float, markdown: bool, peak1: float = float("nan")) -> None:
+    """One result: wall-clock GFLOP/s and % of the measured peak for both sides,
+    the time ratio ours/torch, and (where both sides report process CPU time)
+    GFLOP per CPU-second, which the other load on a shared machine barely moves,
+    with its % of the 1-thread peak."""
+    label, flops, ours, theirs, ours_cpu, theirs_cpu = row
     known = flops == flops and flops > 0  # attention: no flop count from the bench
 
     def gf(t):
-        return f"{flops / t * 1e-9:.1f}" if known else "n/a"
+        return f"{flops / t * 1e-9:.1f}" if known and t == t else "n/a"
 
-    def pct(t):
-        return f"{100 * flops / t * 1e-9 / peak:.0f} %" if known else "n/a"
+    def pct(t, pk=peak):
+        return f"{100 * flops / t * 1e-9 / pk:.0f} %" if known and t == t else "n/a"
 
     if markdown:
         print(f"| {label} | {ours * 1e3:.2f} | {gf(ours)} | {pct(ours)} | {theirs * 1e3:.2f} | "
-              f"{gf(theirs)} | {pct(theirs)} | {ours / theirs:.2f} |")
+              f"{gf(theirs)} | {pct(theirs)} | {ours / theirs:.2f} | {gf(ours_cpu)} "
+              f"({pct(ours_cpu, peak1)}) | {gf(theirs_cpu)} ({pct(theirs_cpu, peak1)}) |")
     else:
         print(f"{label:58s} ours {ours * 1e3:9.2f} ms {gf(ours):>7s} GF/s {pct(ours):>5s}  torch "
               f"{theirs * 1e3:9.2f} ms {gf(theirs):>7s} GF/s {pct(theirs):>5s}  "
-              f"ours/torch {ours / theirs:5.2f}", flush=True)
+              f"ours/torch {ours / theirs:5.2f}  per CPU-s ours {gf(ours_cpu)} torch "
+              f"{gf(theirs_cpu)}", flush=True)
 
 
 if __name__ == "__main__":
