@@ -55,7 +55,7 @@ int usage() {
                "      [--iterations 100] [--creative-risk 1.0] [--seed 0] [--track -1]\n"
                "      [--weights FILE] [--threads N]\n"
                "  partita-cli train arcnn --out DIR [--epochs 10] [--batch-size 32] [--lr 1e-3]\n"
-               "      [--levels 4] [--base-filters 16] [--dropout 0.5] [--seed 0]\n"
+               "      [--levels 4] [--base-filters 16] [--dropout 0.5] [--bn-momentum 0.9] [--seed 0]\n"
                "      [--valid-fraction 0.1] [--transpose 0] [--midi-dir DIR] [--threads 1]\n"
                "      [--variants 8] [--max-steps-per-epoch 0] [--resume]\n");
   return 2;
@@ -87,6 +87,7 @@ int cmd_train_arcnn(const Args& a) {
   cfg.levels = std::stoi(a.get("levels", std::to_string(cfg.levels)));
   cfg.base_filters = std::stoi(a.get("base-filters", std::to_string(cfg.base_filters)));
   cfg.dropout = std::stof(a.get("dropout", std::to_string(cfg.dropout)));
+  cfg.bn_momentum = std::stof(a.get("bn-momentum", std::to_string(cfg.bn_momentum)));
   models::FitOptions o;
   o.epochs = std::stoi(a.get("epochs", "10"));
   o.batch_size = std::stoll(a.get("batch-size", "32"));

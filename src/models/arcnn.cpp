@@ -1,6 +1,7 @@
 // ARCNN network: config, U-Net construction, forward, backward, loss, weights I/O.
 #include "partita/models/arcnn.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +22,8 @@ void ArcnnConfig::validate(const char* who) const {
     bad("base_filters must be in 1..1024, got " + std::to_string(base_filters));
   if (bottleneck_filters < 0 || bottleneck_filters > 8192)
     bad("bottleneck_filters must be in 0..8192, got " + std::to_string(bottleneck_filters));
+  if (!(bn_momentum >= 0.0f && bn_momentum < 1.0f))
+    bad("bn_momentum must be in [0, 1), got " + std::to_string(bn_momentum));
   if (!(dropout >= 0.0f && dropout < 1.0f))
     bad("dropout must be in [0, 1), got " + std::to_string(dropout));
 }
@@ -31,6 +34,7 @@ std::string ArcnnConfig::to_json() const {
   v.set("base_filters", base_filters);
   v.set("bottleneck_filters", bottleneck());
   v.set("dropout", static_cast<double>(dropout));
+  v.set("bn_momentum", static_cast<double>(bn_momentum));
   return v.dump();
 }
 
@@ -47,6 +51,8 @@ ArcnnConfig ArcnnConfig::from_json(const std::string& text, const char* who) {
     c.base_filters = static_cast<int>(get("base_filters").as_int());
     c.bottleneck_filters = static_cast<int>(get("bottleneck_filters").as_int());
     c.dropout = static_cast<float>(get("dropout").as_double());
+    // Optional (files written before it existed used Keras' 0.99).
+    if (const json::Value* bm = v.find("bn_momentum")) c.bn_momentum = static_cast<float>(bm->as_double());
     c.validate(who);
   } catch (const WeightsError&) {
     throw;
@@ -79,7 +85,7 @@ ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed) : config(c) {
     auto e = std::make_unique<EncoderLevel>(EncoderLevel{
         nn::Conv2d(params, p + ".conv1", conv3(cin, f)), {},
         nn::Conv2d(params, p + ".conv2", conv3(f, f)), {}, nn::MaxPool2d(2),
-        nn::Dropout(i == 0 ? 0.0f : config.dropout), nn::BatchNorm(params, p + ".bn", f), {}});
+        nn::Dropout(i == 0 ? 0.0f : config.dropout), nn::BatchNorm(params, p + ".bn", f, nn::BatchNormSpec::keras(config.bn_momentum)), {}});
     enc.push_back(std::move(e));
     cin = f;
   }
@@ -93,7 +99,8 @@ ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed) : config(c) {
     const std::string p = "dec." + std::to_string(j);
     const std::int64_t f = F << i;
     auto d = std::make_unique<DecoderLevel>(DecoderLevel{
-        nn::UpsampleNearest2d(2), {}, nn::BatchNorm(params, p + ".bn", cin + f),
+        nn::UpsampleNearest2d(2), {},
+        nn::BatchNorm(params, p + ".bn", cin + f, nn::BatchNormSpec::keras(config.bn_momentum)),
         nn::Conv2d(params, p + ".conv1", conv3(cin + f, f)), {},
         nn::Conv2d(params, p + ".conv2", conv3(f, f)), {},
         nn::Dropout(i == 0 ? 0.0f : config.dropout)});
@@ -120,6 +127,53 @@ void ArcnnImpl::set_training(bool t) {
   training = t;
   for (auto& e : enc) e->drop.set_training(t), e->bn.set_training(t);
   for (auto& d : dec) d->drop.set_training(t), d->bn.set_training(t);
+}
+
+void ArcnnImpl::recalibrate_batchnorm(std::int64_t batches,
+                                      const std::function<void(std::int64_t, Tensor&)>& next) {
+  if (batches <= 0) return;
+  std::vector<nn::BatchNorm*> bns;
+  for (auto& e : enc) bns.push_back(&e->bn);
+  for (auto& d : dec) bns.push_back(&d->bn);
+  const bool was = training;
+  set_training(true);
+  for (auto& e : enc) e->drop.set_training(false);
+  for (auto& d : dec) d->drop.set_training(false);
+  // A train-mode forward moves running <- (1 - w) running + w batch (w = batch weight);
+  // the batch statistic is recovered as (new - (1 - w) old) / w and averaged.
+  std::vector<std::vector<double>> sum_m(bns.size()), sum_v(bns.size());
+  std::vector<std::vector<float>> old_m(bns.size()), old_v(bns.size());
+  Tensor x;
+  for (std::int64_t k = 0; k < batches; ++k) {
+    for (size_t i = 0; i < bns.size(); ++i) {
+      const Tensor& rm = bns[i]->running_mean().value;
+      const Tensor& rv = bns[i]->running_var().value;
+      old_m[i].assign(rm.data(), rm.data() + rm.size());
+      old_v[i].assign(rv.data(), rv.data() + rv.size());
+      sum_m[i].resize(static_cast<size_t>(rm.size()), 0.0);
+      sum_v[i].resize(static_cast<size_t>(rv.size()), 0.0);
+    }
+    next(k, x);
+    forward(x);
+    for (size_t i = 0; i < bns.size(); ++i) {
+      const double w = bns[i]->spec().batch_weight();
+      const Tensor& rm = bns[i]->running_mean().value;
+      const Tensor& rv = bns[i]->running_var().value;
+      for (std::int64_t c = 0; c < rm.size(); ++c) {
+        sum_m[i][c] += (rm[c] - (1.0 - w) * old_m[i][c]) / w;
+        sum_v[i][c] += (rv[c] - (1.0 - w) * old_v[i][c]) / w;
+      }
+    }
+  }
+  for (size_t i = 0; i < bns.size(); ++i) {
+    Tensor& rm = bns[i]->running_mean().value;
+    Tensor& rv = bns[i]->running_var().value;
+    for (std::int64_t c = 0; c < rm.size(); ++c) {
+      rm[c] = static_cast<float>(sum_m[i][c] / static_cast<double>(batches));
+      rv[c] = static_cast<float>(std::max(0.0, sum_v[i][c] / static_cast<double>(batches)));
+    }
+  }
+  set_training(was);
 }
 
 const Tensor& ArcnnImpl::forward(const Tensor& x) {

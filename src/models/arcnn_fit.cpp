@@ -142,6 +142,10 @@ FitResult ARCNN::fit(const data::WindowSet& train, const data::WindowSet& valid,
     info.epoch = epoch;
     info.train_loss = done_steps ? sum / static_cast<double>(done_steps) : std::nan("");
     info.valid_loss = std::nan("");
+    if (o.bn_recalibration_batches > 0) {
+      const std::int64_t k = std::min(o.bn_recalibration_batches, tb.batches_per_epoch(o.batch_size));
+      impl_->recalibrate_batchnorm(k, [&](std::int64_t b, Tensor& xb) { tb.batch(b, o.batch_size, xb, y); });
+    }
     if (vb) {
       impl_->set_training(false);
       std::int64_t vnb = vb->batches_per_epoch(o.batch_size);

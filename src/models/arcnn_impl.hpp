@@ -1,5 +1,6 @@
 // Private: the layers of the AR-CNN U-Net (shared by arcnn*.cpp, not installed).
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct ArcnnImpl {
   void backward(const Tensor& dlogits);
   void set_training(bool t);
   void reseed_dropout(std::uint64_t seed);
+  /// Set every BatchNorm's running mean/var to the average of the batch statistics
+  /// of `batches` forwards (train-mode BatchNorm, dropout off); `next(k, x)` fills
+  /// batch k. Training mode is restored afterwards.
+  void recalibrate_batchnorm(std::int64_t batches, const std::function<void(std::int64_t, Tensor&)>& next);
 
   ArcnnConfig config;
   nn::ParameterSet params;

@@ -200,3 +200,36 @@ TEST(BinaryRollScore, QuantizesAndRoundTrips) {
   s.ticks_per_quarter = 480;
   EXPECT_THROW(score_to_binary_roll(s, 3, 4), InvalidArgument);
 }
+
+#include <filesystem>
+#include <fstream>
+
+#include "partita/data/midi_folder.hpp"
+
+TEST(MidiFolder, ReadsSampleMelodiesAndReportsBadFiles) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("partita_midifolder_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  const fs::path melodies = fs::path(PARTITA_SOURCE_DIR) / "data" / "melodies";
+  fs::copy_file(melodies / "ode_to_joy.mid", dir / "sub" / "a.MID");
+  fs::copy_file(melodies / "twinkle_twinkle.mid", dir / "b.mid");
+  std::ofstream(dir / "broken.mid") << "not a midi file";
+  std::ofstream(dir / "notes.txt") << "ignored";
+  MidiFolderReport rep;
+  auto rolls = load_midi_folder(dir.string(), 4, &rep);
+  EXPECT_EQ(rolls.size(), 2u);
+  EXPECT_EQ(rep.used.size(), 2u);
+  ASSERT_EQ(rep.skipped.size(), 1u);
+  EXPECT_NE(rep.skipped[0].find("broken.mid"), std::string::npos);
+  for (const auto& r : rolls) {
+    EXPECT_GT(r.count(), 20);
+    EXPECT_GE(r.steps, 100);  // about 8 bars of 16ths
+  }
+  EXPECT_GE(make_windows(rolls).count(), 2);
+  EXPECT_THROW(load_midi_folder((dir / "nope").string()), IoError);
+  fs::remove(dir / "b.mid");
+  fs::remove_all(dir / "sub");
+  EXPECT_THROW(load_midi_folder(dir.string()), InvalidArgument);
+  fs::remove_all(dir);
+}

@@ -14,7 +14,7 @@ Architecture (DESIGN.md, AR-CNN): encoder level i: 2 x [Conv 3x3 same, ReLU] -> 
 -> MaxPool 2 -> Dropout -> BatchNorm; bottleneck 2 x [Conv 3x3, ReLU]; decoder level
 (deepest first): Upsample x2 (nearest) -> concat(up, skip) -> BatchNorm -> 2 x [Conv
 3x3, ReLU] -> Dropout; Conv 1x1 to one channel of logits. BatchNorm as Keras
-(eps 1e-3, momentum 0.99, i.e. torch momentum 0.01); Glorot-uniform convs, zero bias.
+(eps 1e-3, Keras momentum m (config "bn_momentum", 0.99 by default) = torch momentum 1 - m); Glorot-uniform convs, zero bias.
 """
 import argparse
 import json
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 
 def full_config(cfg):
-    c = {"levels": 5, "base_filters": 32, "bottleneck_filters": 0, "dropout": 0.5}
+    c = {"levels": 5, "base_filters": 32, "bottleneck_filters": 0, "dropout": 0.5, "bn_momentum": 0.99}
     c.update(cfg or {})
     if not c["bottleneck_filters"]:
         c["bottleneck_filters"] = c["base_filters"] << c["levels"]
@@ -42,11 +42,11 @@ def _conv(cin, cout, k=3):
 
 
 class Encoder(nn.Module):
-    def __init__(self, cin, f, rate):
+    def __init__(self, cin, f, rate, keras_momentum=0.99):
         super().__init__()
         self.conv1, self.conv2 = _conv(cin, f), _conv(f, f)
         self.drop = nn.Dropout(rate)
-        self.bn = nn.BatchNorm2d(f, eps=1e-3, momentum=0.01)
+        self.bn = nn.BatchNorm2d(f, eps=1e-3, momentum=1.0 - keras_momentum)
 
     def forward(self, x):
         skip = F.relu(self.conv2(F.relu(self.conv1(x))))
@@ -54,9 +54,9 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, cin, f, rate):
+    def __init__(self, cin, f, rate, keras_momentum=0.99):
         super().__init__()
-        self.bn = nn.BatchNorm2d(cin + f, eps=1e-3, momentum=0.01)
+        self.bn = nn.BatchNorm2d(cin + f, eps=1e-3, momentum=1.0 - keras_momentum)
         self.conv1, self.conv2 = _conv(cin + f, f), _conv(f, f)
         self.drop = nn.Dropout(rate)
 
@@ -83,14 +83,14 @@ class ArcnnTwin(nn.Module):
         self.enc = nn.ModuleList()
         cin = 1
         for i in range(L):
-            self.enc.append(Encoder(cin, Fb << i, 0.0 if i == 0 else rate))
+            self.enc.append(Encoder(cin, Fb << i, 0.0 if i == 0 else rate, self.config["bn_momentum"]))
             cin = Fb << i
         self.mid = Mid(cin, self.config["bottleneck_filters"])
         cin = self.config["bottleneck_filters"]
         self.dec = nn.ModuleList()
         for j in range(L):
             i = L - 1 - j
-            self.dec.append(Decoder(cin, Fb << i, 0.0 if i == 0 else rate))
+            self.dec.append(Decoder(cin, Fb << i, 0.0 if i == 0 else rate, self.config["bn_momentum"]))
             cin = Fb << i
         self.out = _conv(cin, 1, 1)
 

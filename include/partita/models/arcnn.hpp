@@ -14,7 +14,7 @@
 //
 // Dropout is `dropout` everywhere except the full-resolution levels (the
 // reference's [0,.5,.5,.5,.5] / [.5,.5,.5,.5,0]). BatchNorm follows Keras
-// (momentum 0.99, eps 1e-3); convolutions start Glorot-uniform with zero bias.
+// (momentum 0.99 by default, eps 1e-3); convolutions start Glorot-uniform with zero bias.
 // Parameter names are those of the PyTorch twin (tools/torch_twins/arcnn_twin.py):
 // enc.<i>.conv1/conv2/bn, mid.conv1/conv2, dec.<j>.bn/conv1/conv2 (j = 0 is the
 // deepest), out. The loss is KL(label / sum(label) || softmax(logits)) per sample
@@ -44,11 +44,14 @@ struct ArcnnConfig {
   int base_filters = 32;      // filters of level 0; level i has base * 2^i
   int bottleneck_filters = 0; // 0: base * 2^levels (1024 for the reference)
   float dropout = 0.5f;       // rate of every dropout except the full-resolution ones
+  float bn_momentum = 0.99f;  // Keras convention: running = m * running + (1 - m) * batch
 
   /// The reference network (about 31.5M parameters).
   static ArcnnConfig reference() { return ArcnnConfig{}; }
   /// The shipped default: 4 levels, 16 base filters (see docs/arcnn.md).
-  static ArcnnConfig compact() { return ArcnnConfig{4, 16, 0, 0.5f}; }
+  /// BatchNorm momentum 0.9 rather than Keras' 0.99: with a few hundred training
+  /// steps the 0.99 running statistics lag the weights and eval-mode losses suffer.
+  static ArcnnConfig compact() { return ArcnnConfig{4, 16, 0, 0.5f, 0.9f}; }
 
   int bottleneck() const { return bottleneck_filters > 0 ? bottleneck_filters : base_filters << levels; }
   /// InvalidArgument (naming `who`) if a field is out of range.
@@ -58,7 +61,7 @@ struct ArcnnConfig {
   static ArcnnConfig from_json(const std::string& text, const char* who);
   bool operator==(const ArcnnConfig& o) const {
     return levels == o.levels && base_filters == o.base_filters && bottleneck() == o.bottleneck() &&
-           dropout == o.dropout;
+           dropout == o.dropout && bn_momentum == o.bn_momentum;
   }
 };
 
@@ -73,6 +76,11 @@ struct FitOptions {
   bool resume = false;              // continue from checkpoint_dir/last.safetensors if present
   std::int64_t max_steps_per_epoch = 0;   // 0: the whole epoch (small values for demos)
   std::int64_t max_valid_batches = 0;     // 0: the whole validation set
+  /// Before each validation, re-estimate BatchNorm's running statistics as the plain
+  /// average of this many training batches' statistics, with dropout off (so eval mode
+  /// sees the statistics of eval-mode activations, not a lagging, dropout-inflated
+  /// moving average). 0 keeps the moving averages as they are (the reference).
+  std::int64_t bn_recalibration_batches = 8;
 };
 
 struct StepInfo {

@@ -1,0 +1,175 @@
+// Data bindings: JSB chorales and MIDI folders as windows, the seeded split, and
+// AR-CNN training pairs as numpy arrays (for partita's own fit and for the PyTorch
+// twin's fallback trainer and benchmark). Thin: all logic is in partita::data.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "partita/core/error.hpp"
+#include "partita/data/jsb_chorales.hpp"
+#include "partita/data/midi_folder.hpp"
+#include "partita/data/training_pairs.hpp"
+#include "partita/data/windows.hpp"
+#include "registry.hpp"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+using namespace partita;
+using namespace partita::data;
+
+namespace {
+
+std::string fspath(const py::object& path) {
+  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
+}
+
+py::array_t<std::uint8_t> roll_array(const BinaryRoll& r) {
+  py::array_t<std::uint8_t> a({static_cast<py::ssize_t>(r.steps), static_cast<py::ssize_t>(kPitches)});
+  if (!r.cells.empty()) std::memcpy(a.mutable_data(), r.cells.data(), r.cells.size());
+  return a;
+}
+
+BinaryRoll roll_from_array(const py::array& arr, const char* who) {
+  auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arr.attr("__ne__")(0));
+  if (!a || a.ndim() != 2 || a.shape(1) != kPitches)
+    throw ShapeError(std::string(who) + ": expected a (time, 128) piano roll, got shape " +
+                     py::str(arr.attr("shape")).cast<std::string>());
+  BinaryRoll r(a.shape(0));
+  std::memcpy(r.cells.data(), a.data(), r.cells.size());
+  return r;
+}
+
+}  // namespace
+
+namespace partita::py_bind {
+// Shared with bind_arcnn.cpp.
+py::array_t<std::uint8_t> binary_roll_to_array(const BinaryRoll& r) { return roll_array(r); }
+BinaryRoll binary_roll_from_array(const py::array& a, const char* who) { return roll_from_array(a, who); }
+}  // namespace partita::py_bind
+
+PARTITA_BIND(data, 50) {
+  py::class_<WindowSet>(m, "WindowSet",
+                        "Fixed-size (steps x 128) binary piano-roll windows: the AR-CNN's training data.")
+      .def(py::init([](const py::array& arr) {
+             auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(
+                 arr.attr("__ne__")(0));
+             if (!a || a.ndim() != 3 || a.shape(2) != kPitches)
+               throw ShapeError("WindowSet: expected an (n, steps, 128) array");
+             WindowSet w(a.shape(1));
+             for (py::ssize_t i = 0; i < a.shape(0); ++i) w.push(a.data(i, 0, 0));
+             return w;
+           }),
+           "array"_a, "Windows from an (n, steps, 128) array (nonzero = note).")
+      .def_property_readonly("steps", &WindowSet::steps)
+      .def("__len__", &WindowSet::count)
+      .def_property_readonly("array", [](const WindowSet& w) {
+        py::array_t<std::uint8_t> a({static_cast<py::ssize_t>(w.count()),
+                                     static_cast<py::ssize_t>(w.steps()), py::ssize_t(kPitches)});
+        if (w.count()) std::memcpy(a.mutable_data(), w.window(0), static_cast<size_t>(w.count() * w.window_cells()));
+        return a;
+      }, "All windows as an (n, steps, 128) uint8 array (a copy).")
+      .def("__repr__", [](const WindowSet& w) {
+        return "WindowSet(" + std::to_string(w.count()) + " windows of " + std::to_string(w.steps()) + " steps)";
+      });
+
+  m.def(
+      "load_jsb_chorales",
+      [](const py::object& path) {
+        std::string p = path.is_none() ? default_jsb_path() : fspath(path);
+        JsbChorales j;
+        {
+          py::gil_scoped_release rel;
+          j = load_jsb_chorales(p);
+        }
+        py::dict d;
+        auto conv = [](const std::vector<BinaryRoll>& rs) {
+          py::list l;
+          for (const auto& r : rs) l.append(roll_array(r));
+          return l;
+        };
+        d["train"] = conv(j.train);
+        d["valid"] = conv(j.valid);
+        d["test"] = conv(j.test);
+        return d;
+      },
+      "path"_a = py::none(),
+      "The JSB chorales (bundled file by default) as {'train','valid','test'}: lists of "
+      "(time, 128) uint8 arrays, voices merged.");
+  m.def("default_jsb_path", &default_jsb_path, "Path of the bundled Jsb16thSeparated.json.");
+  m.def(
+      "make_windows",
+      [](const py::list& rolls, std::int64_t window, std::int64_t hop) {
+        std::vector<BinaryRoll> rs;
+        py::object asarray = py::module_::import("numpy").attr("asarray");
+        for (auto r : rolls) rs.push_back(roll_from_array(asarray(r).cast<py::array>(), "make_windows"));
+        return make_windows(rs, window, hop);
+      },
+      "rolls"_a, "window"_a = 128, "hop"_a = 64,
+      "Cut (time, 128) rolls into windows every `hop` steps (short rolls padded, empty windows skipped).");
+  m.def(
+      "jsb_windows",
+      [](const std::string& split, const py::object& path, std::int64_t window, std::int64_t hop) {
+        std::string p = path.is_none() ? default_jsb_path() : fspath(path);
+        py::gil_scoped_release rel;
+        JsbChorales j = load_jsb_chorales(p);
+        if (split == "train") return make_windows(j.train, window, hop);
+        if (split == "valid") return make_windows(j.valid, window, hop);
+        if (split == "test") return make_windows(j.test, window, hop);
+        throw InvalidArgument("jsb_windows: split must be train, valid or test, got \"" + split + "\"");
+      },
+      "split"_a = "train", "path"_a = py::none(), "window"_a = 128, "hop"_a = 64,
+      "Windows of one split of the JSB chorales.");
+  m.def(
+      "midi_folder_windows",
+      [](const py::object& folder, std::int64_t window, std::int64_t hop) {
+        std::string f = fspath(folder);
+        MidiFolderReport rep;
+        WindowSet w;
+        {
+          py::gil_scoped_release rel;
+          w = make_windows(load_midi_folder(f, 4, &rep), window, hop);
+        }
+        return py::make_tuple(w, rep.used, rep.skipped);
+      },
+      "folder"_a, "window"_a = 128, "hop"_a = 64,
+      "Windows from every MIDI file under `folder`: (WindowSet, used files, skipped 'path: reason').");
+  m.def("split_windows", &split_windows, "windows"_a, "valid_fraction"_a = 0.1, "seed"_a = 0,
+        "Seeded random (train, valid) split of a WindowSet.");
+
+  py::class_<PairBatcher>(m, "PairBatcher",
+                          "Shuffled batches of AR-CNN training pairs (input, label) from windows.")
+      .def(py::init([](const WindowSet& w, int variants, double min_add, double max_add, int transpose,
+                       std::uint64_t seed, bool shuffle) {
+             PairOptions o;
+             o.variants = variants;
+             o.min_add_fraction = min_add;
+             o.max_add_fraction = max_add;
+             o.max_transpose = transpose;
+             return std::make_unique<PairBatcher>(w, o, seed, shuffle);
+           }),
+           "windows"_a, "variants"_a = 8, "min_add_fraction"_a = 0.01, "max_add_fraction"_a = 0.015,
+           "max_transpose"_a = 0, "seed"_a = 0, "shuffle"_a = true, py::keep_alive<1, 2>())
+      .def_property_readonly("pairs_per_epoch", &PairBatcher::pairs_per_epoch)
+      .def("batches_per_epoch", &PairBatcher::batches_per_epoch, "batch_size"_a)
+      .def("start_epoch", &PairBatcher::start_epoch, "epoch"_a)
+      .def(
+          "batch",
+          [](PairBatcher& b, std::int64_t index, std::int64_t batch_size) {
+            Tensor x, y;
+            {
+              py::gil_scoped_release rel;
+              b.batch(index, batch_size, x, y);
+            }
+            auto to_np = [](const Tensor& t) {
+              py::array_t<float> a({static_cast<py::ssize_t>(t.dim(0)), static_cast<py::ssize_t>(t.dim(1)),
+                                    static_cast<py::ssize_t>(t.dim(2))});
+              std::memcpy(a.mutable_data(), t.data(), sizeof(float) * static_cast<size_t>(t.size()));
+              return a;
+            };
+            return py::make_tuple(to_np(x), to_np(y));
+          },
+          "index"_a, "batch_size"_a,
+          "Batch `index` of the current epoch: (input, label), float32 arrays (n, steps, 128).");
+}
