@@ -44,7 +44,8 @@ EditControls controls(double max_remove_pct, int max_add, int iterations, double
 
 py::dict config_dict(const ArcnnConfig& c) {
   return py::dict("levels"_a = c.levels, "base_filters"_a = c.base_filters,
-                  "bottleneck_filters"_a = c.bottleneck(), "dropout"_a = c.dropout);
+                  "bottleneck_filters"_a = c.bottleneck(), "dropout"_a = c.dropout,
+                  "bn_momentum"_a = c.bn_momentum);
 }
 
 py::list stats_list(const std::vector<EditStats>& st) {
@@ -69,18 +70,18 @@ Tensor nhwc_from(const py::array& arr, const char* who) {
 PARTITA_BIND(arcnn, 60) {
   py::class_<ARCNN>(m, "ARCNN", R"doc(The AR-CNN melody editor (a U-Net over 128 x 128 piano-roll windows).
 
-ARCNN(levels=4, base_filters=16, bottleneck_filters=0, dropout=0.5, seed=0): a fresh
-network (the shipped compact default; levels=5, base_filters=32 is the reference's
-31.5M-parameter network). ARCNN.pretrained() loads the shipped model,
+ARCNN(levels=4, base_filters=16, bottleneck_filters=0, dropout=0.5, bn_momentum=0.9,
+seed=0): a fresh network (the shipped compact default; levels=5, base_filters=32,
+bn_momentum=0.99 is the reference's 31.5M-parameter network). ARCNN.pretrained() loads the shipped model,
 ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
       .def(py::init([](int levels, int base_filters, int bottleneck_filters, float dropout,
-                       std::uint64_t seed) {
-             ArcnnConfig c{levels, base_filters, bottleneck_filters, dropout};
+                       float bn_momentum, std::uint64_t seed) {
+             ArcnnConfig c{levels, base_filters, bottleneck_filters, dropout, bn_momentum};
              py::gil_scoped_release rel;
              return std::make_unique<ARCNN>(c, seed);
            }),
            "levels"_a = 4, "base_filters"_a = 16, "bottleneck_filters"_a = 0, "dropout"_a = 0.5f,
-           "seed"_a = 0)
+           "bn_momentum"_a = 0.9f, "seed"_a = 0)
       .def_static(
           "load",
           [](const py::object& path) {
