@@ -324,6 +324,112 @@ SUBCOMMANDS: List[Tuple[Callable, Callable[[argparse.Namespace], int]]] = [
 ]
 
 
+# --------------------------------------------------------------------------------------
+# edit (AR-CNN) and train
+
+def add_edit(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("edit", help="rewrite a melody note by note with the AR-CNN (\"more like Bach\")",
+                       description="Edit a melody with the AR-CNN as the Music Studio does: each "
+                                   "iteration toggles one cell of the 16th-note piano roll, sampled "
+                                   "from the model. Melodies longer than 8 bars are edited 8 bars at "
+                                   "a time. Tempo, meter, program and timing are kept; velocity 100.")
+    p.add_argument("midi", help="input MIDI file (.mid)")
+    add_output_argument(p, ".edited.mid", "MIDI file to write")
+    p.add_argument("--max-remove-pct", type=float, default=100.0, metavar="PCT",
+                   help="maximum input notes to remove, percent (default: 100)")
+    p.add_argument("--max-add", type=int, default=500, metavar="N",
+                   help="maximum notes to add (default: 500)")
+    p.add_argument("--iterations", type=int, default=100, metavar="N",
+                   help="sampling iterations, one toggle each (default: 100)")
+    p.add_argument("--creative-risk", type=float, default=1.0, metavar="T",
+                   help="sampling temperature, typically 0.5-6 (default: 1.0)")
+    p.add_argument("--track", type=int, default=-1, metavar="I",
+                   help="track to edit (default: the first track with notes)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="AR-CNN weights (.safetensors; default: the shipped model)")
+    add_seed_argument(p)
+    add_wav_arguments(p)
+    return p
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    out_path = output_path(args, ".edited.mid")
+    model = partita.ARCNN.load(args.weights) if args.weights else partita.ARCNN.pretrained()
+    score = partita.read_midi(args.midi)
+    edited, stats = model.edit(score, max_remove_pct=args.max_remove_pct, max_add=args.max_add,
+                               iterations=args.iterations, creative_risk=args.creative_risk,
+                               seed=resolve_seed(args), track=args.track, return_stats=True)
+    partita.write_midi(edited, out_path)
+    removed = sum(s["removed"] for s in stats)
+    added = sum(s["added"] for s in stats)
+    print(f"wrote {out_path}: {edited.note_count} notes ({score.note_count} in), "
+          f"{len(stats)} window(s), {removed} cells removed, {added} added")
+    maybe_render_wav(edited, args)
+    return 0
+
+
+def add_train_arcnn(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="jsb", metavar="jsb|FOLDER",
+                   help="the JSB chorales' training split (default) or a folder of MIDI files")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="checkpoint folder (last.safetensors, best.safetensors, optimizer state)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--levels", type=int, default=4)
+    p.add_argument("--base-filters", type=int, default=16)
+    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--bn-momentum", type=float, default=0.9)
+    p.add_argument("--variants", type=int, default=8, help="corrupted pairs per window and epoch")
+    p.add_argument("--transpose", type=int, default=0, help="random transposition, +- semitones")
+    p.add_argument("--valid-fraction", type=float, default=0.1)
+    p.add_argument("--max-steps-per-epoch", type=int, default=0, help="0: whole epochs")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_seed_argument(p)
+
+
+def run_train_arcnn(args: argparse.Namespace) -> int:
+    seed = resolve_seed(args)
+    train, valid = partita.arcnn.training_windows(args.data, args.valid_fraction, seed)
+    model = partita.ARCNN(levels=args.levels, base_filters=args.base_filters, dropout=args.dropout,
+                          bn_momentum=args.bn_momentum, seed=seed)
+    print(f"training {model!r} on {len(train)} windows, validating on {len(valid)}")
+    result = model.fit(train, valid, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                       seed=seed, variants=args.variants, transpose=args.transpose,
+                       checkpoint_dir=args.out, resume=args.resume,
+                       max_steps_per_epoch=args.max_steps_per_epoch, progress=not args.no_progress)
+    for e in result["history"]:
+        print(f"epoch {e['epoch']}: train_loss {e['train_loss']:.4f} valid_loss {e['valid_loss']:.4f}"
+              f"{' (best)' if e['best'] else ''}")
+    print(f"best valid_loss {result['best_valid_loss']:.4f} at epoch {result['best_epoch']}: "
+          f"{os.path.join(args.out, 'best.safetensors')}")
+    return 0
+
+
+#: Models `partita train MODEL` knows: name -> (register arguments, run).
+TRAIN_MODELS = {"arcnn": (add_train_arcnn, run_train_arcnn)}
+
+
+def add_train(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("train", help="train a model (arcnn, ...)",
+                       description="Train a model; checkpoints are written atomically each epoch.")
+    models = p.add_subparsers(dest="model", metavar="MODEL")
+    models.required = True
+    for name, (add, run) in TRAIN_MODELS.items():
+        m = models.add_parser(name, help=f"train the {name} model")
+        add(m)
+        m.set_defaults(train_func=run)
+    return p
+
+
+def run_train(args: argparse.Namespace) -> int:
+    return args.train_func(args)
+
+
+SUBCOMMANDS += [(add_edit, run_edit), (add_train, run_train)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partita",
