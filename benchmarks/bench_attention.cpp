@@ -72,8 +72,38 @@ void BM_RelAttentionForward(benchmark::State& state) {
   }
 }
 
+// Generation: one new token (batch 1) against 512 previous positions, eval mode.
+// Arg 0: forward(x, mem, R) recomputes the memory's keys and values each token;
+// arg 1: forward_step with a full RelAttentionCache projects only the new row.
+void BM_RelAttentionOneToken(benchmark::State& state) {
+  const std::int64_t M = 512, E = 500, H = 10, D = 50;
+  ParameterSet ps;
+  auto biases = add_rel_position_biases(ps, "", H, D);
+  RelAttentionConfig cfg;
+  cfg.d_model = E;
+  cfg.n_head = H;
+  cfg.d_head = D;
+  RelMultiHeadAttention att(ps, "layers.0.dec_attn", cfg, biases, 1);
+  ps.allocate(1);
+  att.set_training(false);
+  Generator g(3);
+  Tensor mem({M, 1, E}), x({1, 1, E});
+  for (Tensor* t : {&mem, &x})
+    for (std::int64_t i = 0; i < t->size(); ++i) (*t)[i] = g.uniform(-1.0f, 1.0f);
+  Tensor r = sinusoidal_positions(M + 1, E);
+  RelAttentionCache cache(M);
+  att.forward_step(mem, cache);  // fill the cache with the 512 previous positions
+  const bool cached = state.range(0) == 1;
+  for (auto _ : state) {
+    const Tensor& y = cached ? att.forward_step(x, cache) : att.forward(x, mem, r);
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_RelAttentionOneToken)->Arg(0)->Arg(1)->ArgName("cached")
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_RelAttentionForwardBackward)->Arg(0)->Arg(10)->ArgName("dropatt%")
     ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_RelAttentionForward)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

@@ -16,6 +16,7 @@
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
+#include "partita/nn/positional.hpp"
 #include "counter_hash.hpp"
 #include "fast_exp.hpp"
 
@@ -65,6 +66,22 @@ void rel_shift_backward(const float* dout, std::int64_t qlen, std::int64_t klen,
       const std::int64_t f = i * w + c + 1 - qlen;
       dx[i * klen + c] = (f >= 0 && f < n) ? dout[f] : 0.0f;
     }
+}
+
+RelAttentionCache::RelAttentionCache(std::int64_t mem_len) : mem_len_(mem_len) {
+  if (mem_len < 0)
+    throw InvalidArgument("RelAttentionCache: mem_len must be >= 0, got " +
+                          std::to_string(mem_len));
+}
+
+void RelAttentionCache::clear() {
+  len_ = 0;
+  batch_ = 0;
+}
+
+void RelAttentionCache::reset() {
+  clear();
+  rk_ = Tensor();
 }
 
 RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::string& prefix,
@@ -123,9 +140,6 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
   }
   const std::int64_t K = M + T;
   r.expect_shape({K, E}, "RelMultiHeadAttention::forward (r = positions klen .. 0)");
-  qlen_ = T;
-  mlen_ = M;
-  bsz_ = B;
   x_ = Tensor::view(const_cast<float*>(x.data()), x.shape());
   mem_ = M ? Tensor::view(const_cast<float*>(mem.data()), mem.shape()) : Tensor();
   r_ = Tensor::view(const_cast<float*>(r.data()), r.shape());
@@ -140,18 +154,34 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
          kv_.data(), 2 * HD);
   gemm(Trans::No, Trans::No, T * B, 2 * HD, E, 1.0f, x.data(), E, W + HD, 3 * HD, 0.0f,
        kv_.data() + M * B * 2 * HD, 2 * HD);
-  rk_.resize({K, HD});
-  gemm(Trans::No, Trans::No, K, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
-       rk_.data(), HD);
-  rkh_.resize({H, K, D});
-  for (std::int64_t h = 0; h < H; ++h)
-    gather_rows(rk_.data() + h * D, HD, K, D, rkh_.data() + h * K * D);
+  project_positions(r);
+  qlen_ = T;
+  mlen_ = M;
+  bsz_ = B;
 
   att_drop_ = training_ && cfg_.dropatt > 0.0f;
   out_drop_ = training_ && cfg_.dropout > 0.0f;
   if (att_drop_) att_seed_ = rng_.next_u64();
   if (out_drop_) out_seed_ = rng_.next_u64();
 
+  attend(kv_.data(), M, T, B);
+  return finish(x);
+}
+
+void RelMultiHeadAttention::project_positions(const Tensor& r) {
+  const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
+  const std::int64_t K = r.dim(0);
+  rk_.resize({K, HD});
+  gemm(Trans::No, Trans::No, K, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
+       rk_.data(), HD);
+  rkh_.resize({H, K, D});
+  for (std::int64_t h = 0; h < H; ++h)
+    gather_rows(rk_.data() + h * D, HD, K, D, rkh_.data() + h * K * D);
+}
+
+void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t T,
+                                   std::int64_t B) {
+  const std::int64_t H = cfg_.n_head, D = cfg_.d_head, HD = H * D, K = M + T;
   // Attention core, one (batch, head) tile per iteration.
   probs_.resize({B, H, T, K});
   attn_vec_.resize({T, B, HD});
@@ -162,8 +192,11 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
   const float* U = u_->value.data();
   const float* V = v_->value.data();
   const std::int64_t ldq = B * HD, ldkv = B * 2 * HD;
+  // Small problems (one generated token) run on the calling thread: a thread team's
+  // start and barrier would cost more than the work.
+  const bool team = B * H * T * K * D >= (std::int64_t{1} << 21);
 
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (team)
   {
     Scratch& s = scratch_[omp_get_thread_num()];
     s.qu.resize({T, D});
@@ -178,8 +211,8 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
       const float* q = q_.data() + b * HD + h * D;
       float* k = s.kc.data();
       float* v = s.vc.data();
-      gather_rows(kv_.data() + b * 2 * HD + h * D, ldkv, K, D, k);
-      gather_rows(kv_.data() + b * 2 * HD + HD + h * D, ldkv, K, D, v);
+      gather_rows(kv + b * 2 * HD + h * D, ldkv, K, D, k);
+      gather_rows(kv + b * 2 * HD + HD + h * D, ldkv, K, D, v);
       const float* rk = rkh_.data() + h * K * D;
       float* qu = s.qu.data();
       float* qv = s.qv.data();
@@ -228,7 +261,11 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
            attn_vec_.data() + b * HD + h * D, ldq);
     }
   }
+}
 
+const Tensor& RelMultiHeadAttention::finish(const Tensor& x) {
+  const std::int64_t E = cfg_.d_model, HD = cfg_.n_head * cfg_.d_head;
+  const std::int64_t T = x.dim(0), B = x.dim(1);
   // Output projection, dropout, residual; then the post-LayerNorm.
   sum_.resize({T, B, E});
   gemm(Trans::No, Trans::No, T * B, E, HD, 1.0f, attn_vec_.data(), HD, o_w_->value.data(), E,
@@ -244,10 +281,69 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
   return ln_.forward(sum_);
 }
 
+// Incremental decoding: the same attention as forward(x, mem, R) in eval mode, with
+// the memory's keys and values (and the position projections) taken from `cache`
+// instead of being recomputed from the memory's layer inputs.
+const Tensor& RelMultiHeadAttention::forward_step(const Tensor& x, RelAttentionCache& cache) {
+  const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
+  if (x.rank() != 3 || x.dim(2) != E || x.dim(0) < 1 || x.dim(1) < 1)
+    throw ShapeError("RelMultiHeadAttention::forward_step: x must be (qlen, batch, " +
+                     std::to_string(E) + "), got " + shape_str(x.shape()));
+  const std::int64_t T = x.dim(0), B = x.dim(1);
+  if (cache.len_ > 0 && (cache.batch_ != B || cache.width_ != 2 * HD))
+    throw ShapeError("RelMultiHeadAttention::forward_step: cache holds batch " +
+                     std::to_string(cache.batch_) + " of width " + std::to_string(cache.width_) +
+                     ", x is " + shape_str(x.shape()) + " for width " + std::to_string(2 * HD));
+  cache.batch_ = B;
+  cache.width_ = 2 * HD;
+  const std::int64_t M = cache.len_, K = M + T, row = B * 2 * HD;
+  if (static_cast<std::int64_t>(cache.kv_.size()) < K * row)
+    cache.kv_.resize(static_cast<std::size_t>(K * row));
+
+  // New queries, and keys/values appended after the cached ones.
+  const float* W = qkv_w_->value.data();
+  q_.resize({T, B, HD});
+  gemm(Trans::No, Trans::No, T * B, HD, E, 1.0f, x.data(), E, W, 3 * HD, 0.0f, q_.data(), HD);
+  gemm(Trans::No, Trans::No, T * B, 2 * HD, E, 1.0f, x.data(), E, W + HD, 3 * HD, 0.0f,
+       cache.kv_.data() + M * row, 2 * HD);
+
+  // Position projections by distance: table row n-1-d holds r_net(R(d)), so the rows
+  // for distances K-1 .. 0 are the table's last K rows, contiguous.
+  if (cache.rk_.empty() || cache.rk_.dim(0) < K || cache.rk_.dim(1) != HD) {
+    const std::int64_t n = std::max(K, cache.mem_len_ + T);
+    Tensor r = sinusoidal_positions(n, E);
+    cache.rk_ = Tensor({n, HD});
+    gemm(Trans::No, Trans::No, n, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
+         cache.rk_.data(), HD);
+  }
+  const float* rk = cache.rk_.data() + (cache.rk_.dim(0) - K) * HD;
+  rkh_.resize({H, K, D});
+  for (std::int64_t h = 0; h < H; ++h) gather_rows(rk + h * D, HD, K, D, rkh_.data() + h * K * D);
+
+  att_drop_ = out_drop_ = false;
+  attend(cache.kv_.data(), M, T, B);
+  const Tensor& y = finish(x);
+  qlen_ = 0;  // nothing for backward()
+
+  // Keep the last mem_len positions (Transformer-XL: cat(mem, x)[-mem_len:]).
+  std::int64_t len = K;
+  if (len > cache.mem_len_) {
+    const std::int64_t drop = len - cache.mem_len_;
+    std::memmove(cache.kv_.data(), cache.kv_.data() + drop * row,
+                 sizeof(float) * static_cast<std::size_t>(cache.mem_len_ * row));
+    len = cache.mem_len_;
+  }
+  cache.len_ = len;
+  return y;
+}
+
 const Tensor& RelMultiHeadAttention::backward(const Tensor& dy) {
   const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
   const std::int64_t T = qlen_, M = mlen_, B = bsz_, K = M + T;
-  if (T == 0) throw InvalidArgument("RelMultiHeadAttention::backward: called before forward");
+  if (T == 0)
+    throw InvalidArgument(
+        "RelMultiHeadAttention::backward: no forward() to differentiate (forward_step is "
+        "inference-only)");
   dy.expect_shape({T, B, E}, "RelMultiHeadAttention::backward");
 
   // Post-LN and residual: dsum = LN'(dy); dx gets dsum directly, the branch gets

@@ -219,3 +219,75 @@ TEST(RelAttention, BadShapesThrow) {
   EXPECT_THROW(RelMultiHeadAttention(ps, "a", cfg, b), InvalidArgument);
   EXPECT_EQ(ps.params().size(), 2u);  // failed constructions declared nothing
 }
+
+namespace {
+
+// Rows [begin, end) of a (time, batch, d) tensor, as an owning copy.
+Tensor rows(const Tensor& t, std::int64_t begin, std::int64_t end) {
+  Tensor out({end - begin, t.dim(1), t.dim(2)});
+  out.copy_from(t.slice(begin, end));
+  return out;
+}
+
+}  // namespace
+
+TEST(RelAttentionCache, StepsMatchForwardWithMemory) {
+  // Two segments through forward_step equal forward() with the first as memory;
+  // then token-by-token steps equal forward() over the growing prefix.
+  const std::int64_t T1 = 5, T2 = 4, B = 2, E = 12, H = 3, D = 4;
+  Layer L(E, H, D, 0.1f, 0.1f);
+  L.att->set_training(false);
+  Generator g(12);
+  for (auto& prm : L.ps.params())
+    if (prm.name.find("layer_norm") == std::string::npos) fill_uniform(prm.value, g, -0.5f, 0.5f);
+  Tensor x1({T1, B, E}), x2({T2, B, E});
+  fill_uniform(x1, g);
+  fill_uniform(x2, g);
+
+  Tensor ref1(L.att->forward(x1, Tensor(), sinusoidal_positions(T1, E)));
+  Tensor ref2(L.att->forward(x2, x1, sinusoidal_positions(T1 + T2, E)));
+
+  RelAttentionCache cache(/*mem_len=*/32);
+  expect_close(L.att->forward_step(x1, cache), ref1, 1e-5, "segment 1");
+  EXPECT_EQ(cache.length(), T1);
+  expect_close(L.att->forward_step(x2, cache), ref2, 1e-5, "segment 2");
+  EXPECT_EQ(cache.length(), T1 + T2);
+  EXPECT_THROW(L.att->backward(ref2), InvalidArgument);  // inference only
+
+  cache.clear();
+  L.att->forward_step(x1, cache);
+  for (std::int64_t t = 0; t < T2; ++t) {
+    Tensor step(L.att->forward_step(rows(x2, t, t + 1), cache));
+    // Query t of segment 2 sees x1 and x2[0..t]: forward over that prefix, last row.
+    Tensor mem(T1 + t > 0 ? Shape{T1 + t, B, E} : Shape{0, B, E});
+    for (std::int64_t r = 0; r < T1; ++r)
+      for (std::int64_t e = 0; e < B * E; ++e) mem[r * B * E + e] = x1[r * B * E + e];
+    for (std::int64_t r = 0; r < t; ++r)
+      for (std::int64_t e = 0; e < B * E; ++e) mem[(T1 + r) * B * E + e] = x2[r * B * E + e];
+    Tensor want(L.att->forward(rows(x2, t, t + 1), mem, sinusoidal_positions(T1 + t + 1, E)));
+    expect_close(step, want, 1e-5, "token " + std::to_string(t));
+  }
+}
+
+TEST(RelAttentionCache, KeepsOnlyMemLenPositions) {
+  const std::int64_t B = 1, E = 8, H = 2, D = 4, mem_len = 3;
+  Layer L(E, H, D, 0.0f, 0.0f);
+  L.att->set_training(false);
+  Generator g(4);
+  Tensor seq({7, B, E});
+  fill_uniform(seq, g);
+  RelAttentionCache cache(mem_len);
+  for (std::int64_t t = 0; t < 7; ++t) {
+    Tensor step(L.att->forward_step(rows(seq, t, t + 1), cache));
+    const std::int64_t m = std::min<std::int64_t>(t, mem_len);
+    Tensor mem = m ? rows(seq, t - m, t) : Tensor();
+    Tensor want(L.att->forward(rows(seq, t, t + 1), mem, sinusoidal_positions(m + 1, E)));
+    expect_close(step, want, 1e-5, "step " + std::to_string(t));
+    EXPECT_EQ(cache.length(), std::min<std::int64_t>(t + 1, mem_len));
+  }
+  // A different batch size needs a cleared cache.
+  EXPECT_THROW(L.att->forward_step(Tensor({1, 2, E}), cache), ShapeError);
+  cache.clear();
+  EXPECT_NO_THROW(L.att->forward_step(Tensor({1, 2, E}), cache));
+  EXPECT_THROW(RelAttentionCache(-1), InvalidArgument);
+}

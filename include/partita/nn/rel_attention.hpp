@@ -69,6 +69,31 @@ struct RelPositionBiases {
 RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::string& prefix,
                                           std::int64_t n_head, std::int64_t d_head);
 
+/// Inference state of one attention layer for incremental decoding (a KV cache):
+/// the projected keys and values of up to `mem_len` previous positions, and the
+/// r_net projection of the position table. With it, extending a sequence by one
+/// token costs the projections of one row instead of mem_len + 1 rows. It assumes
+/// fixed weights: call reset() after the weights change, clear() to start a new
+/// sequence.
+class RelAttentionCache {
+ public:
+  explicit RelAttentionCache(std::int64_t mem_len = 512);
+  /// Previous positions currently cached (<= mem_len).
+  std::int64_t length() const { return len_; }
+  std::int64_t mem_len() const { return mem_len_; }
+  /// Forget the cached positions (keeps the position table).
+  void clear();
+  /// Forget everything, including the projected position table.
+  void reset();
+
+ private:
+  friend class RelMultiHeadAttention;
+  std::int64_t mem_len_;
+  std::int64_t len_ = 0, batch_ = 0, width_ = 0;
+  std::vector<float> kv_;  // (len, batch, 2 * n_head * d_head): keys then values
+  Tensor rk_;              // (n, n_head * d_head): row n-1-d = r_net(R(distance d))
+};
+
 class RelMultiHeadAttention {
  public:
   /// Declares the layer's own parameters (weights N(0, 0.02) as Transformer-XL's
@@ -82,6 +107,11 @@ class RelMultiHeadAttention {
   /// r (mlen + qlen, d_model), the (possibly dropped-out) sinusoidal table.
   /// Returns (qlen, B, d_model). Keeps views of x, mem and r until backward().
   const Tensor& forward(const Tensor& x, const Tensor& mem, const Tensor& r);
+  /// Inference step: the output forward(x, mem, R) would give in eval mode, where mem
+  /// is the (up to mem_len) layer inputs this cache has seen, then x's keys and values
+  /// join the cache (the oldest beyond mem_len drop out). No dropout, no backward.
+  /// x (qlen, B, d_model) -> (qlen, B, d_model).
+  const Tensor& forward_step(const Tensor& x, RelAttentionCache& cache);
   /// dy (qlen, B, d_model) -> dx; adds into every parameter gradient (u and v too).
   const Tensor& backward(const Tensor& dy);
 
@@ -107,6 +137,10 @@ class RelMultiHeadAttention {
     Tensor dkc, dvc;    // (klen, Dh): their gradients before the scatter into dkv_
     Tensor doc;         // (qlen, Dh): contiguous copy of the tile's d attn_vec
   };
+
+  void project_positions(const Tensor& r);          // rk_, rkh_ from R
+  void attend(const float* kv, std::int64_t mlen, std::int64_t qlen, std::int64_t batch);
+  const Tensor& finish(const Tensor& x);            // o_net, dropout, residual, LayerNorm
 
   RelAttentionConfig cfg_;
   Parameter* qkv_w_;
