@@ -92,5 +92,23 @@ def _fit(self, train, valid=None, *, epochs=10, batch_size=32, lr=1e-3, seed=0, 
             bar.close()
 
 
+_edit_roll = ARCNN.edit_roll
+
+
+def _edit_roll_any(self, roll, max_remove_pct=100.0, max_add=500, iterations=100, creative_risk=1.0,
+                   seed=0):
+    """Edit a (time, 128) roll on the 16th-note grid: a numpy array, or a partita.PianoRoll
+    whose resolution must be 4 steps per quarter (InvalidArgument otherwise)."""
+    if hasattr(_core, "PianoRoll") and isinstance(roll, _core.PianoRoll):
+        if roll.resolution != 4:
+            raise _core.InvalidArgument(
+                f"ARCNN.edit_roll: the model works on 16th notes (resolution 4), this roll has "
+                f"resolution {roll.resolution}; convert the Score with resolution=4")
+        roll = roll.array
+    return _edit_roll(self, roll, max_remove_pct, max_add, iterations, creative_risk, seed)
+
+
+_edit_roll_any.__doc__ = (_edit_roll_any.__doc__ or "")
+ARCNN.edit_roll = _edit_roll_any
 ARCNN.pretrained = staticmethod(_pretrained)
 ARCNN.fit = _fit

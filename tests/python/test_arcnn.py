@@ -176,3 +176,13 @@ def test_cli_edit_and_train(tmp_path, melody_paths, tiny_weights):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "ck" / "best.safetensors").exists()
     assert math.isfinite(float(r.stdout.split("best valid_loss ")[1].split()[0]))
+
+
+def test_edit_roll_accepts_pianoroll_at_16ths_only(tiny_weights):
+    m = partita.ARCNN.load(tiny_weights)
+    r = partita.PianoRoll.zeros(64, resolution=4, binary=True)
+    r.array[:, 60] = 1
+    out = m.edit_roll(r, iterations=3, seed=0)
+    assert out.shape == (64, 128) and out[:, 60].sum() >= 61
+    with pytest.raises(partita.InvalidArgument, match="resolution"):
+        m.edit_roll(partita.PianoRoll.zeros(64, resolution=24), iterations=3)
