@@ -4,7 +4,8 @@
 What it does, in order:
   1. runs bench_peak (an FMA loop) and takes the machine's measured float32 peak
      for 1 and for all threads: every "% peak" printed is of that figure;
-  2. runs bench_gemm (partita::gemm on the models' shapes) and the same products
+  2. runs bench_gemm (partita::gemm on the models' shapes), one benchmark at a
+     time, each followed at once by the same work in PyTorch, and the same products
      in PyTorch (torch.matmul / torch.bmm on tensors laid out like ours, so a
      transposed operand is a transposed view, as in our call);
   3. when they exist, runs bench_conv (3x3 convs of the AR-CNN, 4x4 stride-2
@@ -67,6 +68,21 @@ def run_bench(exe: Path, threads: int, reps: int, bench_filter: str | None = Non
     medians = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
     # one repetition: Google Benchmark reports no aggregates, only the run
     return medians or [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+
+
+def list_benches(exe: Path, bench_filter: str | None) -> list[str]:
+    cmd = [str(exe), "--benchmark_list_tests=true"]
+    if bench_filter:
+        cmd.append(f"--benchmark_filter={bench_filter}")
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def run_one(exe: Path, name: str, threads: int, reps: int, min_time: float) -> dict | None:
+    """Runs one benchmark of a program by its exact name (just before PyTorch
+    runs the same work, so both see about the same load on a shared machine)."""
+    found = run_bench(exe, threads, reps, "^" + re.escape(name) + "$", min_time)
+    return found[0] if found else None
 
 
 def seconds(entry: dict) -> float:
@@ -336,9 +352,12 @@ def main() -> None:
     rows: list[tuple[str, float, float, float]] = []  # label, flops, ours_s, torch_s
 
     if "gemm" in only and (bench / "bench_gemm").exists():
-        for e in run_bench(bench / "bench_gemm", args.threads, args.reps,
-                           args.filter or "^gemm/", args.min_time / 2):
-            mt = GEMM_NAME.match(e["run_name"] if "run_name" in e else e["name"])
+        for name in list_benches(bench / "bench_gemm", args.filter or "^gemm/"):
+            mt = GEMM_NAME.match(name)
+            e = run_one(bench / "bench_gemm", name, args.threads, args.reps, args.min_time / 2) \
+                if mt else None
+            if e is None:
+                continue
             if not mt:
                 continue
             m, n, k = int(mt["m"]), int(mt["n"]), int(mt["k"])
@@ -351,9 +370,10 @@ def main() -> None:
             print_row(rows[-1], peak, False, peak1)
 
     if "conv" in only and (bench / "bench_conv").exists():
-        for e in run_bench(bench / "bench_conv", args.threads, args.reps, args.filter,
-                           args.min_time / 2):
-            name = e.get("run_name", e["name"])
+        for name in list_benches(bench / "bench_conv", args.filter):
+            e = run_one(bench / "bench_conv", name, args.threads, args.reps, args.min_time / 2)
+            if e is None:
+                continue
             p = conv_params(e)
             backward = bool(re.search(r"back|bwd|fwdbwd|train", name, re.I))
             if p is None:
@@ -366,9 +386,10 @@ def main() -> None:
             print_row(rows[-1], peak, False, peak1)
 
     if "attention" in only and (bench / "bench_attention").exists():
-        for e in run_bench(bench / "bench_attention", args.threads, args.reps, args.filter,
-                           args.min_time):
-            name = e.get("run_name", e["name"])
+        for name in list_benches(bench / "bench_attention", args.filter):
+            e = run_one(bench / "bench_attention", name, args.threads, args.reps, args.min_time)
+            if e is None:
+                continue
             backward = "Backward" in name
             md = re.search(r"dropatt%?[:=](\d+)", name)
             dropatt = int(md.group(1)) / 100.0 if md else 0.0

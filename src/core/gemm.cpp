@@ -678,11 +678,11 @@ void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64
   check_args("gemm_batched", ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
   if (m == 0 || n == 0) return;
   const int nt = omp_in_parallel() ? 1 : num_threads();
-  // Whole products per thread, unless there are few of them, they do not
-  // divide evenly and each is big enough to thread on its own (3 big products
-  // on 2 threads: 2 + 1).
+  // Whole products per thread, unless all of them together are too small to
+  // be worth a team, or there are few of them, they do not divide evenly and
+  // each is big enough to thread on its own (3 big products on 2 threads: 2 + 1).
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (nt == 1 || batch < nt ||
+  if (nt == 1 || batch < nt || flops * static_cast<double>(batch) < kParallelMinFlops ||
       (batch < 4 * nt && batch % nt != 0 && flops >= 8 * kParallelMinFlops)) {
     for (i64 i = 0; i < batch; ++i)
       gemm(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
