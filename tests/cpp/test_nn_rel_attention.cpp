@@ -176,26 +176,32 @@ TEST(RelAttention, CausalMaskAndEvalMode) {
   EXPECT_GT(diff, 1e-3);
 }
 
-TEST(RelAttention, DropoutIndependentOfThreadCount) {
-  const std::int64_t T = 6, M = 4, B = 3, E = 10, H = 2, D = 5;
+TEST(RelAttention, DropoutAndGradientsIndependentOfThreadCount) {
+  const std::int64_t T = 6, M = 4, B = 5, E = 10, H = 2, D = 5;
   Layer L(E, H, D, 0.3f, 0.3f);
-  Tensor x({T, B, E}), mem({M, B, E});
+  Tensor x({T, B, E}), mem({M, B, E}), dy({T, B, E});
   Generator g(9);
   fill_uniform(x, g);
   fill_uniform(mem, g);
+  fill_uniform(dy, g);
   Tensor r = sinusoidal_positions(M + T, E);
   const int saved = num_threads();
-  set_num_threads(1);
-  L.att->set_seed(77);
-  Tensor y1(L.att->forward(x, mem, r));
-  Tensor p1(L.att->attention_probs());
-  set_num_threads(2);
-  L.att->set_seed(77);
-  Tensor y2(L.att->forward(x, mem, r));
+  Tensor y[2], p[2], dx[2], grads[2];
+  for (int run = 0; run < 2; ++run) {
+    set_num_threads(run + 1);
+    L.att->set_seed(77);
+    y[run] = L.att->forward(x, mem, r);
+    p[run] = L.att->attention_probs();
+    L.ps.zero_grad();
+    dx[run] = L.att->backward(dy);
+    grads[run] = L.ps.grads();
+  }
   set_num_threads(saved);
-  expect_close(y2, y1, 1e-5, "threads 1 vs 2");
-  const Tensor& p2 = L.att->attention_probs();
-  for (std::int64_t e = 0; e < p1.size(); ++e) ASSERT_EQ(std::signbit(p1[e]), std::signbit(p2[e]));
+  expect_close(y[1], y[0], 1e-5, "y, threads 1 vs 2");
+  expect_close(dx[1], dx[0], 1e-5, "dx, threads 1 vs 2");
+  expect_close(grads[1], grads[0], 1e-5, "parameter grads, threads 1 vs 2");
+  for (std::int64_t e = 0; e < p[0].size(); ++e)
+    ASSERT_EQ(std::signbit(p[0][e]), std::signbit(p[1][e]));
 }
 
 TEST(RelAttention, BadShapesThrow) {

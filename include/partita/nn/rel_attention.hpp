@@ -131,8 +131,6 @@ class RelMultiHeadAttention {
     Tensor qu, qv;      // (qlen, Dh): q + u and q + v of one (batch, head)
     Tensor bd, pd;      // (qlen, klen): raw BD scores / dropped-out probs / dBD
     Tensor dqu, dqv;    // (qlen, Dh)
-    Tensor drk;         // (klen, H*Dh): this thread's share of d r_k
-    Tensor du, dv;      // (H, Dh)
     Tensor kc, vc;      // (klen, Dh): contiguous copies of one tile's keys and values
     Tensor dkc, dvc;    // (klen, Dh): their gradients before the scatter into dkv_
     Tensor doc;         // (qlen, Dh): contiguous copy of the tile's d attn_vec
@@ -166,6 +164,7 @@ class RelMultiHeadAttention {
   Tensor sum_;              // x + dropout(attn_vec W_o), the LayerNorm input
   // Backward buffers.
   Tensor dsum_, dvec_, dq_, dkv_, drk_, dx_;
+  Tensor dchunk_;           // per batch chunk: d r_k (klen, H*Dh), du (H*Dh), dv (H*Dh)
   std::vector<Scratch> scratch_;
 };
 
