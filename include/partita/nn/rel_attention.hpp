@@ -21,12 +21,20 @@
 //
 // Implementation: the attention core runs one (batch, head) tile at a time, in
 // parallel over tiles; a tile's keys and values are first copied to contiguous
-// (klen, d_head) blocks (strided operands cost the gemm about 20%), and its scores
-// (qlen x klen) stay in cache from the two score gemms through the shift, scale, mask, softmax and dropout to the P.V gemm.
-// The softmax output is kept for backward with the dropout decision in its sign bit
+// (klen, d_head) blocks, and its scores (qlen x klen) stay in cache from the two
+// score gemms through the shift, scale, mask, softmax and dropout to the P.V gemm.
+// The shift is not materialised: on the unmasked entries rel_shift is a per-row
+// offset (forward), and its adjoint is a strided view of dS (backward). The softmax
+// output is kept for backward with the dropout decision in its sign bit
 // (probabilities are >= 0, so -P means "dropped"); no separate mask is stored.
 // Dropout decisions come from a counter-based hash of (seed, element index), so a
-// seed gives the same result for any thread count.
+// seed gives the same masks for any thread count. Only the memory rows' keys and
+// values and the x rows' queries are projected (the reference projects q for the
+// memory too and throws it away).
+//
+// Generation: forward_step with a RelAttentionCache keeps the projected keys and
+// values of the last mem_len positions, so a new token costs one row of
+// projections instead of mem_len + 1 (benchmarks/bench_attention.cpp measures it).
 #pragma once
 #include <cstdint>
 #include <string>
