@@ -3,25 +3,31 @@
 //
 // C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major.
 //
-// How the fast path works (BLIS-style blocking, see docs/performance.md):
+// How the fast path works (BLIS-style blocking; measurements and the reasons
+// for each choice are in docs/performance.md):
 //  * B is packed, per (KC x NC) block, into column panels of NR = 32 floats:
-//    panel[p * 32 + j] = op(B)(pc + p, jc + jr + j), zero-padded past n. A panel
-//    (KC x 32 floats, 16 KB) stays in L1 while the kernel sweeps down the rows.
+//    panel[p * 32 + j] = op(B)(pc + p, jc + jr + j), zero-padded past n; B^T
+//    through an in-register 16 x 16 transpose.
 //  * A is NOT packed: the micro-kernel broadcasts op(A)(i, p) straight from the
-//    caller's matrix (either layout). With im2col matrices A is usually read once
-//    (few column panels), so copying it would cost as much as the product itself
-//    when n is small (n = 32..64 in the first U-Net levels).
+//    caller's matrix (either layout), prefetching each row ahead and the next
+//    tile's rows. With im2col matrices A is usually read once (few column
+//    panels), so copying it would cost as much as the product itself when n is
+//    small (n = 32..64 in the first U-Net levels). Exception: rows ~4 KB apart
+//    alias in L1, and such a block is copied to a padded stride first.
 //  * The micro-kernel keeps a 14 x 32 tile of C in 28 zmm registers and does
 //    28 FMAs per step of k; with one 512-bit FMA per cycle (Zen 4 double-pumps
 //    AVX-512) that is 28 cycles per step for 2 vector loads and 14 broadcasts.
 //    Rows past m use a shorter template instance; columns past n use masks.
 //  * alpha is applied when a tile is written; beta only on the first k block,
 //    later k blocks add. beta == 0 never reads C.
-//  * Threads: C is split along m (or n when m is short) into one contiguous part
-//    per thread; each thread runs the serial blocked product on its part with its
-//    own thread-local packing buffer (grown once, never freed in the hot path).
-//    When m and n are both small but k is long (weight gradients of the first
-//    layers), k is split instead and the partial products are summed.
+//  * Few rows (m <= 56, A as stored): nothing is packed; B^T with m <= 2 is a
+//    set of dot products.
+//  * Threads: C is split along n (when n >= m) or m into chunks of whole tiles,
+//    about 8 per thread, taken first come first served; each chunk runs the
+//    serial blocked product with the thread's own packing buffer (grown once,
+//    never freed in the hot path). When m and n are both small but k is long
+//    (weight gradients of the first layers), k is split and the partial
+//    products are summed.
 #include "partita/core/gemm.hpp"
 
 #include <immintrin.h>

@@ -23,9 +23,10 @@ void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
           float* c, std::int64_t ldc);
 
 /// `batch` independent products of one shape: C_i = alpha * op(A_i) op(B_i) + beta * C_i
-/// with X_i = x + i * stride_x. With at least as many products as threads, each
-/// thread takes whole products (the attention heads); otherwise each product is
-/// threaded as in `gemm`.
+/// with X_i = x + i * stride_x (a stride may be 0 to share an operand). With at
+/// least as many products as threads, threads take whole products (the attention
+/// heads); with fewer, or few big ones that do not divide evenly, each product is
+/// threaded as in `gemm`. Runs on the calling thread inside a parallel region.
 void gemm_batched(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, std::int64_t stride_a, const float* b,
                   std::int64_t ldb, std::int64_t stride_b, float beta, float* c, std::int64_t ldc,
