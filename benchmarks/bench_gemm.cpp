@@ -2,11 +2,14 @@
 // the same operands (the fallback this kernel replaced; see docs/performance.md).
 //
 // Every benchmark is named "<impl>/<shape>/<TA><TB>/m/n/k" and reports the
-// counter GFLOPS (2 m n k per product) and the thread count; "gemm_batched"
+// counter GFLOPS (2 m n k per product, wall clock), cpu_s (process CPU seconds
+// per product, all threads) and the thread count; "gemm_batched"
 // entries add /b=<batch>. benchmarks/torch_compare.py parses these names and
 // runs the same products in PyTorch. Threads: partita::num_threads()
 // (OMP_NUM_THREADS); the % of peak is against benchmarks/bench_peak.
 #include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -83,7 +86,18 @@ Operands make_operands(const Shape& s) {
   return o;
 }
 
-void report(benchmark::State& state, const Shape& s) {
+// CPU seconds of the whole process (all threads). On a shared machine wall time
+// depends on what else runs; flops per CPU-second mostly do not.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+void report(benchmark::State& state, const Shape& s, double cpu_seconds) {
+  // process CPU seconds per product (all threads, spinning included)
+  state.counters["cpu_s"] = cpu_seconds / static_cast<double>(state.iterations());
   state.counters["GFLOPS"] = benchmark::Counter(
       2.0 * static_cast<double>(s.m) * s.n * s.k * s.batch * 1e-9,
       benchmark::Counter::kIsIterationInvariantRate);
@@ -92,6 +106,7 @@ void report(benchmark::State& state, const Shape& s) {
 
 void run_partita(benchmark::State& state, Shape s) {
   Operands o = make_operands(s);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     if (s.batch == 1)
       partita::gemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 0.0f,
@@ -103,7 +118,7 @@ void run_partita(benchmark::State& state, Shape s) {
     benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
-  report(state, s);
+  report(state, s, process_cpu_seconds() - cpu0);
 }
 
 void run_eigen(benchmark::State& state, Shape s) {
@@ -111,6 +126,7 @@ void run_eigen(benchmark::State& state, Shape s) {
   using CMap = Eigen::Map<const RowMat>;
   using Map = Eigen::Map<RowMat>;
   Operands o = make_operands(s);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     for (i64 i = 0; i < s.batch; ++i) {
       CMap A(o.a.data() + i * s.m * s.k, s.ta == Trans::No ? s.m : s.k,
@@ -126,7 +142,7 @@ void run_eigen(benchmark::State& state, Shape s) {
     benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
-  report(state, s);
+  report(state, s, process_cpu_seconds() - cpu0);
 }
 
 std::string bench_name(const char* impl, const Shape& s) {
