@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -188,6 +189,25 @@ TEST(Gemm, SameResultWithOneAndTwoThreadsForMAndNSplits) {
     set_num_threads(saved);
     EXPECT_EQ(c1, c2) << "m=" << sh.m << " n=" << sh.n << " k=" << sh.k;
   }
+}
+
+TEST(Gemm, ConcurrentCallersFromPlainThreads) {
+  // packing buffers are per thread: three callers at once get the right answers
+  const i64 m = 150, n = 140, k = 400;
+  auto a = random_vector(m * k, 51), b = random_vector(k * n, 52);
+  std::vector<float> ref(m * n);
+  gemm_reference(Trans::No, Trans::Yes, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f,
+                 ref.data(), n);
+  std::vector<std::vector<float>> outs(3, std::vector<float>(m * n));
+  std::vector<std::thread> callers;
+  for (auto& out : outs)
+    callers.emplace_back([&, o = out.data()] {
+      for (int rep = 0; rep < 3; ++rep)
+        gemm(Trans::No, Trans::Yes, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, o, n);
+    });
+  for (auto& t : callers) t.join();
+  for (const auto& out : outs)
+    for (std::size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-3) << i;
 }
 
 TEST(Gemm, RejectsBadArguments) {
