@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 JOBS=${JOBS:-$(nproc)}
+# ctest -j runs several OpenMP programs at once: idle OpenMP threads must sleep,
+# not spin, or they steal the cores their siblings need (see docs/performance.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 PY=${PYTHON:-python3}
 
 echo "== C++ build and tests"

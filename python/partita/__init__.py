@@ -3,7 +3,15 @@
 The compiled core lives in ``partita._core``; this package re-exports it and adds
 the Python-only helpers (plotting, audio playback, pretty_midi conversion, CLI).
 """
-from . import _core
+import os as _os
+
+# OpenMP reads its wait policy once, when the runtime loads with _core. Sleeping
+# idle threads cost a few microseconds per parallel region; spinning ones make a
+# loaded or oversubscribed machine (notebooks beside other work, several
+# processes) run many times slower. Users who set the variable keep their choice.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import _core  # noqa: E402
 from ._core import *  # noqa: F401,F403
 from ._core import __version__  # noqa: F401
 
