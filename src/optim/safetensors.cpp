@@ -283,43 +283,42 @@ Shape torch_shape(const nn::Parameter& p) {
   return p.shape;
 }
 
-// ours (kh, kw, in, out) [a, b, c, d]  <->  torch (out, in, kh, kw) [d, c, a, b]
-void to_torch_layout(const nn::Parameter& p, const float* src, float* dst) {
+namespace {
+// Copy between our layout and the twin's. For element i of `ours` (flat index
+// in our layout) the twin's flat index is computed once; `to_torch` picks the
+// direction of the copy.
+//   LinearIO: ours (in, out) [i, o]               <-> torch (out, in) [o, i]
+//   ConvHWIO: ours (kh, kw, in, out) [a, b, c, d] <-> torch (out, in, kh, kw) [d, c, a, b]
+void convert_layout(const nn::Parameter& p, const float* src, float* dst, bool to_torch) {
   (void)torch_shape(p);  // validates the rank
   const std::int64_t n = shape_numel(p.shape);
+  auto move = [&](std::int64_t ours, std::int64_t torch) {
+    if (to_torch) dst[torch] = src[ours];
+    else dst[ours] = src[torch];
+  };
   if (p.layout == nn::Layout::Same) {
     std::copy(src, src + n, dst);
   } else if (p.layout == nn::Layout::LinearIO) {
     const std::int64_t in = p.shape[0], out = p.shape[1];
     for (std::int64_t i = 0; i < in; ++i)
-      for (std::int64_t o = 0; o < out; ++o) dst[o * in + i] = src[i * out + o];
+      for (std::int64_t o = 0; o < out; ++o) move(i * out + o, o * in + i);
   } else {
     const std::int64_t kh = p.shape[0], kw = p.shape[1], ci = p.shape[2], co = p.shape[3];
     for (std::int64_t a = 0; a < kh; ++a)
       for (std::int64_t b = 0; b < kw; ++b)
         for (std::int64_t c = 0; c < ci; ++c)
           for (std::int64_t d = 0; d < co; ++d)
-            dst[((d * ci + c) * kh + a) * kw + b] = src[((a * kw + b) * ci + c) * co + d];
+            move(((a * kw + b) * ci + c) * co + d, ((d * ci + c) * kh + a) * kw + b);
   }
+}
+}  // namespace
+
+void to_torch_layout(const nn::Parameter& p, const float* src, float* dst) {
+  convert_layout(p, src, dst, true);
 }
 
 void from_torch_layout(const nn::Parameter& p, const float* src, float* dst) {
-  (void)torch_shape(p);
-  const std::int64_t n = shape_numel(p.shape);
-  if (p.layout == nn::Layout::Same) {
-    std::copy(src, src + n, dst);
-  } else if (p.layout == nn::Layout::LinearIO) {
-    const std::int64_t in = p.shape[0], out = p.shape[1];
-    for (std::int64_t i = 0; i < in; ++i)
-      for (std::int64_t o = 0; o < out; ++o) dst[i * out + o] = src[o * in + i];
-  } else {
-    const std::int64_t kh = p.shape[0], kw = p.shape[1], ci = p.shape[2], co = p.shape[3];
-    for (std::int64_t a = 0; a < kh; ++a)
-      for (std::int64_t b = 0; b < kw; ++b)
-        for (std::int64_t c = 0; c < ci; ++c)
-          for (std::int64_t d = 0; d < co; ++d)
-            dst[((a * kw + b) * ci + c) * co + d] = src[((d * ci + c) * kh + a) * kw + b];
-  }
+  convert_layout(p, src, dst, false);
 }
 
 // ---------------------------------------------------------------- parameter sets

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "partita/core/error.hpp"
+#include "text_fixture.hpp"
 #include "partita/nn/activations.hpp"
 #include "partita/nn/conv2d.hpp"
 #include "partita/nn/gradient_penalty.hpp"
@@ -22,29 +23,7 @@ using namespace partita::nn;
 
 namespace {
 
-std::map<std::string, Tensor> load_text_fixture(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw IoError("cannot open fixture " + path);
-  std::map<std::string, Tensor> out;
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream is(line);
-    std::string name, dims;
-    is >> name >> dims;
-    Shape shape;
-    std::istringstream ds(dims);
-    for (std::string d; std::getline(ds, d, ',');) shape.push_back(std::stoll(d));
-    Tensor t(shape);
-    for (std::int64_t i = 0; i < t.size(); ++i) {
-      double v;
-      is >> v;
-      t[i] = static_cast<float>(v);
-    }
-    out.emplace(name, std::move(t));
-  }
-  return out;
-}
+using partita::testing::load_text_fixture;
 
 const std::map<std::string, Tensor>& fixture() {
   static auto f = load_text_fixture(PARTITA_TEST_DATA "/gp/gp_fixture.txt");

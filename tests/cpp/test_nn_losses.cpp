@@ -9,6 +9,7 @@
 #include <string>
 
 #include "partita/core/error.hpp"
+#include "text_fixture.hpp"
 #include "partita/core/random.hpp"
 #include "partita/nn/losses.hpp"
 
@@ -17,26 +18,7 @@ using namespace partita::nn;
 
 namespace {
 
-// Text fixture: one tensor a line, "name d0,d1,... v0 v1 ...".
-std::map<std::string, Tensor> load_text_fixture(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw IoError("cannot open fixture " + path);
-  std::map<std::string, Tensor> out;
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream is(line);
-    std::string name, dims;
-    is >> name >> dims;
-    Shape shape;
-    std::istringstream ds(dims);
-    for (std::string d; std::getline(ds, d, ',');) shape.push_back(std::stoll(d));
-    Tensor t(shape);
-    for (std::int64_t i = 0; i < t.size(); ++i) is >> t[i];
-    out.emplace(name, std::move(t));
-  }
-  return out;
-}
+using partita::testing::load_text_fixture;
 
 const std::map<std::string, Tensor>& fixture() {
   static auto f = load_text_fixture(PARTITA_TEST_DATA "/optim/losses.txt");
