@@ -3,7 +3,8 @@
 
 Runs partita's bench_arcnn (Google Benchmark, JSON) and the same work in PyTorch with
 the twin (tools/torch_twins/arcnn_twin.py), "tuned": torch.set_num_threads(THREADS),
-channels_last or contiguous (the faster one), inference_mode for the edit loop.
+channels_last (or, with --both-layouts, the faster of channels_last and contiguous),
+inference_mode for the edit loop.
 
 * training step, batch 32 (zero grads, forward, KL loss, backward, Adam): reference
   config (5 levels, 32 filters) and the shipped compact one (4 levels, 16 filters);
@@ -116,12 +117,22 @@ def torch_edit_time(cfg, reps, channels_last):
     return statistics.median(times)
 
 
+def vm_hwm_mb():
+    """This process's peak resident set (Linux VmHWM), MB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    return float("nan")
+
+
 def child_peak_rss_mb(cmd, env=None):
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{cmd} failed: {p.stderr.read().decode()}")
-    return usage.ru_maxrss / 1024.0
+    """Peak RSS the child reports itself ("peak RSS <x> MB"): getrusage of a child
+    counts the forked parent's pages before exec, so it is not used."""
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {r.stderr}")
+    return float(r.stdout.split("peak RSS ")[1].split()[0])
 
 
 def main(argv=None):
@@ -129,6 +140,9 @@ def main(argv=None):
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "ci"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--both-layouts", action="store_true",
+                    help="time torch with channels_last and contiguous, keep the faster "
+                         "(default: channels_last only)")
     ap.add_argument("--torch-edit-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json")
     a = ap.parse_args(argv)
@@ -136,9 +150,13 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     if a.torch_edit_only:  # child process for the torch peak-RSS figure
         torch_edit_time(COMPACT, 1, True)
+        print(f"peak RSS {vm_hwm_mb():.1f} MB")
         return 0
 
+    # Passive OpenMP waiting: with the default (spinning) policy a 2-thread partita run
+    # collapses (20x slower measured) whenever another process holds one of the 2 cores.
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
+    env.setdefault("OMP_WAIT_POLICY", "passive")
     bench = os.path.join(a.build, "benchmarks", "bench_arcnn")
     filt = "arcnn/(train_step/compact|edit100)" if a.skip_reference else "arcnn/"
     out = subprocess.run([bench, f"--benchmark_filter={filt}", "--benchmark_format=json"],
@@ -149,14 +167,18 @@ def main(argv=None):
         b = next(v for k, v in ours.items() if k.startswith(prefix))
         return b["real_time"] / {"ms": 1e3, "s": 1.0, "us": 1e6}[b["time_unit"]]
 
+    print("partita:", {k: f"{ours_s(k):.3f}s" for k in ours}, flush=True)
+    layouts = (True, False) if a.both_layouts else (True,)
     rows = []
     for name, cfg in (("compact", COMPACT), ("reference", REFERENCE)):
         if name == "reference" and a.skip_reference:
             continue
-        t_torch = min(torch_train_step(cfg, 32, 2 if name == "reference" else 3, cl) for cl in (True, False))
+        t_torch = min(torch_train_step(cfg, 32, 2 if name == "reference" else 3, cl) for cl in layouts)
         rows.append((f"train step batch 32, {name}", ours_s(f"arcnn/train_step/{name}"), t_torch))
-    t_torch = min(torch_edit_time(COMPACT, 3, cl) for cl in (True, False))
+        print(rows[-1], flush=True)
+    t_torch = min(torch_edit_time(COMPACT, 2, cl) for cl in layouts)
     rows.append(("edit, 100 iterations, compact", ours_s("arcnn/edit100/compact"), t_torch))
+    print(rows[-1], flush=True)
 
     cli = os.path.join(a.build, "partita-cli")
     weights = os.path.join(ROOT, "python", "partita", "models", "arcnn-default.safetensors")

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -61,6 +62,15 @@ int usage() {
   return 2;
 }
 
+// Peak resident set of this process in MB (Linux /proc/self/status VmHWM; -1 elsewhere).
+double peak_rss_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return -1.0;
+}
+
 int cmd_edit(const Args& a) {
   if (a.positional.size() != 1 || !a.flag("output")) return usage();
   if (a.flag("threads")) set_num_threads(std::stoi(a.get("threads", "1")));
@@ -75,8 +85,8 @@ int cmd_edit(const Args& a) {
   Score in = read_midi(a.positional[0]);
   Score out = m.edit(in, c, std::stoi(a.get("track", "-1")));
   write_midi(out, a.get("output", ""));
-  std::printf("%s: %zu notes in, %zu notes out -> %s\n", a.positional[0].c_str(), in.note_count(),
-              out.note_count(), a.get("output", "").c_str());
+  std::printf("%s: %zu notes in, %zu notes out -> %s (peak RSS %.1f MB)\n", a.positional[0].c_str(),
+              in.note_count(), out.note_count(), a.get("output", "").c_str(), peak_rss_mb());
   return 0;
 }
 
