@@ -79,6 +79,19 @@ def score_roll(score):
     return roll
 
 
+def _repair_worker(job):
+    """Repair windows `idx` (a process of --processes); returns [(before, after), ...]."""
+    weights, threads, items, iterations, risk, seed = job
+    partita.set_num_threads(threads)
+    model = partita.ARCNN.load(weights) if weights else partita.ARCNN.pretrained()
+    out = []
+    for i, window, corrupted in items:
+        y = model.edit_roll(corrupted, iterations=iterations, creative_risk=risk, seed=seed + int(i))
+        truth = window.astype(bool)
+        out.append((prf(corrupted.astype(bool), truth), prf(y.astype(bool), truth)))
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", help="model file (default: the shipped model)")
@@ -87,6 +100,7 @@ def main(argv=None):
     ap.add_argument("--creative-risk", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--processes", type=int, default=1, help="repair windows in parallel processes")
     ap.add_argument("--json", help="write the figures here too")
     a = ap.parse_args(argv)
     partita.set_num_threads(a.threads)
@@ -95,15 +109,19 @@ def main(argv=None):
     test = partita.jsb_windows("test").array
     idx = np.arange(len(test)) if a.windows <= 0 else np.sort(
         rng.choice(len(test), min(a.windows, len(test)), replace=False))
-    before, after = [], []
+    items = [(int(i), test[i], corrupt(test[i], rng)) for i in idx]  # corruption: one seeded stream
     t0 = time.time()
-    for k, i in enumerate(idx):
-        truth = test[i].astype(bool)
-        x = corrupt(test[i], rng)
-        y = model.edit_roll(x, iterations=a.iterations, creative_risk=a.creative_risk,
-                            seed=a.seed + int(i))
-        before.append(prf(x.astype(bool), truth))
-        after.append(prf(y.astype(bool), truth))
+    n = max(1, a.processes)
+    jobs = [(a.weights, a.threads, items[k::n], a.iterations, a.creative_risk, a.seed) for k in range(n)]
+    if n == 1:
+        results = [_repair_worker(jobs[0])]
+    else:
+        import multiprocessing as mp
+        with mp.get_context("spawn").Pool(n) as pool:
+            results = pool.map(_repair_worker, jobs)
+    pairs = [p for r in results for p in r]
+    before = [b for b, _ in pairs]
+    after = [f for _, f in pairs]
     seconds = time.time() - t0
     b, f = np.mean(before, 0), np.mean(after, 0)
     repair = dict(windows=int(len(idx)), iterations=a.iterations, creative_risk=a.creative_risk,
