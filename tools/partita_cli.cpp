@@ -12,6 +12,7 @@
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/data/jsb_chorales.hpp"
+#include "partita/data/midi_folder.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/music/midi.hpp"
@@ -110,7 +111,9 @@ int cmd_train_arcnn(const Args& a) {
   o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", "0"));
   std::vector<data::BinaryRoll> rolls;
   if (a.flag("midi-dir")) {
-    throw InvalidArgument("train arcnn: --midi-dir is available from Python (partita train arcnn)");
+    data::MidiFolderReport rep;
+    rolls = data::load_midi_folder(a.get("midi-dir", ""), 4, &rep);
+    for (const auto& s : rep.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
   } else {
     rolls = data::load_jsb_chorales(a.get("jsb", data::default_jsb_path())).train;
   }
