@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
 
@@ -280,14 +282,33 @@ const Tensor& Conv2d::forward(const Tensor& x) {
     return y_;
   }
   const int64_t K = g.k(), rows = g.n * g.ho, rpc = rows_per_chunk(g);
-  cols_.resize({rpc * g.wo * K});
-  for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
+  const int64_t chunks = (rows + rpc - 1) / rpc, chunk_floats = rpc * g.wo * K;
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  // One chunk: im2col, bias, product; the output rows of chunks are disjoint.
+  auto run_chunk = [&](int64_t r0, float* cols) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
-    im2col(x.data(), g, r0, r1, cols_.data());
-    cols_hold_all_ = r0 == 0 && r1 == rows;
+    im2col(x.data(), g, r0, r1, cols);
     float* yc = y_.data() + r0 * g.wo * g.cout;
     if (b) fill_rows(yc, m, g.cout, b);
-    gemm(Trans::No, Trans::No, m, g.cout, K, 1.0f, cols_.data(), K, w, g.cout, beta, yc, g.cout);
+    gemm(Trans::No, Trans::No, m, g.cout, K, 1.0f, cols, K, w, g.cout, beta, yc, g.cout);
+  };
+  if (threads > 1 && chunks >= 2 * threads) {
+    // Many chunks: one parallel region for the whole layer, each thread taking
+    // whole chunks with its own column buffer (im2col and gemm then run on the
+    // calling thread). Opening two regions per chunk instead cost a wake-up and
+    // a join each time: 55 % of the 2-thread peak on the first AR-CNN level.
+    // Each element is computed as in the sequential loop, so the output does
+    // not depend on the thread count.
+    cols_.resize({threads * chunk_floats});
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t c = 0; c < chunks; ++c)
+      run_chunk(c * rpc, cols_.data() + omp_get_thread_num() * chunk_floats);
+    return y_;
+  }
+  cols_.resize({chunk_floats});
+  for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
+    run_chunk(r0, cols_.data());
+    cols_hold_all_ = r0 == 0 && r0 + rpc >= rows;
   }
   return y_;
 }

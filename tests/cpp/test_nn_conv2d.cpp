@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "partita/core/random.hpp"
+#include "partita/core/threads.hpp"
 #include "partita/nn/conv2d.hpp"
 #include "partita/nn/gradcheck.hpp"
 
@@ -200,4 +201,30 @@ TEST(Conv2d, BuffersAreReusedAcrossCalls) {
   const float* p = conv.forward(x).data();
   Tensor x2({1, 8, 8, 2});
   EXPECT_EQ(conv.forward(x2).data(), p);  // smaller input: same buffer
+}
+
+TEST(Conv2d, ManyChunksInParallelMatchReferenceAndOneThread) {
+  // 2 x 64 x 64 outputs with the smallest column budget: chunks of 512 pixels,
+  // 16 of them, so with 2 threads the forward takes the one-region path that
+  // hands whole chunks to threads. It must match the reference and give the
+  // same bits as one thread.
+  const int before = partita::num_threads();
+  partita::set_num_threads(2);
+  check_against_reference({2, 64, 64, 3, 5, 3, 3, 1, 1, Padding::same(), 1});
+  ParameterSet ps;
+  Conv2dSpec s;
+  s.in_channels = 3;
+  s.out_channels = 5;
+  s.column_budget = 1;
+  s.init = WeightInit::TorchDefault;
+  Conv2d conv(ps, "conv", s);
+  ps.allocate(11);
+  Generator rng(5);
+  Tensor x({2, 64, 64, 3});
+  fill_uniform(x, rng);
+  Tensor y2 = conv.forward(x);
+  partita::set_num_threads(1);
+  Tensor y1 = conv.forward(x);
+  partita::set_num_threads(before);
+  for (std::int64_t i = 0; i < y1.size(); ++i) ASSERT_EQ(y1[i], y2[i]) << "element " << i;
 }
