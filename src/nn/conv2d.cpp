@@ -336,11 +336,49 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
     return dx_;
   }
   const int64_t K = g.k(), rows = g.n * g.ho, rpc = rows_per_chunk(g);
-  cols_.resize({rpc * g.wo * K});
-  if (input_grad_) {
-    dcols_.resize({rpc * g.wo * K});
-    dx_.zero();
+  const int64_t chunks = (rows + rpc - 1) / rpc, chunk_floats = rpc * g.wo * K;
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (input_grad_) dx_.zero();
+  // Chunks c and c + 2 never add into the same row of dx when
+  // (rpc + 1) * stride >= kernel height (their input rows are disjoint).
+  if (threads > 1 && chunks >= 2 * threads && (rpc + 1) * g.sh >= g.kh) {
+    // One chunk: im2col, dW partial of this thread, dcols, col2im into dx.
+    const int64_t kc = K * g.cout;
+    cols_.resize({threads * chunk_floats});
+    if (input_grad_) dcols_.resize({threads * chunk_floats});
+    dw_part_.resize({threads * kc});
+    dw_part_.zero();
+    // Even chunks, then odd chunks: within a phase no two chunks touch the same
+    // dx row. Chunks go to threads round robin (static, 1), so the partial sums,
+    // and dW, are the same for the same thread count.
+    for (int64_t phase = 0; phase < 2; ++phase) {
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+      for (int64_t c = phase; c < chunks; c += 2) {
+        const int t = omp_get_thread_num();
+        const int64_t r0 = c * rpc, r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
+        const float* dyc = dy.data() + r0 * g.wo * g.cout;
+        float* cols = cols_.data() + t * chunk_floats;
+        im2col(x.data(), g, r0, r1, cols);
+        gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols, K, dyc, g.cout, 1.0f,
+             dw_part_.data() + t * kc, g.cout);
+        if (input_grad_) {
+          float* dcols = dcols_.data() + t * chunk_floats;
+          gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f, dcols, K);
+          col2im_add(dcols, g, r0, r1, dx_.data());
+        }
+      }
+    }
+    const float* part = dw_part_.data();
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t i = 0; i < kc; ++i) {
+      float s = 0.0f;
+      for (int t = 0; t < threads; ++t) s += part[t * kc + i];
+      dw[i] += s;
+    }
+    return dx_;
   }
+  cols_.resize({chunk_floats});
+  if (input_grad_) dcols_.resize({chunk_floats});
   for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
     const float* dyc = dy.data() + r0 * g.wo * g.cout;

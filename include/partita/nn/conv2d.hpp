@@ -127,6 +127,7 @@ class Conv2d {
   bool cols_hold_all_ = false;  // one chunk: forward's columns are reused by backward
   ConvGeometry geom_;
   Tensor y_, dx_, cols_, dcols_;
+  Tensor dw_part_;  // per-thread weight-gradient partials (parallel backward)
 };
 
 /// Direct-loop reference convolution (double accumulation, single thread).
