@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 
 #include "partita/core/error.hpp"
@@ -301,22 +300,5 @@ ARCNN ARCNN::load(const std::string& path) {
   optim::load_safetensors(path, m.impl_->params, true);
   return m;
 }
-
-std::string ARCNN::default_weights_path() {
-  std::vector<std::string> tried;
-  if (const char* env = std::getenv("PARTITA_ARCNN_WEIGHTS")) tried.emplace_back(env);
-  const std::string rel = "python/partita/models/arcnn-default.safetensors";
-  std::string here = __FILE__;  // <root>/src/models/arcnn.cpp
-  auto pos = here.rfind("src/models/");
-  if (pos != std::string::npos) tried.push_back(here.substr(0, pos) + rel);
-  tried.push_back(rel);
-  for (const auto& p : tried)
-    if (std::ifstream(p).good()) return p;
-  std::string msg = "ARCNN::default_weights_path: the shipped model was not found; tried";
-  for (const auto& p : tried) msg += " " + p;
-  throw IoError(msg + " (set PARTITA_ARCNN_WEIGHTS to an arcnn .safetensors file)");
-}
-
-ARCNN ARCNN::pretrained() { return load(default_weights_path()); }
 
 }  // namespace partita::models
