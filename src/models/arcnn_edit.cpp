@@ -4,6 +4,8 @@
 
 #include "partita/core/error.hpp"
 #include "models/arcnn_impl.hpp"
+#include "models/arcnn_infer.hpp"
+#include "partita/core/threads.hpp"
 
 namespace partita::models {
 
@@ -17,10 +19,13 @@ data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditContro
     throw ShapeError("ARCNN::edit: the roll's cells do not match steps x 128");
   const bool was = impl_->training;
   impl_->set_training(false);
-  LogitsFn model = [this](const Tensor& x, Tensor& logits) {
-    const Tensor& y = impl_->forward(x);
-    logits.resize(y.shape());
-    logits.copy_from(y);
+  // The eval-mode network, folded and evaluated incrementally (arcnn_infer.hpp):
+  // each sampling step toggles one cell, and the engine recomputes only what
+  // that cell reaches.
+  ArcnnInference engine(*impl_, kWindow, data::kPitches, num_threads());
+  LogitsFn model = [&engine](const Tensor& x, Tensor& logits) {
+    logits.resize(x.shape());
+    std::memcpy(logits.data(), engine.logits(x.data()), sizeof(float) * static_cast<size_t>(x.size()));
   };
   const std::int64_t n_windows = (roll.steps + kWindow - 1) / kWindow;
   data::BinaryRoll result(roll.steps);

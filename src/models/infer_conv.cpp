@@ -1,0 +1,154 @@
+// Direct convolution kernels for batch-1 inference (see infer_conv.hpp).
+#include "models/infer_conv.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "partita/core/error.hpp"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace partita::models::infer {
+
+using std::int64_t;
+
+namespace {
+
+// init(y, x) for column block b: a cached buffer or a border-class bias.
+inline const float* init_of(const ConvJob& j, int64_t y, int64_t x, int64_t col) {
+  if (j.init_base) return j.init_base + y * j.init_row + x * j.init_ld + col;
+  const int c = border_class(y, j.height) * 4 + border_class(x, j.width);
+  return j.bias_classes + c * j.cout + col;
+}
+
+}  // namespace
+
+void run_conv_reference(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                        int64_t b0, int64_t b1) {
+  const int64_t bw = 16 * j.nb, kt = j.ktot();
+  for (int64_t b = b0; b < b1; ++b) {
+    const float* wb = j.wpack + b * kt * bw;
+    for (int64_t y = y0; y < y1; ++y)
+      for (int64_t x = x0; x < x1; ++x) {
+        float acc[64];
+        for (int64_t o = 0; o < bw; ++o) acc[o] = 0.0f;
+        const float* w = wb;
+        for (int s = 0; s < j.nseg; ++s) {
+          const float* a = j.base[s] + y * j.row[s] + x * j.lda[s];
+          for (int64_t q = 0; q < j.k[s]; ++q, w += bw)
+            for (int64_t o = 0; o < bw; ++o) acc[o] = std::fma(a[q], w[o], acc[o]);
+        }
+        const float* init = init_of(j, y, x, b * bw);
+        float* out = j.out + y * j.out_row + x * j.out_ld + b * bw;
+        for (int64_t o = 0; o < bw; ++o) {
+          float v = acc[o] + init[o];
+          out[o] = j.relu && v < 0.0f ? 0.0f : v;
+        }
+      }
+  }
+}
+
+#if defined(__AVX512F__)
+namespace {
+
+// One tile: P consecutive pixels of one output row, NB vectors of outputs.
+// Accumulators start at zero, take every segment's products in order (one
+// fused multiply-add per input float and vector), then the init vector is
+// added: the same operations as run_conv_reference, element by element.
+template <int NB, int P>
+void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) {
+  __m512 acc[P][NB];
+  for (int p = 0; p < P; ++p)
+    for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_setzero_ps();
+  const float* w = wb;
+  for (int s = 0; s < j.nseg; ++s) {
+    const int64_t lda = j.lda[s], k = j.k[s];
+    const float* a = j.base[s] + y * j.row[s] + x * lda;
+    for (int64_t q = 0; q < k; ++q, w += 16 * NB) {
+      __m512 wv[NB];
+      for (int v = 0; v < NB; ++v) wv[v] = _mm512_loadu_ps(w + 16 * v);
+      for (int p = 0; p < P; ++p) {
+        const __m512 av = _mm512_set1_ps(a[p * lda + q]);
+        for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_fmadd_ps(av, wv[v], acc[p][v]);
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  for (int p = 0; p < P; ++p) {
+    const float* init = init_of(j, y, x + p, col);
+    float* out = j.out + y * j.out_row + (x + p) * j.out_ld + col;
+    for (int v = 0; v < NB; ++v) {
+      __m512 r = _mm512_add_ps(acc[p][v], _mm512_loadu_ps(init + 16 * v));
+      if (j.relu) r = _mm512_max_ps(r, zero);
+      _mm512_storeu_ps(out + 16 * v, r);
+    }
+  }
+}
+
+template <int NB, int P>
+void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, int n) {
+  if constexpr (P > 0) {
+    if (n == P) tile<NB, P>(j, wb, y, x, col);
+    else tail<NB, P - 1>(j, wb, y, x, col, n);
+  }
+}
+
+template <int NB, int P>
+void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
+          int64_t b1) {
+  const int64_t bw = 16 * NB, kt = j.ktot();
+  for (int64_t b = b0; b < b1; ++b) {
+    const float* wb = j.wpack + b * kt * bw;
+    for (int64_t y = y0; y < y1; ++y) {
+      int64_t x = x0;
+      for (; x + P <= x1; x += P) tile<NB, P>(j, wb, y, x, b * bw);
+      if (x < x1) tail<NB, P - 1>(j, wb, y, x, b * bw, static_cast<int>(x1 - x));
+    }
+  }
+}
+
+}  // namespace
+#endif
+
+void run_conv(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
+              int64_t b1) {
+  if (y0 >= y1 || x0 >= x1 || b0 >= b1) return;
+#if defined(__AVX512F__)
+  switch (j.nb) {
+    case 1: return rows<1, 16>(j, y0, y1, x0, x1, b0, b1);
+    case 2: return rows<2, 12>(j, y0, y1, x0, x1, b0, b1);
+    case 4: return rows<4, 6>(j, y0, y1, x0, x1, b0, b1);
+    default: break;
+  }
+  throw InvalidArgument("infer::run_conv: nb must be 1, 2 or 4");
+#else
+  run_conv_reference(j, y0, y1, x0, x1, b0, b1);
+#endif
+}
+
+std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments, int64_t cout,
+                                int nb) {
+  const int64_t bw = 16 * nb;
+  if (cout % bw != 0) throw InvalidArgument("infer::pack_weights: cout is not a multiple of the block");
+  int64_t kt = 0;
+  for (const auto& s : segments) {
+    if (static_cast<int64_t>(s.size()) % cout != 0)
+      throw InvalidArgument("infer::pack_weights: a segment is not k x cout");
+    kt += static_cast<int64_t>(s.size()) / cout;
+  }
+  const int64_t blocks = cout / bw;
+  std::vector<float> out(static_cast<size_t>(blocks * kt * bw));
+  for (int64_t b = 0; b < blocks; ++b) {
+    float* dst = out.data() + b * kt * bw;
+    for (const auto& s : segments) {
+      const int64_t k = static_cast<int64_t>(s.size()) / cout;
+      for (int64_t q = 0; q < k; ++q, dst += bw)
+        std::copy_n(s.data() + q * cout + b * bw, bw, dst);
+    }
+  }
+  return out;
+}
+
+}  // namespace partita::models::infer

@@ -1,0 +1,81 @@
+// Direct convolution for batch-1 inference on zero-padded NHWC buffers
+// (private to src/models; used by the AR-CNN editor, arcnn_infer.cpp).
+//
+// An output grid of H x W pixels, Cout channels. Pixel (y, x) is
+//   out(y, x)[o] = act( init(y, x)[o] + sum_s sum_{j < k_s} A_s(y, x)[j] * Wpack_s[j][o] )
+// where A_s(y, x) = base_s + y * row_s + x * lda_s points at k_s contiguous
+// floats (for a 3x3 "same" convolution over a padded input: one segment per
+// kernel row ky, base = the padded input's row ky, k = 3 * Cin, lda = Cin:
+// the three pixels of a patch row are adjacent in NHWC). Segments with other
+// strides express the sub-pixel form of "upsample x2 then convolve" (lda =
+// Cin of the low-resolution input) or a read of every other pixel (lda =
+// 2 * Cin). No column matrix is built: the kernel broadcasts input floats
+// straight from the activation and multiplies them by packed weight vectors.
+//
+// The weights are packed once into column blocks of 16 * nb outputs:
+// block b holds, for each segment in order, k_s rows of 16 * nb floats.
+// init(y, x) is either a cached buffer (init_base + y * init_row + x *
+// init_ld) or, when init_base is null, a bias chosen by the pixel's border
+// class (first row / interior / last row / single row, times the same for
+// columns: `bias_classes` holds 16 vectors of Cout floats, index ry * 4 + rx).
+// A BatchNorm folded into the weights leaves a constant whose reach depends on
+// which taps fall in the zero padding, hence the classes.
+//
+// Every output is computed by the same sequence of operations whatever the
+// tile it falls in, so recomputing a sub-rectangle reproduces the full
+// computation bit for bit (the editor's incremental updates rely on it).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace partita::models::infer {
+
+constexpr int kMaxSegments = 6;
+
+struct ConvJob {
+  int nseg = 0;
+  const float* base[kMaxSegments] = {};
+  std::int64_t row[kMaxSegments] = {};
+  std::int64_t lda[kMaxSegments] = {};
+  std::int64_t k[kMaxSegments] = {};
+  std::int64_t height = 0, width = 0;  // the output grid (border classes use it)
+  std::int64_t cout = 0;
+  int nb = 1;                          // 16-float vectors per column block (1, 2 or 4)
+  const float* wpack = nullptr;        // blocks of (sum_s k_s) x (16 nb), cout / (16 nb) of them
+  float* out = nullptr;
+  std::int64_t out_row = 0, out_ld = 0;
+  const float* init_base = nullptr;
+  std::int64_t init_row = 0, init_ld = 0;
+  const float* bias_classes = nullptr;  // 16 x cout
+  bool relu = false;
+
+  std::int64_t ktot() const {
+    std::int64_t s = 0;
+    for (int i = 0; i < nseg; ++i) s += k[i];
+    return s;
+  }
+  std::int64_t blocks() const { return cout / (16 * nb); }
+};
+
+/// Border class of coordinate v in [0, n): 0 first, 1 interior, 2 last, 3 both (n == 1).
+inline int border_class(std::int64_t v, std::int64_t n) {
+  if (n == 1) return 3;
+  return v == 0 ? 0 : (v == n - 1 ? 2 : 1);
+}
+
+/// Compute rows [y0, y1) x columns [x0, x1) of the job's output, column blocks
+/// [b0, b1). Single-threaded; callers split the work.
+void run_conv(const ConvJob& job, std::int64_t y0, std::int64_t y1, std::int64_t x0,
+              std::int64_t x1, std::int64_t b0, std::int64_t b1);
+
+/// The same with the plain loop (no SIMD, same summation order): the kernel's
+/// test oracle, and the fallback without AVX-512.
+void run_conv_reference(const ConvJob& job, std::int64_t y0, std::int64_t y1, std::int64_t x0,
+                        std::int64_t x1, std::int64_t b0, std::int64_t b1);
+
+/// Pack per-segment weight matrices (segment s: k_s x cout, row-major) into
+/// the job's block layout for `nb` vectors per block (cout % (16 nb) == 0).
+std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments,
+                                std::int64_t cout, int nb);
+
+}  // namespace partita::models::infer
