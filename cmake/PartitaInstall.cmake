@@ -1,6 +1,10 @@
 # Install the headers, the component libraries and a CMake package so that
 # `find_package(partita)` + `target_link_libraries(app partita::partita)` works.
 include(CMakePackageConfigHelpers)
+# ARCNN::default_weights_path() (src/models/arcnn_pretrained.cpp) looks next to the
+# binary (<bin>/../share/partita/models, found with dladdr) and in this build's
+# install data dir, so a C++ app linking an installed partita finds the shipped model.
+target_link_libraries(partita_models PRIVATE ${CMAKE_DL_LIBS})
 if(NOT SKBUILD)  # a wheel ships the Python module only
   install(DIRECTORY include/partita DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(TARGETS partita ${PARTITA_COMPONENTS} EXPORT partitaTargets
@@ -9,6 +13,12 @@ if(NOT SKBUILD)  # a wheel ships the Python module only
   if(TARGET partita_cli)
     install(TARGETS partita_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   endif()
+  # The shipped AR-CNN model; a wheel has it in the Python package instead.
+  set(PARTITA_INSTALL_DATADIR "${CMAKE_INSTALL_FULL_DATADIR}/partita")
+  install(FILES python/partita/models/arcnn-default.safetensors
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/partita/models)
+  set_property(SOURCE src/models/arcnn_pretrained.cpp APPEND PROPERTY
+               COMPILE_DEFINITIONS "PARTITA_INSTALL_DATADIR=\"${PARTITA_INSTALL_DATADIR}\"")
   install(EXPORT partitaTargets NAMESPACE partita::
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/partita)
   configure_package_config_file(cmake/partitaConfig.cmake.in

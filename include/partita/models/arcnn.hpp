@@ -127,8 +127,17 @@ class ARCNN {
   static ARCNN load(const std::string& path);
   /// The shipped model (default_weights_path()).
   static ARCNN pretrained();
-  /// $PARTITA_ARCNN_WEIGHTS, else python/partita/models/arcnn-default.safetensors
-  /// in the source tree; IoError naming the places tried.
+  /// Where the shipped model (arcnn-default.safetensors) is, in this order:
+  /// 1. $PARTITA_ARCNN_WEIGHTS if set and non-empty; a missing file there is an
+  ///    IoError naming it (no fall-through);
+  /// 2. relative to the binary holding the library: <bin>/../share/partita/models/
+  ///    (an app installed in partita's prefix, also after the prefix is moved) and
+  ///    <bin>/models/ (the Python module inside its package);
+  /// 3. the install data dir compiled in: <CMAKE_INSTALL_PREFIX>/<datadir>/partita/models/
+  ///    (`cmake --install` puts the model there; not in wheel builds);
+  /// 4. the source tree it was compiled from, then ./python/partita/models/, skipped
+  ///    when $PARTITA_NO_SOURCE_TREE_WEIGHTS is set (not "0").
+  /// IoError listing every place tried when none has it.
   static std::string default_weights_path();
 
   /// Save weights (twin layout) with the config and `extra` metadata, atomically.
