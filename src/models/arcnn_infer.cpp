@@ -273,9 +273,9 @@ void ArcnnInference::conv_parallel(std::vector<Conv*> convs, Rect r) {
     per += c->job.blocks() * (r.y1 - r.y0);
     flops += c->job.ktot() * c->job.cout * (r.y1 - r.y0) * (r.x1 - r.x0);
   }
-  auto work = [&](int t, int n) {
-    // Items (conv, block, row) in order; thread t takes a contiguous share.
-    const int64_t lo = per * t / n, hi = per * (t + 1) / n;
+  // Items (conv, column block, row) in order; a range of them is a run of rows
+  // of one block (its packed weights stay in cache).
+  auto work = [&](int64_t lo, int64_t hi) {
     int64_t base = 0;
     for (Conv* c : convs) {
       const int64_t rows = r.y1 - r.y0, items = c->job.blocks() * rows;
@@ -289,9 +289,9 @@ void ArcnnInference::conv_parallel(std::vector<Conv*> convs, Rect r) {
       base += items;
     }
   };
-  // Below about 2 MFLOP the hand-off costs more than it saves.
-  if (team_.size() == 1 || flops < (int64_t{1} << 20) || per < 2) work(0, 1);
-  else team_.run(work);
+  // Below about 1 MFLOP the hand-off costs more than it saves.
+  if (team_.size() == 1 || flops < (int64_t{1} << 19) || per < 2) work(0, per);
+  else team_.run(per, std::max<int64_t>(1, per / (8 * team_.size())), work);
 }
 
 void ArcnnInference::pool(int level, Rect r) {

@@ -1,6 +1,7 @@
-// Team: bounded spin, then sleep (see infer_team.hpp).
+// Team: dynamically claimed ranges, bounded spin, then sleep (see infer_team.hpp).
 #include "models/infer_team.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -18,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 Team::Team(int size, int spin_us) : size_(size < 1 ? 1 : size), spin_us_(spin_us < 0 ? 0 : spin_us) {
   threads_.reserve(static_cast<size_t>(size_ - 1));
-  for (int t = 1; t < size_; ++t) threads_.emplace_back([this, t] { worker(t); });
+  for (int t = 1; t < size_; ++t) threads_.emplace_back([this] { worker(); });
 }
 
 Team::~Team() {
@@ -36,7 +37,34 @@ void Team::record(std::exception_ptr e) {
   if (!error_) error_ = e;
 }
 
-void Team::worker(int tid) {
+std::int64_t Team::drain(std::uint64_t gen) {
+  // The job's fields are read before claiming: a claim that succeeds proves the
+  // job was still unfinished, so the caller had not yet replaced the fields.
+  const Range* fn = fn_.load(std::memory_order_acquire);
+  const std::int64_t items = items_.load(std::memory_order_acquire);
+  const std::int64_t grain = grain_.load(std::memory_order_acquire);
+  const std::int64_t ranges = (items + grain - 1) / grain;
+  const std::uint64_t mask = (std::uint64_t{1} << kIndexBits) - 1;
+  std::int64_t ran = 0;
+  std::uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((c >> kIndexBits) != (gen & ((std::uint64_t{1} << (64 - kIndexBits)) - 1))) return ran;
+    const std::int64_t r = static_cast<std::int64_t>(c & mask);
+    if (r >= ranges) return ran;
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    try {
+      (*fn)(r * grain, std::min(items, (r + 1) * grain));
+    } catch (...) {
+      record(std::current_exception());
+    }
+    ++ran;
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
+void Team::worker() {
   std::uint64_t seen = 0;
   for (;;) {
     // Wait for a new generation: spin for spin_us_, then sleep.
@@ -55,42 +83,46 @@ void Team::worker(int tid) {
     }
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_relaxed)) return;
-    try {
-      (*job_)(tid, size_);
-    } catch (...) {
-      record(std::current_exception());
-    }
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    helper_ranges_.fetch_add(drain(seen), std::memory_order_relaxed);
   }
 }
 
-void Team::run(const std::function<void(int, int)>& fn) {
-  if (size_ == 1) {
-    fn(0, 1);
+void Team::run(std::int64_t items, std::int64_t grain, const Range& fn) {
+  if (items <= 0) return;
+  if (grain < 1) grain = 1;
+  if (size_ == 1 || items <= grain) {
+    fn(0, items);
     return;
   }
-  job_ = &fn;
   error_ = nullptr;
-  pending_.store(size_ - 1, std::memory_order_relaxed);
+  const std::int64_t ranges = (items + grain - 1) / grain;
+  // The previous job is finished (every range done). Close its counter first
+  // (index = all ones): a late helper that reads any of the new fields below
+  // then also sees the closed counter and claims nothing.
+  const std::uint64_t mask = (std::uint64_t{1} << kIndexBits) - 1;
+  claim_.store(claim_.load(std::memory_order_relaxed) | mask, std::memory_order_release);
+  const std::uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  fn_.store(&fn, std::memory_order_release);
+  items_.store(items, std::memory_order_release);
+  grain_.store(grain, std::memory_order_release);
+  done_.store(0, std::memory_order_release);
+  claim_.store((gen & ((std::uint64_t{1} << (64 - kIndexBits)) - 1)) << kIndexBits,
+               std::memory_order_release);
   {
-    // The increment happens under the lock so a helper between its check and
-    // its wait cannot miss it.
+    // Published under the lock so a helper between its check and its wait
+    // cannot miss it.
     std::lock_guard<std::mutex> lk(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(gen, std::memory_order_release);
   }
   wake_.notify_all();
-  try {
-    fn(0, size_);
-  } catch (...) {
-    record(std::current_exception());
-  }
-  // Wait for the helpers: spin, then yield (a helper may have lost its core).
+  drain(gen);
+  // Wait only for ranges a helper has claimed: spin, then yield (the helper
+  // may have lost its core).
   int polls = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
-    if (++polls < 20000) PARTITA_PAUSE();
+  while (done_.load(std::memory_order_acquire) != ranges) {
+    if (++polls < 4000) PARTITA_PAUSE();
     else std::this_thread::yield();
   }
-  job_ = nullptr;
   if (error_) std::rethrow_exception(error_);
 }
 

@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cmath>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "models/arcnn_impl.hpp"
 #include "models/arcnn_infer.hpp"
@@ -155,18 +157,40 @@ TEST(InferConv, KernelMatchesPlainLoopBitForBit) {
   }
 }
 
-TEST(InferTeam, RunsEveryMemberAndPropagatesErrors) {
+TEST(InferTeam, CoversEveryItemOnceAndPropagatesErrors) {
   for (int size : {1, 2, 3}) {
     for (int spin : {0, 200}) {
       infer::Team team(size, spin);
-      std::atomic<int> sum{0};
-      for (int rep = 0; rep < 200; ++rep) team.run([&](int t, int n) { sum += t + 100 * n; });
-      EXPECT_EQ(sum.load(), 200 * (size * (size - 1) / 2 + 100 * size * size));
-      EXPECT_THROW(team.run([&](int t, int) {
-                     if (t == size - 1) throw std::runtime_error("boom");
+      for (std::int64_t items : {1, 7, 64, 1000}) {
+        for (std::int64_t grain : {1, 3, 50}) {
+          std::vector<std::atomic<int>> hits(static_cast<size_t>(items));
+          for (int rep = 0; rep < 20; ++rep)
+            team.run(items, grain, [&](std::int64_t a, std::int64_t b) {
+              if (size > 1) {
+                ASSERT_LE(b - a, grain);  // one member: a single call
+              }
+              for (std::int64_t i = a; i < b; ++i) hits[static_cast<size_t>(i)]++;
+            });
+          for (auto& h : hits) ASSERT_EQ(h.load(), 20) << "size " << size << " items " << items;
+        }
+      }
+      std::atomic<int> after{0};
+      EXPECT_THROW(team.run(100, 1, [&](std::int64_t a, std::int64_t b) {
+                     for (std::int64_t i = a; i < b; ++i) {
+                       if (i == 57) throw std::runtime_error("boom");
+                       after++;
+                     }
                    }),
                    std::runtime_error);
-      team.run([&](int, int) {});  // still usable afterwards
+      if (size > 1) {
+        EXPECT_EQ(after.load(), 99);  // the other ranges still ran
+      }
+      team.run(10, 1, [&](std::int64_t, std::int64_t) {});  // still usable afterwards
     }
   }
+  // With two members and long ranges the helper takes part.
+  infer::Team team(2, 200);
+  for (int rep = 0; rep < 50 && team.helper_ranges() == 0; ++rep)
+    team.run(64, 1, [](std::int64_t, std::int64_t) { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
+  EXPECT_GT(team.helper_ranges(), 0);
 }
