@@ -91,7 +91,8 @@ ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
           },
           "path"_a, "A network rebuilt from a weights file's config and loaded with its weights.")
       .def_static("default_weights_path", &ARCNN::default_weights_path,
-                  "Where the C++ side finds the shipped model ($PARTITA_ARCNN_WEIGHTS or the source tree).")
+                  "Where the C++ side finds the shipped model: $PARTITA_ARCNN_WEIGHTS, next to the "
+                  "program, the install data dir, then the source tree.")
       .def(
           "save",
           [](const ARCNN& m, const py::object& path, const std::map<std::string, std::string>& metadata) {

@@ -627,7 +627,7 @@ class ARCNN:
     @staticmethod
     def default_weights_path() -> str:
         """
-        Where the C++ side finds the shipped model ($PARTITA_ARCNN_WEIGHTS or the source tree).
+        Where the C++ side finds the shipped model: $PARTITA_ARCNN_WEIGHTS, next to the program, the install data dir, then the source tree.
         """
     @staticmethod
     def load(path: typing.Any) -> ARCNN:
