@@ -76,6 +76,10 @@ bool tap_valid(int k, int cls) {
 // input channels through the taps inside the image.
 std::vector<float> bias_classes(const Weights3& w, const Affine& f, int64_t cp) {
   std::vector<float> out(static_cast<size_t>(16 * cp), 0.0f);
+  if (std::all_of(f.b.begin(), f.b.end(), [](double v) { return v == 0.0; })) {
+    for (int c = 0; c < 16; ++c) std::copy_n(w.b, w.cout, out.begin() + c * cp);  // no BatchNorm before
+    return out;
+  }
   for (int ry = 0; ry < 4; ++ry)
     for (int rx = 0; rx < 4; ++rx)
       for (int64_t o = 0; o < w.cout; ++o) {
