@@ -98,9 +98,9 @@ ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed) : config(c) {
     const std::string p = "dec." + std::to_string(j);
     const std::int64_t f = F << i;
     auto d = std::make_unique<DecoderLevel>(DecoderLevel{
-        nn::UpsampleNearest2d(2), {},
-        nn::BatchNorm(params, p + ".bn", cin + f, nn::BatchNormSpec::keras(config.bn_momentum)),
-        nn::Conv2d(params, p + ".conv1", conv3(cin + f, f)), {},
+        nn::SplitBatchNorm(params, p + ".bn", cin, f, nn::BatchNormSpec::keras(config.bn_momentum),
+                           /*a_replicas=*/4),
+        nn::UpConcatConv2d(params, p + ".conv1", cin, f, f, nn::WeightInit::GlorotUniform), {},
         nn::Conv2d(params, p + ".conv2", conv3(f, f)), {},
         nn::Dropout(i == 0 ? 0.0f : config.dropout)});
     dec.push_back(std::move(d));
@@ -131,22 +131,29 @@ void ArcnnImpl::set_training(bool t) {
 void ArcnnImpl::recalibrate_batchnorm(std::int64_t batches,
                                       const std::function<void(std::int64_t, Tensor&)>& next) {
   if (batches <= 0) return;
-  std::vector<nn::BatchNorm*> bns;
-  for (auto& e : enc) bns.push_back(&e->bn);
-  for (auto& d : dec) bns.push_back(&d->bn);
+  struct Stats {
+    nn::Parameter& mean;
+    nn::Parameter& var;
+    double weight;  // of the batch statistic in the running average
+  };
+  std::vector<Stats> stats;
+  for (auto& e : enc)
+    stats.push_back({e->bn.running_mean(), e->bn.running_var(), e->bn.spec().batch_weight()});
+  for (auto& d : dec)
+    stats.push_back({d->bn.running_mean(), d->bn.running_var(), d->bn.spec().batch_weight()});
   const bool was = training;
   set_training(true);
   for (auto& e : enc) e->drop.set_training(false);
   for (auto& d : dec) d->drop.set_training(false);
   // A train-mode forward moves running <- (1 - w) running + w batch (w = batch weight);
   // the batch statistic is recovered as (new - (1 - w) old) / w and averaged.
-  std::vector<std::vector<double>> sum_m(bns.size()), sum_v(bns.size());
-  std::vector<std::vector<float>> old_m(bns.size()), old_v(bns.size());
+  std::vector<std::vector<double>> sum_m(stats.size()), sum_v(stats.size());
+  std::vector<std::vector<float>> old_m(stats.size()), old_v(stats.size());
   Tensor x;
   for (std::int64_t k = 0; k < batches; ++k) {
-    for (size_t i = 0; i < bns.size(); ++i) {
-      const Tensor& rm = bns[i]->running_mean().value;
-      const Tensor& rv = bns[i]->running_var().value;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const Tensor& rm = stats[i].mean.value;
+      const Tensor& rv = stats[i].var.value;
       old_m[i].assign(rm.data(), rm.data() + rm.size());
       old_v[i].assign(rv.data(), rv.data() + rv.size());
       sum_m[i].resize(static_cast<size_t>(rm.size()), 0.0);
@@ -154,19 +161,19 @@ void ArcnnImpl::recalibrate_batchnorm(std::int64_t batches,
     }
     next(k, x);
     forward(x);
-    for (size_t i = 0; i < bns.size(); ++i) {
-      const double w = bns[i]->spec().batch_weight();
-      const Tensor& rm = bns[i]->running_mean().value;
-      const Tensor& rv = bns[i]->running_var().value;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const double w = stats[i].weight;
+      const Tensor& rm = stats[i].mean.value;
+      const Tensor& rv = stats[i].var.value;
       for (std::int64_t c = 0; c < rm.size(); ++c) {
         sum_m[i][c] += (rm[c] - (1.0 - w) * old_m[i][c]) / w;
         sum_v[i][c] += (rv[c] - (1.0 - w) * old_v[i][c]) / w;
       }
     }
   }
-  for (size_t i = 0; i < bns.size(); ++i) {
-    Tensor& rm = bns[i]->running_mean().value;
-    Tensor& rv = bns[i]->running_var().value;
+  for (size_t i = 0; i < stats.size(); ++i) {
+    Tensor& rm = stats[i].mean.value;
+    Tensor& rv = stats[i].var.value;
     for (std::int64_t c = 0; c < rm.size(); ++c) {
       rm[c] = static_cast<float>(sum_m[i][c] / static_cast<double>(batches));
       rv[c] = static_cast<float>(std::max(0.0, sum_v[i][c] / static_cast<double>(batches)));
@@ -195,9 +202,8 @@ const Tensor& ArcnnImpl::forward(const Tensor& x) {
   h = &mid_relu2.forward(mid2->forward(*h));
   for (int j = 0; j < L; ++j) {
     DecoderLevel& d = *dec[j];
-    const Tensor& up = d.up.forward(*h);
-    h = &d.bn.forward(d.cat.forward(up, *skips[L - 1 - j]));
-    h = &d.relu1.forward(d.conv1.forward(*h));
+    auto normed = d.bn.forward(*h, *skips[L - 1 - j]);  // BN(concat(up2(h), skip)), split
+    h = &d.relu1.forward(d.conv1.forward(normed.a, normed.b));
     h = &d.drop.forward(d.relu2.forward(d.conv2.forward(*h)));
   }
   return out->forward(*h);
@@ -210,10 +216,10 @@ void ArcnnImpl::backward(const Tensor& dlogits) {
   for (int j = L - 1; j >= 0; --j) {
     DecoderLevel& d = *dec[j];
     g = &d.conv2.backward(d.relu2.backward(d.drop.backward(*g)));
-    g = &d.conv1.backward(d.relu1.backward(*g));
-    auto grads = d.cat.backward(d.bn.backward(*g));
+    auto dconv = d.conv1.backward(d.relu1.backward(*g));  // dconv.a: summed over replicas
+    auto grads = d.bn.backward(dconv.a, dconv.b);
     dskips[L - 1 - j] = &grads.b;
-    g = &d.up.backward(grads.a);
+    g = &grads.a;
   }
   g = &mid2->backward(mid_relu2.backward(*g));
   g = &mid1->backward(mid_relu1.backward(*g));

@@ -12,7 +12,9 @@
 #include "partita/nn/dropout.hpp"
 #include "partita/nn/losses.hpp"
 #include "partita/nn/pool.hpp"
+#include "partita/nn/split_batchnorm.hpp"
 #include "partita/nn/upsample.hpp"
+#include "partita/nn/upconv.hpp"
 
 namespace partita::models {
 
@@ -27,11 +29,14 @@ struct EncoderLevel {
   Tensor dskip;  // gradient of the skip: from the pool path plus the decoder's concat
 };
 
+// Upsample x2 -> concat skip -> BatchNorm -> conv1, computed without building
+// the upsampled concatenation: BatchNorm of the upsampled channels runs on the
+// low-res tensor (same statistics) and conv1 folds the upsampling into four
+// phase 2x2 convolutions (nn::UpConcatConv2d). Parameters and names are those
+// of the plain composition ("dec.<j>.bn.*" of size cin + f, "dec.<j>.conv1.*").
 struct DecoderLevel {
-  nn::UpsampleNearest2d up;
-  nn::ConcatChannels cat;
-  nn::BatchNorm bn;
-  nn::Conv2d conv1;
+  nn::SplitBatchNorm bn;
+  nn::UpConcatConv2d conv1;
   nn::ReLU relu1;
   nn::Conv2d conv2;
   nn::ReLU relu2;

@@ -1,0 +1,185 @@
+// SplitBatchNorm: nn::BatchNorm's math on two channel slices of one parameter
+// set, each with its own positions (see split_batchnorm.hpp). Reductions are
+// blocked and summed in order, in double: independent of the thread count.
+#include "partita/nn/split_batchnorm.hpp"
+
+#include <cmath>
+
+#include "partita/core/error.hpp"
+
+namespace partita::nn {
+
+using std::int64_t;
+
+namespace {
+
+constexpr int64_t kBlocks = 16;
+
+// out[c] = sum over rows r of fn(r, acc) for a (rows x C) matrix, in double.
+template <class Fn>
+void channel_sums(int64_t rows, int64_t c, std::vector<double>& out, Fn&& fn) {
+  std::vector<double> part(static_cast<size_t>(kBlocks * c), 0.0);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < kBlocks; ++b) {
+    double* acc = part.data() + b * c;
+    for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) fn(r, acc);
+  }
+  out.assign(static_cast<size_t>(c), 0.0);
+  for (int64_t b = 0; b < kBlocks; ++b)
+    for (int64_t j = 0; j < c; ++j) out[static_cast<size_t>(j)] += part[static_cast<size_t>(b * c + j)];
+}
+
+}  // namespace
+
+SplitBatchNorm::SplitBatchNorm(ParameterSet& params, const std::string& name, int64_t a_channels,
+                               int64_t b_channels, BatchNormSpec spec, int64_t a_replicas)
+    : spec_(spec), name_(name), ca_(a_channels), cb_(b_channels), replicas_(a_replicas) {
+  if (a_channels < 1 || b_channels < 1)
+    throw InvalidArgument("SplitBatchNorm(" + name + "): channel counts must be >= 1, got " +
+                          std::to_string(a_channels) + " and " + std::to_string(b_channels));
+  if (a_replicas < 1)
+    throw InvalidArgument("SplitBatchNorm(" + name + "): a_replicas must be >= 1");
+  if (!(spec.momentum >= 0.0f && spec.momentum <= 1.0f))
+    throw InvalidArgument("SplitBatchNorm(" + name + "): momentum must be in [0, 1]");
+  if (!(spec.eps > 0.0f)) throw InvalidArgument("SplitBatchNorm(" + name + "): eps must be > 0");
+  const int64_t c = a_channels + b_channels;
+  gamma_ = &params.add(name + ".weight", {c}, init_ones());
+  beta_ = &params.add(name + ".bias", {c}, init_zeros());
+  rmean_ = &params.add(name + ".running_mean", {c}, init_zeros(), Layout::Same, false);
+  rvar_ = &params.add(name + ".running_var", {c}, init_ones(), Layout::Same, false);
+}
+
+// Statistics (training: of x, updating the running ones; eval: the running
+// ones) and y = x * scale + shift for channels [offset, offset + C).
+void SplitBatchNorm::forward_part(Part& p, const Tensor& x, int64_t offset, int64_t C,
+                                  int64_t bessel_count) {
+  const int64_t M = x.size() / C;
+  p.x = Tensor::view(const_cast<float*>(x.data()), x.shape());
+  p.mean.resize(static_cast<size_t>(C));
+  p.istd.resize(static_cast<size_t>(C));
+  const float* xp = x.data();
+  const float eps = spec_.eps;
+  float* rm = rmean_->value.data() + offset;
+  float* rv = rvar_->value.data() + offset;
+  if (training_) {
+    std::vector<double> s, ss;
+    channel_sums(M, C, s, [&](int64_t r, double* acc) {
+      const float* row = xp + r * C;
+      for (int64_t j = 0; j < C; ++j) acc[j] += row[j];
+    });
+    for (int64_t j = 0; j < C; ++j) p.mean[j] = static_cast<float>(s[j] / M);
+    const float* mu = p.mean.data();
+    channel_sums(M, C, ss, [&](int64_t r, double* acc) {  // two-pass variance
+      const float* row = xp + r * C;
+      for (int64_t j = 0; j < C; ++j) {
+        const double d = static_cast<double>(row[j]) - mu[j];
+        acc[j] += d * d;
+      }
+    });
+    const float w = spec_.batch_weight();
+    const int64_t n = bessel_count;
+    const double bessel = spec_.unbiased_running_var && n > 1 ? double(n) / double(n - 1) : 1.0;
+    for (int64_t j = 0; j < C; ++j) {
+      const double var = ss[j] / M;
+      p.istd[j] = static_cast<float>(1.0 / std::sqrt(var + eps));
+      rm[j] = (1.0f - w) * rm[j] + w * p.mean[j];
+      rv[j] = (1.0f - w) * rv[j] + w * static_cast<float>(var * bessel);
+    }
+  } else {
+    for (int64_t j = 0; j < C; ++j) {
+      p.mean[j] = rm[j];
+      p.istd[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[j]) + eps));
+    }
+  }
+  std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+  const float* g = gamma_->value.data() + offset;
+  const float* b = beta_->value.data() + offset;
+  for (int64_t j = 0; j < C; ++j) {
+    scale[j] = g[j] * p.istd[j];
+    shift[j] = b[j] - p.mean[j] * scale[j];
+  }
+  p.y.resize(x.shape());
+  float* yp = p.y.data();
+  const float* sc = scale.data();
+  const float* sh = shift.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t j = 0; j < C; ++j) yp[r * C + j] = xp[r * C + j] * sc[j] + sh[j];
+}
+
+SplitBatchNorm::Pair SplitBatchNorm::forward(const Tensor& a, const Tensor& b) {
+  const std::string who = "SplitBatchNorm::forward(" + name_ + ")";
+  if (!gamma_->value.data()) throw InvalidArgument(who + ": parameters not allocated");
+  if (a.rank() < 2 || a.dim(-1) != ca_ || a.size() == 0)
+    throw ShapeError(who + ": expected a of shape (..., " + std::to_string(ca_) + "), got " +
+                     shape_str(a.shape()));
+  if (b.rank() < 2 || b.dim(-1) != cb_ || b.size() == 0)
+    throw ShapeError(who + ": expected b of shape (..., " + std::to_string(cb_) + "), got " +
+                     shape_str(b.shape()));
+  const int64_t ma = a.size() / ca_, mb = b.size() / cb_;
+  if (ma * replicas_ != mb)
+    throw ShapeError(who + ": a " + shape_str(a.shape()) + " has " + std::to_string(ma) +
+                     " positions, times " + std::to_string(replicas_) + " replicas is not b's " +
+                     std::to_string(mb) + " (b " + shape_str(b.shape()) + ")");
+  fwd_training_ = training_;
+  have_x_ = true;
+  forward_part(pa_, a, 0, ca_, mb);
+  forward_part(pb_, b, ca_, cb_, mb);
+  return {pa_.y, pb_.y};
+}
+
+// dbeta += sum dy, dgamma += sum dy * xhat,
+// dx = gamma * istd * (dy - mean(dy) - xhat * mean(dy * xhat)) (training),
+// dx = gamma * istd * dy (eval), on channels [offset, offset + C).
+void SplitBatchNorm::backward_part(Part& p, const Tensor& dy, int64_t offset, int64_t C) {
+  const int64_t M = dy.size() / C;
+  const float* xp = p.x.data();
+  const float* d = dy.data();
+  const float* mu = p.mean.data();
+  const float* is = p.istd.data();
+  std::vector<double> sdy, sdyx;
+  channel_sums(M, C, sdy, [&](int64_t r, double* acc) {
+    const float* row = d + r * C;
+    for (int64_t j = 0; j < C; ++j) acc[j] += row[j];
+  });
+  channel_sums(M, C, sdyx, [&](int64_t r, double* acc) {
+    const float* dr = d + r * C;
+    const float* xr = xp + r * C;
+    for (int64_t j = 0; j < C; ++j) acc[j] += static_cast<double>(dr[j]) * ((xr[j] - mu[j]) * is[j]);
+  });
+  float* gg = gamma_->grad.data() + offset;
+  float* gb = beta_->grad.data() + offset;
+  const float* g = gamma_->value.data() + offset;
+  std::vector<float> k(static_cast<size_t>(C)), mdy(static_cast<size_t>(C)),
+      mdyx(static_cast<size_t>(C));
+  for (int64_t j = 0; j < C; ++j) {
+    gb[j] += static_cast<float>(sdy[j]);
+    gg[j] += static_cast<float>(sdyx[j]);
+    k[j] = g[j] * is[j];
+    mdy[j] = fwd_training_ ? static_cast<float>(sdy[j] / M) : 0.0f;
+    mdyx[j] = fwd_training_ ? static_cast<float>(sdyx[j] / M) : 0.0f;
+  }
+  p.dx.resize(dy.shape());
+  float* dxp = p.dx.data();
+  const float* kp = k.data();
+  const float* m1 = mdy.data();
+  const float* m2 = mdyx.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t j = 0; j < C; ++j) {
+      const float xhat = (xp[r * C + j] - mu[j]) * is[j];
+      dxp[r * C + j] = kp[j] * (d[r * C + j] - m1[j] - xhat * m2[j]);
+    }
+}
+
+SplitBatchNorm::Pair SplitBatchNorm::backward(const Tensor& da, const Tensor& db) {
+  const std::string who = "SplitBatchNorm::backward(" + name_ + ")";
+  if (!have_x_) throw InvalidArgument(who + ": called before forward");
+  da.expect_shape(pa_.y.shape(), who.c_str());
+  db.expect_shape(pb_.y.shape(), who.c_str());
+  backward_part(pa_, da, 0, ca_);
+  backward_part(pb_, db, ca_, cb_);
+  return {pa_.dx, pb_.dx};
+}
+
+}  // namespace partita::nn
