@@ -102,9 +102,16 @@ void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int6
   for (int64_t b = b0; b < b1; ++b) {
     const float* wb = j.wpack + b * kt * bw;
     for (int64_t y = y0; y < y1; ++y) {
-      int64_t x = x0;
-      for (; x + P <= x1; x += P) tile<NB, P>(j, wb, y, x, b * bw);
-      if (x < x1) tail<NB, P - 1>(j, wb, y, x, b * bw, static_cast<int>(x1 - x));
+      // Full tiles, but the last stretch between P and 2P pixels is split into
+      // two near-equal tiles (64 = 12 * 4 + 8 + 8 rather than 12 * 5 + 4): a
+      // narrow tile has too few accumulators to hide the multiply latency.
+      for (int64_t x = x0; x < x1;) {
+        const int64_t left = x1 - x;
+        const int n = static_cast<int>(left >= 2 * P ? P : (left > P ? (left + 1) / 2 : left));
+        if (n == P) tile<NB, P>(j, wb, y, x, b * bw);
+        else tail<NB, P - 1>(j, wb, y, x, b * bw, n);
+        x += n;
+      }
     }
   }
 }
