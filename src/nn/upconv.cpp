@@ -188,11 +188,10 @@ void UpConcatConv2d::im2col(int phase, int64_t r0, int64_t r1, float* cols) cons
 // The adjoint of im2col: da, db += scatter(dcols). Split over destination
 // rows (low-res rows of da, then high-res rows of db), so each thread owns
 // whole rows.
-void UpConcatConv2d::col2im_add(int phase, const float* dcols, int64_t r0, int64_t r1) {
+void UpConcatConv2d::col2im_add(int phase, const float* dcols, int64_t r0, int64_t r1, float* da,
+                                float* db) const {
   const int py = phase >> 1, px = phase & 1;
   const int64_t K = k(), S = s_, T = t_, ca = ca_, cb = cb_, S2 = 2 * s_, T2 = 2 * t_;
-  float* da = da_.data();
-  float* db = db_.data();
   const int64_t qa0 = std::max<int64_t>(0, r0 - 1), qa1 = std::min(n_ * S - 1, r1);
 #pragma omp parallel for schedule(static)
   for (int64_t q = qa0; q <= qa1; ++q) {
@@ -302,51 +301,51 @@ const Tensor& UpConcatConv2d::forward(const Tensor& a, const Tensor& b) {
   pack_weights();
   y_.resize({n_, 2 * s_, 2 * t_, cout_});
   const int64_t K = k(), co = cout_, rows = n_ * s_, rpc = rows_per_chunk();
-  const int64_t chunks = (rows + rpc - 1) / rpc;
+  const int64_t chunks = (rows + rpc - 1) / rpc, items = 4 * chunks;
   const int64_t chunk_cols = rpc * t_ * K, chunk_p = rpc * t_ * co;
   const float* wp = wp_.data();
-  auto run_chunk = [&](int64_t r0, float* cols, float* p) {
-    const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * t_;
-    for (int phase = 0; phase < 4; ++phase) {
-      im2col(phase, r0, r1, cols);
-      gemm(Trans::No, Trans::No, m, co, K, 1.0f, cols, K, wp + phase * K * co, co, 0.0f, p, co);
-      scatter_rows(phase, p, r0, r1);
-    }
+  // Work item (chunk, phase): im2col, gemm, scatter into the phase's pixels
+  // (items write disjoint outputs).
+  auto run_item = [&](int64_t item, float* cols, float* p) {
+    const int phase = static_cast<int>(item % 4);
+    const int64_t r0 = (item / 4) * rpc, r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * t_;
+    im2col(phase, r0, r1, cols);
+    gemm(Trans::No, Trans::No, m, co, K, 1.0f, cols, K, wp + phase * K * co, co, 0.0f, p, co);
+    scatter_rows(phase, p, r0, r1);
   };
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads > 1 && chunks >= 2 * threads) {
-    // Each thread takes whole chunks with its own buffers (as Conv2d::forward);
-    // every output element is computed as in the sequential loop.
+  if (threads > 1 && items >= 2 * threads) {
+    // Each thread takes whole items with its own buffers (as Conv2d::forward
+    // takes chunks); every output element is computed as in the sequential loop.
     cols_.resize({threads * chunk_cols});
     pbuf_.resize({threads * chunk_p});
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t c = 0; c < chunks; ++c) {
+    for (int64_t item = 0; item < items; ++item) {
       const int t = omp_get_thread_num();
-      run_chunk(c * rpc, cols_.data() + t * chunk_cols, pbuf_.data() + t * chunk_p);
+      run_item(item, cols_.data() + t * chunk_cols, pbuf_.data() + t * chunk_p);
     }
     return y_;
   }
   cols_.resize({chunk_cols});
   pbuf_.resize({chunk_p});
-  for (int64_t r0 = 0; r0 < rows; r0 += rpc) run_chunk(r0, cols_.data(), pbuf_.data());
+  for (int64_t item = 0; item < items; ++item) run_item(item, cols_.data(), pbuf_.data());
   return y_;
 }
 
-// One chunk of backward, all four phases: dWa[p] += cols_a^T dP, dWb +=
-// cols_b^T dP, dcols = dP Wp[p]^T (into the column buffer, no longer needed),
-// col2im into da and db.
-void UpConcatConv2d::run_chunk_backward(const float* dy, int64_t r0, int64_t r1, float* cols,
-                                        float* dp, float* dwa, float* dwb) {
+// Backward of one phase of low-res rows [r0, r1): dWa[p] += cols_a^T dP,
+// dWb += cols_b^T dP, dcols = dP Wp[p]^T (into the column buffer, no longer
+// needed), col2im into da and db.
+void UpConcatConv2d::run_phase_backward(int phase, const float* dy, int64_t r0, int64_t r1,
+                                        float* cols, float* dp, float* dwa, float* dwb, float* da,
+                                        float* db) const {
   const int64_t K = k(), co = cout_, m = (r1 - r0) * t_, ka = 4 * ca_, kb = 9 * cb_;
-  const float* wp = wp_.data();
-  for (int phase = 0; phase < 4; ++phase) {
-    im2col(phase, r0, r1, cols);
-    gather_rows(phase, dy, r0, r1, dp);
-    gemm(Trans::Yes, Trans::No, ka, co, m, 1.0f, cols, K, dp, co, 1.0f, dwa + phase * ka * co, co);
-    gemm(Trans::Yes, Trans::No, kb, co, m, 1.0f, cols + ka, K, dp, co, 1.0f, dwb, co);
-    gemm(Trans::No, Trans::Yes, m, K, co, 1.0f, dp, co, wp + phase * K * co, co, 0.0f, cols, K);
-    col2im_add(phase, cols, r0, r1);
-  }
+  im2col(phase, r0, r1, cols);
+  gather_rows(phase, dy, r0, r1, dp);
+  gemm(Trans::Yes, Trans::No, ka, co, m, 1.0f, cols, K, dp, co, 1.0f, dwa + phase * ka * co, co);
+  gemm(Trans::Yes, Trans::No, kb, co, m, 1.0f, cols + ka, K, dp, co, 1.0f, dwb, co);
+  gemm(Trans::No, Trans::Yes, m, K, co, 1.0f, dp, co, wp_.data() + phase * K * co, co, 0.0f, cols,
+       K);
+  col2im_add(phase, cols, r0, r1, da, db);
 }
 
 // W[ky][kx][ci < Ca] += sum over phases of dWa[p][(tap_y, tap_x, ci)] (the
@@ -380,37 +379,77 @@ UpConcatConv2d::Grads UpConcatConv2d::backward(const Tensor& dy) {
   const int64_t K = k(), co = cout_, rows = n_ * s_, rpc = rows_per_chunk();
   const int64_t chunks = (rows + rpc - 1) / rpc;
   const int64_t chunk_cols = rpc * t_ * K, chunk_p = rpc * t_ * co;
-  const int64_t nwa = 4 * 4 * ca_ * co, nwb = 9 * cb_ * co;
+  const int64_t nwa = 4 * 4 * ca_ * co, nwb = 9 * cb_ * co;  // dWa (4 phases), dWb
   add_column_sums(dy.data(), n_ * 4 * s_ * t_, co, bias_->grad.data());
   da_.resize(a_.shape());
   db_.resize(b_.shape());
   da_.zero();
   db_.zero();
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const bool parallel_chunks = threads > 1 && chunks >= 2 * threads && rpc >= 2;
-  const int parts = parallel_chunks ? threads : 1;
+  const int64_t items = 4 * chunks;
+  // Many chunks: threads take whole chunks (all four phases). Chunks c and
+  // c + 2 touch disjoint rows of da (low-res rows r0 - 1 .. r1) and db
+  // (2 r0 - 1 .. 2 r1) when rpc >= 2: even chunks, then odd ones.
+  const bool by_chunks = threads > 1 && chunks >= 2 * threads && rpc >= 2;
+  // Few chunks (the deep, small levels): threads take (chunk, phase) items,
+  // each thread adding into its own copy of da and db (small here: a few
+  // column budgets), summed in thread order afterwards.
+  const bool by_items = threads > 1 && chunks < 2 * threads && items >= 2 * threads;
+  const int parts = by_chunks || by_items ? threads : 1;
   dwa_.resize({parts * nwa});
   dwb_.resize({parts * nwb});
   dwa_.zero();
   dwb_.zero();
-  if (parallel_chunks) {
-    // Chunks c and c + 2 touch disjoint rows of da (low-res rows r0 - 1 .. r1)
-    // and db (2 r0 - 1 .. 2 r1) when rpc >= 2: even chunks, then odd ones.
-    // Chunks go to threads round robin, so the partial sums are the same for
-    // the same thread count.
+  const float* d = dy.data();
+  if (by_chunks || by_items) {
     cols_.resize({threads * chunk_cols});
     pbuf_.resize({threads * chunk_p});
-    for (int64_t half = 0; half < 2; ++half) {
+    const int64_t nda = da_.size(), ndb = db_.size();
+    if (by_items) {
+      dab_.resize({(threads - 1) * (nda + ndb)});
+      dab_.zero();
+    }
+    auto buffers = [&](int t, float*& cols, float*& dp, float*& dwa, float*& dwb) {
+      cols = cols_.data() + t * chunk_cols;
+      dp = pbuf_.data() + t * chunk_p;
+      dwa = dwa_.data() + t * nwa;
+      dwb = dwb_.data() + t * nwb;
+    };
+    if (by_chunks) {
+      // Chunks go to threads round robin, so the partial sums are the same
+      // for the same thread count.
+      for (int64_t half = 0; half < 2; ++half) {
 #pragma omp parallel for schedule(static, 1) num_threads(threads)
-      for (int64_t c = half; c < chunks; c += 2) {
+        for (int64_t c = half; c < chunks; c += 2) {
+          float *cols, *dp, *dwa, *dwb;
+          buffers(omp_get_thread_num(), cols, dp, dwa, dwb);
+          const int64_t r0 = c * rpc, r1 = std::min(rows, r0 + rpc);
+          for (int phase = 0; phase < 4; ++phase)
+            run_phase_backward(phase, d, r0, r1, cols, dp, dwa, dwb, da_.data(), db_.data());
+        }
+      }
+    } else {
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+      for (int64_t item = 0; item < items; ++item) {
         const int t = omp_get_thread_num();
-        const int64_t r0 = c * rpc, r1 = std::min(rows, r0 + rpc);
-        run_chunk_backward(dy.data(), r0, r1, cols_.data() + t * chunk_cols,
-                           pbuf_.data() + t * chunk_p, dwa_.data() + t * nwa,
-                           dwb_.data() + t * nwb);
+        float *cols, *dp, *dwa, *dwb;
+        buffers(t, cols, dp, dwa, dwb);
+        float* da = t == 0 ? da_.data() : dab_.data() + (t - 1) * (nda + ndb);
+        float* db = t == 0 ? db_.data() : da + nda;
+        const int64_t r0 = (item / 4) * rpc, r1 = std::min(rows, r0 + rpc);
+        run_phase_backward(static_cast<int>(item % 4), d, r0, r1, cols, dp, dwa, dwb, da, db);
+      }
+      float* ga = da_.data();
+      float* gb = db_.data();
+      const float* extra = dab_.data();
+#pragma omp parallel for schedule(static) num_threads(threads)
+      for (int64_t i = 0; i < nda + ndb; ++i) {
+        float s = i < nda ? ga[i] : gb[i - nda];
+        for (int t = 1; t < threads; ++t) s += extra[(t - 1) * (nda + ndb) + i];
+        (i < nda ? ga[i] : gb[i - nda]) = s;
       }
     }
-    // Reduce the per-thread partials into part 0, in thread order.
+    // Reduce the per-thread weight-gradient partials into part 0, in thread order.
     float* wa = dwa_.data();
     float* wb = dwb_.data();
 #pragma omp parallel for schedule(static) num_threads(threads)
@@ -425,8 +464,9 @@ UpConcatConv2d::Grads UpConcatConv2d::backward(const Tensor& dy) {
     cols_.resize({chunk_cols});
     pbuf_.resize({chunk_p});
     for (int64_t r0 = 0; r0 < rows; r0 += rpc)
-      run_chunk_backward(dy.data(), r0, std::min(rows, r0 + rpc), cols_.data(),
-                         pbuf_.data(), dwa_.data(), dwb_.data());
+      for (int phase = 0; phase < 4; ++phase)
+        run_phase_backward(phase, d, r0, std::min(rows, r0 + rpc), cols_.data(), pbuf_.data(),
+                           dwa_.data(), dwb_.data(), da_.data(), db_.data());
   }
   add_weight_grad(dwa_.data(), dwb_.data());
   return {da_, db_};

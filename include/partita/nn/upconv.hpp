@@ -80,11 +80,13 @@ class UpConcatConv2d {
   std::int64_t rows_per_chunk() const;
   void pack_weights();
   void im2col(int phase, std::int64_t r0, std::int64_t r1, float* cols) const;
-  void col2im_add(int phase, const float* dcols, std::int64_t r0, std::int64_t r1);
+  void col2im_add(int phase, const float* dcols, std::int64_t r0, std::int64_t r1, float* da,
+                  float* db) const;
   void scatter_rows(int phase, const float* p, std::int64_t r0, std::int64_t r1);
   void gather_rows(int phase, const float* dy, std::int64_t r0, std::int64_t r1, float* p) const;
-  void run_chunk_backward(const float* dy, std::int64_t r0, std::int64_t r1, float* cols,
-                          float* dp, float* dwa, float* dwb);
+  void run_phase_backward(int phase, const float* dy, std::int64_t r0, std::int64_t r1,
+                          float* cols, float* dp, float* dwa, float* dwb, float* da,
+                          float* db) const;
   void add_weight_grad(const float* dwa, const float* dwb);
 
   std::string name_;
@@ -96,6 +98,7 @@ class UpConcatConv2d {
   std::int64_t n_ = 0, s_ = 0, t_ = 0;  // low-res batch, height, width
   Tensor wp_;                           // (4, K, Cout) packed phase weights
   Tensor y_, da_, db_, cols_, pbuf_, dwa_, dwb_;  // dcols reuse cols_
+  Tensor dab_;  // per-thread da, db copies (threads beyond the first; few-chunk backward)
 };
 
 }  // namespace partita::nn
