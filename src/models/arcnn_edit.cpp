@@ -1,6 +1,7 @@
 // ARCNN editing: a Score or a roll of any length, window by window, through the sampler.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "partita/core/error.hpp"
 #include "models/arcnn_impl.hpp"
@@ -21,11 +22,18 @@ data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditContro
   impl_->set_training(false);
   // The eval-mode network, folded and evaluated incrementally (arcnn_infer.hpp):
   // each sampling step toggles one cell, and the engine recomputes only what
-  // that cell reaches.
-  ArcnnInference engine(*impl_, kWindow, data::kPitches, num_threads());
-  LogitsFn model = [&engine](const Tensor& x, Tensor& logits) {
+  // that cell reaches. Builds without its SIMD kernel (PARTITA_PORTABLE) use
+  // the training network's forward instead.
+  std::unique_ptr<ArcnnInference> engine;
+  if (infer::simd_kernel_available())
+    engine = std::make_unique<ArcnnInference>(*impl_, kWindow, data::kPitches, num_threads());
+  LogitsFn model = [this, &engine](const Tensor& x, Tensor& logits) {
     logits.resize(x.shape());
-    std::memcpy(logits.data(), engine.logits(x.data()), sizeof(float) * static_cast<size_t>(x.size()));
+    if (engine) {
+      std::memcpy(logits.data(), engine->logits(x.data()), sizeof(float) * static_cast<size_t>(x.size()));
+      return;
+    }
+    logits.copy_from(impl_->forward(x));
   };
   const std::int64_t n_windows = (roll.steps + kWindow - 1) / kWindow;
   data::BinaryRoll result(roll.steps);

@@ -119,6 +119,14 @@ void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int6
 }  // namespace
 #endif
 
+bool simd_kernel_available() {
+#if defined(__AVX512F__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 void run_conv(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
               int64_t b1) {
   if (y0 >= y1 || x0 >= x1 || b0 >= b1) return;

@@ -63,6 +63,10 @@ inline int border_class(std::int64_t v, std::int64_t n) {
   return v == 0 ? 0 : (v == n - 1 ? 2 : 1);
 }
 
+/// Whether run_conv has its SIMD kernel in this build (AVX-512; without it,
+/// e.g. a PARTITA_PORTABLE build, run_conv is the plain loop).
+bool simd_kernel_available();
+
 /// Compute rows [y0, y1) x columns [x0, x1) of the job's output, column blocks
 /// [b0, b1). Single-threaded; callers split the work.
 void run_conv(const ConvJob& job, std::int64_t y0, std::int64_t y1, std::int64_t x0,

@@ -14,6 +14,8 @@
 #include "models/infer_conv.hpp"
 #include "models/infer_team.hpp"
 #include "partita/core/random.hpp"
+#include "partita/models/arcnn.hpp"
+#include "partita/models/arcnn_sampler.hpp"
 
 using namespace partita;
 using namespace partita::models;
@@ -193,4 +195,31 @@ TEST(InferTeam, CoversEveryItemOnceAndPropagatesErrors) {
   for (int rep = 0; rep < 50 && team.helper_ranges() == 0; ++rep)
     team.run(64, 1, [](std::int64_t, std::int64_t) { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
   EXPECT_GT(team.helper_ranges(), 0);
+}
+
+TEST(ArcnnInference, EditsTheSameAsTheTrainingNetworksForward) {
+  // The whole edit (sampler + engine) against the sampler driven by the
+  // training network's eval forward: the logits differ only by rounding, so
+  // with the same seed the same cells are toggled.
+  ARCNN model(ArcnnConfig::compact(), 21);
+  data::BinaryRoll roll(128);
+  Generator g(8);
+  for (auto& c : roll.cells) c = g.uniform() < 0.02 ? 1 : 0;
+  EditControls ctl;
+  ctl.iterations = 60;
+  ctl.seed = 5;
+  const data::BinaryRoll fast = model.edit_roll(roll, ctl);
+
+  ArcnnImpl impl(ArcnnConfig::compact(), 21);  // the same weights (same seed)
+  impl.set_training(false);
+  data::BinaryRoll slow = roll;
+  Generator rng = Generator(ctl.seed).split(0);  // edit_roll's stream for window 0
+  sample_edit(slow, [&](const Tensor& x, Tensor& logits) {
+    logits.resize(x.shape());
+    logits.copy_from(impl.forward(x));
+  }, ctl, rng);
+  EXPECT_EQ(fast.cells, slow.cells);
+  std::int64_t changed = 0;
+  for (size_t i = 0; i < roll.cells.size(); ++i) changed += roll.cells[i] != fast.cells[i];
+  EXPECT_GT(changed, 20);  // the edit did something
 }
