@@ -79,10 +79,12 @@ struct Conv2dSpec {
   bool bias = true;
   WeightInit init = WeightInit::GlorotUniform;  // Keras' default
   /// Target size of the im2col buffer, in floats; a chunk still holds at least
-  /// 512 output pixels (whole output rows) so the GEMM's M stays long. 1M
-  /// floats = 4 MB: measured faster than 16 MB (AR-CNN 128x128x32 batch 1:
-  /// 3.5 vs 5.2 ms forward, one thread), the chunk stays in cache for the GEMM.
-  std::int64_t column_budget = std::int64_t{1} << 20;
+  /// 512 output pixels (whole output rows) so the GEMM's M stays long. 256K
+  /// floats = 1 MB, the size of a Zen 4 core's L2: 4 MB was faster than 16 MB
+  /// (AR-CNN 128x128x32 batch 1: 3.5 vs 5.2 ms forward, one thread), and 1 MB
+  /// another 1.5-2 % faster than 4 MB on the reference AR-CNN training step
+  /// (2 threads, interleaved runs: 3.74/3.73 s vs 3.83/3.77 s); 512 KB the same.
+  std::int64_t column_budget = std::int64_t{1} << 18;
 };
 
 class Conv2d {
