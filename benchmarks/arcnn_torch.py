@@ -144,6 +144,9 @@ def main(argv=None):
                     help="time torch with channels_last and contiguous, keep the faster "
                          "(default: channels_last only)")
     ap.add_argument("--torch-edit-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--reps", type=int, default=3,
+                    help="partita: repetitions of each benchmark (median reported); PyTorch: "
+                         "timed training steps = reps + 2 (reference) or + 3 (compact)")
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     import torch
@@ -159,9 +162,11 @@ def main(argv=None):
     env.setdefault("OMP_WAIT_POLICY", "passive")
     bench = os.path.join(a.build, "benchmarks", "bench_arcnn")
     filt = "arcnn/(train_step/compact|edit100)" if a.skip_reference else "arcnn/"
-    out = subprocess.run([bench, f"--benchmark_filter={filt}", "--benchmark_format=json"],
+    out = subprocess.run([bench, f"--benchmark_filter={filt}", "--benchmark_format=json",
+                          f"--benchmark_repetitions={a.reps}", "--benchmark_report_aggregates_only=true"],
                          capture_output=True, text=True, env=env, check=True)
-    ours = {b["name"].split("/iterations")[0]: b for b in json.loads(out.stdout)["benchmarks"]}
+    ours = {b["run_name"].split("/iterations")[0]: b for b in json.loads(out.stdout)["benchmarks"]
+            if b.get("aggregate_name") == "median"}
 
     def ours_s(prefix):
         b = next(v for k, v in ours.items() if k.startswith(prefix))
@@ -173,10 +178,11 @@ def main(argv=None):
     for name, cfg in (("compact", COMPACT), ("reference", REFERENCE)):
         if name == "reference" and a.skip_reference:
             continue
-        t_torch = min(torch_train_step(cfg, 32, 2 if name == "reference" else 3, cl) for cl in layouts)
+        t_torch = min(torch_train_step(cfg, 32, a.reps + (2 if name == "reference" else 3), cl)
+                      for cl in layouts)
         rows.append((f"train step batch 32, {name}", ours_s(f"arcnn/train_step/{name}"), t_torch))
         print(rows[-1], flush=True)
-    t_torch = min(torch_edit_time(COMPACT, 2, cl) for cl in layouts)
+    t_torch = min(torch_edit_time(COMPACT, max(2, a.reps), cl) for cl in layouts)
     rows.append(("edit, 100 iterations, compact", ours_s("arcnn/edit100/compact"), t_torch))
     print(rows[-1], flush=True)
 
