@@ -72,32 +72,39 @@ def torch_train_step(cfg, batch, iters, channels_last):
     return statistics.median(times)
 
 
-def torch_edit(m, roll, iterations=100, max_remove_pct=100.0, max_add=500, risk=1.0, seed=1):
-    """The AR-CNN sampler (DESIGN.md) in torch, as partita's arcnn_sampler."""
+def edit_loop(forward, x0, iterations=100, max_remove_pct=100.0, max_add=500, risk=1.0, seed=1):
+    """The AR-CNN sampler (DESIGN.md) in torch, as partita's arcnn_sampler: `forward`
+    maps the (1, 1, 128, 128) roll to logits; tensors stay on x0's device."""
     import torch
-    g = torch.Generator().manual_seed(seed)
-    x = torch.from_numpy(roll).reshape(1, 1, 128, 128).clone()
+    g = torch.Generator(device=x0.device).manual_seed(seed)
+    x = x0.clone()
     original = x.clone().flatten().bool()
     max_remove = int(max_remove_pct * int(original.sum()) / 100)
     removed = added = 0
-    with torch.inference_mode():
-        for _ in range(iterations):
-            p = torch.softmax(m(x).flatten().double() / risk, 0)
-            cur = x.flatten().bool()
-            if removed >= max_remove:
-                p[cur & original] = 0
-            if added > max_add:
-                p[~cur & ~original] = 0
-            if float(p.sum()) <= 0:
-                break
-            i = int(torch.multinomial(p, 1, generator=g))
-            on, orig = bool(cur[i]), bool(original[i])
-            if on:
-                removed, added = removed + orig, added - (not orig)
-            else:
-                added, removed = added + (not orig), removed - orig
-            x.view(-1)[i] = 0.0 if on else 1.0
+    for _ in range(iterations):
+        p = torch.softmax(forward(x).flatten().double() / risk, 0)
+        cur = x.flatten().bool()
+        if removed >= max_remove:
+            p[cur & original] = 0
+        if added > max_add:
+            p[~cur & ~original] = 0
+        if float(p.sum()) <= 0:
+            break
+        i = int(torch.multinomial(p, 1, generator=g))
+        on, orig = bool(cur[i]), bool(original[i])
+        if on:
+            removed, added = removed + orig, added - (not orig)
+        else:
+            added, removed = added + (not orig), removed - orig
+        x.view(-1)[i] = 0.0 if on else 1.0
     return x
+
+
+def torch_edit(m, roll, **controls):
+    """edit_loop on a numpy roll with model m, under inference_mode."""
+    import torch
+    with torch.inference_mode():
+        return edit_loop(m, torch.from_numpy(roll).reshape(1, 1, 128, 128), **controls)
 
 
 def torch_edit_time(cfg, reps, channels_last):

@@ -270,7 +270,7 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
 
 ArcnnInference::~ArcnnInference() = default;
 
-void ArcnnInference::conv_parallel(std::vector<Conv*> convs, Rect r) {
+void ArcnnInference::conv_parallel(std::initializer_list<Conv*> convs, Rect r) {
   if (r.empty()) return;
   int64_t per = 0, flops = 0;
   for (Conv* c : convs) {

@@ -30,6 +30,7 @@
 // Per step of the shipped model this is about 0.75 GFLOP instead of 1.74.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -79,7 +80,8 @@ class ArcnnInference {
   void run_full();
   void decoder(const std::vector<Rect>& pre_rect);
   void run_incremental(Rect changed);
-  void conv_parallel(std::vector<Conv*> convs, Rect r);
+  // The convolutions of one step (no allocation: called ~20 times per network pass).
+  void conv_parallel(std::initializer_list<Conv*> convs, Rect r);
   void pool(int level, Rect r);
   void head(Rect r);
 

@@ -9,11 +9,13 @@
 #include <omp.h>
 
 #include "partita/core/error.hpp"
+#include "nn/reductions.hpp"
 #include "partita/core/gemm.hpp"
 
 namespace partita::nn {
 
 using std::int64_t;
+using detail::add_column_sums;
 
 void same_padding(int64_t in, int kernel, int stride, int& before, int& after) {
   int64_t out = (in + stride - 1) / stride;
@@ -80,28 +82,6 @@ Initializer weight_init(const Conv2dSpec& s) {
     case WeightInit::GlorotUniform: break;
   }
   return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
-}
-
-// out[c] += sum_r a[r, c]. Rows are split into a fixed number of blocks (not
-// one per thread), each summed in double, then the blocks are added in order:
-// the result does not depend on the thread count.
-void add_column_sums(const float* a, int64_t rows, int64_t cols, float* out) {
-  constexpr int64_t kBlocks = 16;
-  std::vector<double> part(static_cast<size_t>(kBlocks * cols), 0.0);
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < kBlocks; ++b) {
-    int64_t r0 = rows * b / kBlocks, r1 = rows * (b + 1) / kBlocks;
-    double* acc = part.data() + b * cols;
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* row = a + r * cols;
-      for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
-    }
-  }
-  for (int64_t c = 0; c < cols; ++c) {
-    double s = 0.0;
-    for (int64_t b = 0; b < kBlocks; ++b) s += part[static_cast<size_t>(b * cols + c)];
-    out[c] += static_cast<float>(s);
-  }
 }
 
 // Short runs (Cin = 1 or 2 gives 3..8 floats) are copied by an inlined loop,

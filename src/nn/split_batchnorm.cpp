@@ -6,30 +6,13 @@
 #include <cmath>
 
 #include "partita/core/error.hpp"
+#include "nn/reductions.hpp"
 
 namespace partita::nn {
 
 using std::int64_t;
 
-namespace {
-
-constexpr int64_t kBlocks = 16;
-
-// out[c] = sum over rows r of fn(r, acc) for a (rows x C) matrix, in double.
-template <class Fn>
-void channel_sums(int64_t rows, int64_t c, std::vector<double>& out, Fn&& fn) {
-  std::vector<double> part(static_cast<size_t>(kBlocks * c), 0.0);
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < kBlocks; ++b) {
-    double* acc = part.data() + b * c;
-    for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) fn(r, acc);
-  }
-  out.assign(static_cast<size_t>(c), 0.0);
-  for (int64_t b = 0; b < kBlocks; ++b)
-    for (int64_t j = 0; j < c; ++j) out[static_cast<size_t>(j)] += part[static_cast<size_t>(b * c + j)];
-}
-
-}  // namespace
+using detail::channel_sums;
 
 SplitBatchNorm::SplitBatchNorm(ParameterSet& params, const std::string& name, int64_t a_channels,
                                int64_t b_channels, BatchNormSpec spec, int64_t a_replicas)

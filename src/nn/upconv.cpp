@@ -11,11 +11,13 @@
 #include <omp.h>
 
 #include "partita/core/error.hpp"
+#include "nn/reductions.hpp"
 #include "partita/core/gemm.hpp"
 
 namespace partita::nn {
 
 using std::int64_t;
+using detail::add_column_sums;
 
 namespace {
 
@@ -45,26 +47,6 @@ inline void zero_floats(float* dst, int64_t n) {
 
 inline void add_floats(float* dst, const float* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
-}
-
-// out[c] += sum_r a[r, c], in fixed row blocks summed in order (in double):
-// independent of the thread count.
-void add_column_sums(const float* a, int64_t rows, int64_t cols, float* out) {
-  constexpr int64_t kBlocks = 16;
-  std::vector<double> part(static_cast<size_t>(kBlocks * cols), 0.0);
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < kBlocks; ++b) {
-    double* acc = part.data() + b * cols;
-    for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) {
-      const float* row = a + r * cols;
-      for (int64_t c = 0; c < cols; ++c) acc[c] += row[c];
-    }
-  }
-  for (int64_t c = 0; c < cols; ++c) {
-    double s = 0.0;
-    for (int64_t b = 0; b < kBlocks; ++b) s += part[static_cast<size_t>(b * cols + c)];
-    out[c] += static_cast<float>(s);
-  }
 }
 
 Initializer weight_init(WeightInit init, int64_t cin, int64_t cout) {
