@@ -7,7 +7,11 @@
 // PyTorch. Counter GFLOPS counts 2*N*Ho*Wo*Cout*Cin*k*k per forward and three
 // times that for forward+backward (dW and dX each cost one forward); wall-clock
 // time (OpenMP threads: partita::num_threads()). --benchmark_filter picks shapes;
-// PARTITA_CONV_COLUMN_BUDGET=<floats> overrides Conv2dSpec::column_budget.
+// PARTITA_CONV_COLUMN_BUDGET=<floats> overrides Conv2dSpec::column_budget,
+// PARTITA_CONV_ALGORITHM=im2col|winograd|auto Conv2dSpec::algorithm and
+// PARTITA_CONV_WINOGRAD_TILES=<tiles> Conv2dSpec::winograd_chunk_tiles. Counter
+// GFLOPS always counts the direct convolution's work (so Winograd can pass 100 %
+// of the machine's peak: it is an effective rate).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -64,6 +68,13 @@ void run(benchmark::State& state, ConvShape c, bool backward) {
   spec.kernel_h = spec.kernel_w = c.k;
   spec.stride_h = spec.stride_w = c.s;
   if (const char* b = std::getenv("PARTITA_CONV_COLUMN_BUDGET")) spec.column_budget = std::atoll(b);
+  if (const char* b = std::getenv("PARTITA_CONV_WINOGRAD_TILES")) spec.winograd_chunk_tiles = std::atoll(b);
+  if (const char* a = std::getenv("PARTITA_CONV_ALGORITHM")) {
+    const std::string alg = a;
+    spec.algorithm = alg == "im2col"     ? partita::nn::ConvAlgorithm::Im2col
+                     : alg == "winograd" ? partita::nn::ConvAlgorithm::Winograd
+                                         : partita::nn::ConvAlgorithm::Auto;
+  }
   partita::nn::Conv2d conv(ps, "conv", spec);
   ps.allocate(1);
   partita::Tensor x({c.n, c.h, c.w, c.cin});

@@ -10,6 +10,7 @@
 
 #include "partita/core/error.hpp"
 #include "nn/reductions.hpp"
+#include "nn/winograd.hpp"
 #include "partita/core/gemm.hpp"
 
 namespace partita::nn {
@@ -118,6 +119,8 @@ Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& 
     throw InvalidArgument("Conv2d(" + name + "): kernel and stride must be >= 1");
   if (spec.column_budget < 1)
     throw InvalidArgument("Conv2d(" + name + "): column_budget must be >= 1");
+  if (spec.winograd_chunk_tiles < 1)
+    throw InvalidArgument("Conv2d(" + name + "): winograd_chunk_tiles must be >= 1");
   int64_t fan_in = static_cast<int64_t>(spec.kernel_h) * spec.kernel_w * spec.in_channels;
   weight_ = &params.add(name + ".weight",
                         {spec.kernel_h, spec.kernel_w, spec.in_channels, spec.out_channels},
@@ -140,6 +143,10 @@ Conv2d::Conv2d(ParameterSet& params, const std::string& name, int64_t in_channel
         s.bias = bias;
         return s;
       }()) {}
+
+Conv2d::~Conv2d() = default;
+Conv2d::Conv2d(Conv2d&&) noexcept = default;
+Conv2d& Conv2d::operator=(Conv2d&&) noexcept = default;
 
 Shape Conv2d::output_shape(const Shape& input) const {
   ConvGeometry g = conv_geometry(input, spec_.in_channels, spec_.out_channels, spec_.kernel_h,
@@ -254,6 +261,19 @@ const Tensor& Conv2d::forward(const Tensor& x) {
   const float* w = weight_->value.data();
   const float* b = bias_ ? bias_->value.data() : nullptr;
   const float beta = b ? 1.0f : 0.0f;
+  wino_active_ = false;
+  const bool wino_ok = detail::winograd_applies(g);
+  if (spec_.algorithm == ConvAlgorithm::Winograd && !wino_ok)
+    throw InvalidArgument(who + ": ConvAlgorithm::Winograd needs a 3x3 stride-1 convolution "
+                                "padded 1 on every side");
+  if (wino_ok && (spec_.algorithm == ConvAlgorithm::Winograd ||
+                  (spec_.algorithm == ConvAlgorithm::Auto && g.cin >= 16 && g.cout >= 16))) {
+    if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
+    wino_->chunk_tiles = spec_.winograd_chunk_tiles;
+    wino_->forward(x.data(), g, w, b, y_.data());
+    wino_active_ = true;
+    return y_;
+  }
   if (is_pointwise(g)) {
     const int64_t m = g.n * g.h * g.w;
     if (b) fill_rows(y_.data(), m, g.cout, b);
@@ -305,6 +325,10 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   if (bias_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
   if (input_grad_) dx_.resize(x.shape());
   else dx_.resize({0});
+  if (wino_active_) {
+    wino_->backward(x.data(), dy.data(), g, dw, input_grad_ ? dx_.data() : nullptr);
+    return dx_;
+  }
 
   if (is_pointwise(g)) {
     const int64_t m = g.n * g.h * g.w;

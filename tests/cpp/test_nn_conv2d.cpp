@@ -1,6 +1,9 @@
 // Conv2d: padding arithmetic, im2col fast path vs the direct-loop reference
 // (forward and backward, every padding mode, chunked and unchunked, 1x1),
-// finite-difference gradient check, and errors on bad input.
+// finite-difference gradient check, and errors on bad input; the Winograd
+// F(2x2, 3x3) path against the same reference (odd sizes, one and many chunks,
+// one and two threads, channel counts off the 64-wide blocks), its gradient by
+// finite differences, and the Auto choice.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -30,6 +33,9 @@ struct Case {
   int kh, kw, sh, sw;
   Padding pad;
   std::int64_t budget;
+  ConvAlgorithm algorithm = ConvAlgorithm::Auto;
+  std::int64_t chunk_tiles = 512;
+  double tol = 1e-5;
 };
 
 void check_against_reference(const Case& c) {
@@ -43,6 +49,8 @@ void check_against_reference(const Case& c) {
   s.stride_w = c.sw;
   s.padding = c.pad;
   s.column_budget = c.budget;
+  s.algorithm = c.algorithm;
+  s.winograd_chunk_tiles = c.chunk_tiles;
   s.init = WeightInit::TorchDefault;  // non-zero bias
   Conv2d conv(ps, "conv", s);
   ps.allocate(7);
@@ -53,7 +61,7 @@ void check_against_reference(const Case& c) {
   ConvGeometry g = conv_geometry(x.shape(), c.cin, c.cout, c.kh, c.kw, c.sh, c.sw, c.pad, "test");
   Tensor yref;
   conv2d_reference_forward(x, conv.weight().value, &conv.bias()->value, g, yref);
-  EXPECT_LT(max_rel_diff(y, yref), 1e-5);
+  EXPECT_LT(max_rel_diff(y, yref), c.tol);
 
   Tensor dy(y.shape());
   fill_uniform(dy, rng);
@@ -61,9 +69,24 @@ void check_against_reference(const Case& c) {
   Tensor dx = conv.backward(dy);  // deep copy of the member buffer? no: copy of an owner
   Tensor dxref, dwref(conv.weight().value.shape()), dbref({c.cout});
   conv2d_reference_backward(x, conv.weight().value, dy, g, dxref, dwref, &dbref);
-  EXPECT_LT(max_rel_diff(dx, dxref), 1e-5);
-  EXPECT_LT(max_rel_diff(conv.weight().grad, dwref), 1e-5);
-  EXPECT_LT(max_rel_diff(conv.bias()->grad, dbref), 1e-5);
+  EXPECT_LT(max_rel_diff(dx, dxref), c.tol);
+  EXPECT_LT(max_rel_diff(conv.weight().grad, dwref), c.tol);
+  EXPECT_LT(max_rel_diff(conv.bias()->grad, dbref), c.tol);
+}
+
+// Finite differences against backward, for the input and every parameter.
+void expect_gradcheck(const Conv2dSpec& s, const Shape& input, std::uint64_t seed) {
+  ParameterSet ps;
+  Conv2d conv(ps, "c", s);
+  ps.allocate(seed);
+  Generator rng(seed + 1);
+  Tensor x(input);
+  fill_uniform(x, rng);
+  auto res = gradcheck_layer([&](const Tensor& t) -> const Tensor& { return conv.forward(t); },
+                             [&](const Tensor& d) -> const Tensor& { return conv.backward(d); },
+                             x, &ps);
+  EXPECT_TRUE(res.ok) << res.report;
+  EXPECT_EQ(res.checked, x.size() + ps.trainable_count());
 }
 
 }  // namespace
@@ -125,7 +148,6 @@ TEST(Conv2d, MatchesReferenceValidAndExplicit) {
 
 TEST(Conv2d, GradientCheck) {
   for (int stride : {1, 2}) {
-    ParameterSet ps;
     Conv2dSpec s;
     s.in_channels = 2;
     s.out_channels = 3;
@@ -133,16 +155,7 @@ TEST(Conv2d, GradientCheck) {
     s.stride_h = s.stride_w = stride;
     s.init = WeightInit::TorchDefault;
     s.column_budget = 40;
-    Conv2d conv(ps, "c", s);
-    ps.allocate(11);
-    Generator rng(5);
-    Tensor x({2, 4, 6, 2});
-    fill_uniform(x, rng);
-    auto res = gradcheck_layer([&](const Tensor& t) -> const Tensor& { return conv.forward(t); },
-                               [&](const Tensor& d) -> const Tensor& { return conv.backward(d); },
-                               x, &ps);
-    EXPECT_TRUE(res.ok) << res.report;
-    EXPECT_EQ(res.checked, x.size() + ps.trainable_count());
+    expect_gradcheck(s, {2, 4, 6, 2}, 11);
   }
 }
 
@@ -243,4 +256,126 @@ TEST(Conv2d, ManyChunksInParallelMatchReferenceAndOneThread) {
   // chunks, then odd ones) and sums per-thread dW partials: close, not equal.
   EXPECT_LT(max_rel_diff(dx1, dx2), 1e-5);
   EXPECT_LT(max_rel_diff(conv.weight().grad, dw2), 1e-5);
+}
+
+// ------------------------------------------------------------------ Winograd
+
+namespace {
+
+Case winograd(std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t cin,
+              std::int64_t cout, std::int64_t chunk_tiles) {
+  Case c{n, h, w, cin, cout, 3, 3, 1, 1, Padding::same(), 1 << 22};
+  c.algorithm = ConvAlgorithm::Winograd;
+  c.chunk_tiles = chunk_tiles;
+  c.tol = 2e-5;  // the transforms round differently from a direct sum
+  return c;
+}
+
+}  // namespace
+
+TEST(Conv2dWinograd, MatchesReferenceOneThread) {
+  const int before = partita::num_threads();
+  partita::set_num_threads(1);
+  check_against_reference(winograd(2, 7, 9, 3, 5, 512));   // odd sizes: partial edge tiles
+  check_against_reference(winograd(2, 8, 6, 4, 3, 1));     // one tile row per chunk
+  check_against_reference(winograd(1, 1, 1, 2, 3, 512));   // one pixel: all padding
+  check_against_reference(winograd(1, 2, 5, 70, 66, 2));   // channels past a 64 block
+  partita::set_num_threads(before);
+}
+
+TEST(Conv2dWinograd, MatchesReferenceTwoThreads) {
+  const int before = partita::num_threads();
+  partita::set_num_threads(2);
+  // Many chunks: whole chunks per thread, dW from per-thread partials, dx
+  // scattered in even/odd chunk phases.
+  check_against_reference(winograd(3, 9, 10, 5, 4, 1));
+  check_against_reference(winograd(2, 16, 12, 17, 19, 7));  // chunks of one tile row (tw = 6)
+  // Few chunks: each chunk's transforms and 16 products threaded.
+  check_against_reference(winograd(2, 11, 13, 6, 7, 512));
+  check_against_reference(winograd(2, 12, 8, 20, 18, 40));  // 2 chunks, parity-split scatter
+  partita::set_num_threads(before);
+}
+
+TEST(Conv2dWinograd, GradientCheck) {
+  Conv2dSpec s;
+  s.in_channels = 3;
+  s.out_channels = 2;
+  s.algorithm = ConvAlgorithm::Winograd;
+  s.winograd_chunk_tiles = 2;
+  s.init = WeightInit::TorchDefault;
+  expect_gradcheck(s, {2, 5, 4, 3}, 13);
+}
+
+TEST(Conv2dWinograd, AutoPicksWinogradFrom16Channels) {
+  // Auto must give Winograd's bits where both channel counts reach 16 and
+  // im2col's below; the two algorithms round differently, so the bits tell.
+  auto run = [](std::int64_t cin, std::int64_t cout, ConvAlgorithm alg) {
+    ParameterSet ps;
+    Conv2dSpec s;
+    s.in_channels = cin;
+    s.out_channels = cout;
+    s.algorithm = alg;
+    Conv2d conv(ps, "c", s);
+    ps.allocate(5);
+    Tensor x({1, 6, 6, cin});
+    Generator rng(1);
+    fill_uniform(x, rng);
+    Tensor y = conv.forward(x);
+    return y;
+  };
+  auto same = [](const Tensor& a, const Tensor& b) {
+    for (std::int64_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  };
+  Tensor a16 = run(16, 16, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(a16, run(16, 16, ConvAlgorithm::Winograd)));
+  EXPECT_FALSE(same(a16, run(16, 16, ConvAlgorithm::Im2col)));
+  Tensor a8 = run(8, 16, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(a8, run(8, 16, ConvAlgorithm::Im2col)));
+  EXPECT_FALSE(same(a8, run(8, 16, ConvAlgorithm::Winograd)));
+}
+
+TEST(Conv2dWinograd, NoInputGradStillAccumulatesDw) {
+  ParameterSet ps, ps2;
+  Conv2dSpec s;
+  s.in_channels = 4;
+  s.out_channels = 3;
+  s.algorithm = ConvAlgorithm::Winograd;
+  Conv2d conv(ps, "c", s), full(ps2, "c", s);
+  ps.allocate(3);
+  ps2.allocate(3);
+  conv.set_input_grad(false);
+  Generator rng(4);
+  Tensor x({2, 6, 6, 4}), dy({2, 6, 6, 3});
+  fill_uniform(x, rng);
+  fill_uniform(dy, rng);
+  conv.forward(x);
+  full.forward(x);
+  ps.zero_grad();
+  ps2.zero_grad();
+  EXPECT_TRUE(conv.backward(dy).empty());
+  full.backward(dy);
+  EXPECT_LT(max_rel_diff(conv.weight().grad, full.weight().grad), 1e-6);
+}
+
+TEST(Conv2dWinograd, RejectsConvolutionsItDoesNotApplyTo) {
+  ParameterSet ps;
+  Conv2dSpec s;
+  s.in_channels = 2;
+  s.out_channels = 2;
+  s.kernel_h = s.kernel_w = 4;
+  s.stride_h = s.stride_w = 2;
+  s.algorithm = ConvAlgorithm::Winograd;
+  Conv2d strided(ps, "s", s);
+  s.kernel_h = s.kernel_w = 3;
+  s.stride_h = s.stride_w = 1;
+  s.padding = Padding::valid();
+  Conv2d valid(ps, "v", s);
+  s.padding = Padding::same();
+  s.winograd_chunk_tiles = 0;
+  EXPECT_THROW(Conv2d(ps, "z", s), InvalidArgument);
+  ps.allocate(1);
+  EXPECT_THROW(strided.forward(Tensor({1, 8, 8, 2})), InvalidArgument);
+  EXPECT_THROW(valid.forward(Tensor({1, 8, 8, 2})), InvalidArgument);
 }

@@ -1,0 +1,431 @@
+// Winograd F(2x2, 3x3): the transforms, vectorised over channels, and the
+// chunked, threaded driver. The math is in winograd.hpp.
+#include "nn/winograd.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <omp.h>
+
+#include "partita/core/error.hpp"
+#include "partita/core/gemm.hpp"
+
+namespace partita::nn::detail {
+
+using i64 = std::int64_t;
+
+bool winograd_applies(const ConvGeometry& g) {
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.pt == 1 && g.pb == 1 &&
+         g.pl == 1 && g.pr == 1;
+}
+
+namespace {
+
+constexpr int kCB = 64;  // channels per block in the tile transforms (stays in L1)
+alignas(64) const float kZeros[kCB] = {};
+
+// Where a chunk's transformed tiles live: matrix k (0..15) of a chunk holding
+// `tiles` tiles of C channels starts at k * tiles * C; tile t's row at t * C.
+struct ChunkLayout {
+  i64 th, tw;   // tiles per image column / row
+  i64 q0;       // first tile row (n * th + ty) of the chunk
+  i64 tiles;    // tiles in the chunk
+};
+
+// V = B^T d B for the tiles of tile rows [qa, qb) (inside the chunk).
+void input_transform(const float* x, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
+                     float* v) {
+  const i64 C = g.cin, ks = L.tiles * C;
+  for (i64 q = qa; q < qb; ++q) {
+    const i64 n = q / L.th, ty = q % L.th;
+    for (i64 tx = 0; tx < L.tw; ++tx) {
+      const float* src[16];
+      for (int i = 0; i < 4; ++i) {
+        const i64 iy = 2 * ty - 1 + i;
+        for (int j = 0; j < 4; ++j) {
+          const i64 ix = 2 * tx - 1 + j;
+          src[i * 4 + j] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
+                               ? x + ((n * g.h + iy) * g.w + ix) * C
+                               : nullptr;
+        }
+      }
+      float* out = v + ((q - L.q0) * L.tw + tx) * C;
+      for (i64 c0 = 0; c0 < C; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
+        const float* s[16];
+        for (int p = 0; p < 16; ++p) s[p] = src[p] ? src[p] + c0 : kZeros;
+        float* o = out + c0;
+#pragma omp simd
+        for (int c = 0; c < cb; ++c) {
+          float r[4][4];
+          for (int j = 0; j < 4; ++j) {
+            const float d0 = s[j][c], d1 = s[4 + j][c], d2 = s[8 + j][c], d3 = s[12 + j][c];
+            r[0][j] = d0 - d2;
+            r[1][j] = d1 + d2;
+            r[2][j] = d2 - d1;
+            r[3][j] = d1 - d3;
+          }
+          for (int i = 0; i < 4; ++i) {
+            o[(i * 4 + 0) * ks + c] = r[i][0] - r[i][2];
+            o[(i * 4 + 1) * ks + c] = r[i][1] + r[i][2];
+            o[(i * 4 + 2) * ks + c] = r[i][2] - r[i][1];
+            o[(i * 4 + 3) * ks + c] = r[i][1] - r[i][3];
+          }
+        }
+      }
+    }
+  }
+}
+
+// y = A^T M A (+ bias) for the tiles of tile rows [qa, qb); outputs past the
+// image (odd sizes) are dropped.
+void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
+                      const float* bias, float* y) {
+  const i64 C = g.cout, ks = L.tiles * C;
+  alignas(64) float o[4][kCB];
+  for (i64 q = qa; q < qb; ++q) {
+    const i64 n = q / L.th, ty = q % L.th;
+    for (i64 tx = 0; tx < L.tw; ++tx) {
+      const float* in = m + ((q - L.q0) * L.tw + tx) * C;
+      float* dst[4];
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+          const i64 oy = 2 * ty + i, ox = 2 * tx + j;
+          dst[i * 2 + j] = (oy < g.ho && ox < g.wo) ? y + ((n * g.ho + oy) * g.wo + ox) * C : nullptr;
+        }
+      const bool full = dst[0] && dst[1] && dst[2] && dst[3];
+      for (i64 c0 = 0; c0 < C; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
+        const float* s = in + c0;
+        const float* bb = bias ? bias + c0 : kZeros;
+        float* o0 = full ? dst[0] + c0 : o[0];
+        float* o1 = full ? dst[1] + c0 : o[1];
+        float* o2 = full ? dst[2] + c0 : o[2];
+        float* o3 = full ? dst[3] + c0 : o[3];
+#pragma omp simd
+        for (int c = 0; c < cb; ++c) {
+          float t[2][4];
+          for (int j = 0; j < 4; ++j) {
+            const float m0 = s[(0 + j) * ks + c], m1 = s[(4 + j) * ks + c],
+                        m2 = s[(8 + j) * ks + c], m3 = s[(12 + j) * ks + c];
+            t[0][j] = m0 + m1 + m2;
+            t[1][j] = m1 - m2 - m3;
+          }
+          o0[c] = t[0][0] + t[0][1] + t[0][2] + bb[c];
+          o1[c] = t[0][1] - t[0][2] - t[0][3] + bb[c];
+          o2[c] = t[1][0] + t[1][1] + t[1][2] + bb[c];
+          o3[c] = t[1][1] - t[1][2] - t[1][3] + bb[c];
+        }
+        if (!full)
+          for (int p = 0; p < 4; ++p)
+            if (dst[p]) std::memcpy(dst[p] + c0, o[p], sizeof(float) * static_cast<size_t>(cb));
+      }
+    }
+  }
+}
+
+// dM = A dY A^T for the tiles of tile rows [qa, qb) (dY past the image reads 0).
+void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                           i64 qb, float* dm) {
+  const i64 C = g.cout, ks = L.tiles * C;
+  for (i64 q = qa; q < qb; ++q) {
+    const i64 n = q / L.th, ty = q % L.th;
+    for (i64 tx = 0; tx < L.tw; ++tx) {
+      const float* src[4];
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+          const i64 oy = 2 * ty + i, ox = 2 * tx + j;
+          src[i * 2 + j] =
+              (oy < g.ho && ox < g.wo) ? dy + ((n * g.ho + oy) * g.wo + ox) * C : nullptr;
+        }
+      float* out = dm + ((q - L.q0) * L.tw + tx) * C;
+      for (i64 c0 = 0; c0 < C; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
+        const float* s0 = src[0] ? src[0] + c0 : kZeros;
+        const float* s1 = src[1] ? src[1] + c0 : kZeros;
+        const float* s2 = src[2] ? src[2] + c0 : kZeros;
+        const float* s3 = src[3] ? src[3] + c0 : kZeros;
+        float* o = out + c0;
+#pragma omp simd
+        for (int c = 0; c < cb; ++c) {
+          // rows: a[k][j] = (A dy)[k][j], then columns
+          const float d00 = s0[c], d01 = s1[c], d10 = s2[c], d11 = s3[c];
+          const float a[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11},
+                                 {-d10, -d11}};
+          for (int i = 0; i < 4; ++i) {
+            o[(i * 4 + 0) * ks + c] = a[i][0];
+            o[(i * 4 + 1) * ks + c] = a[i][0] + a[i][1];
+            o[(i * 4 + 2) * ks + c] = a[i][0] - a[i][1];
+            o[(i * 4 + 3) * ks + c] = -a[i][1];
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx += B dV B^T, scattered to each tile's 4x4 input patch, for the tiles of
+// tile rows [qa, qb). Tile rows q and q + 1 overlap in dx; q and q + 2 do not.
+void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                        i64 qb, float* dx) {
+  const i64 C = g.cin, ks = L.tiles * C;
+  alignas(64) float sink[16][kCB];  // where the parts of edge tiles outside dx go
+  for (i64 q = qa; q < qb; ++q) {
+    const i64 n = q / L.th, ty = q % L.th;
+    for (i64 tx = 0; tx < L.tw; ++tx) {
+      float* dst[16];
+      bool full = true;
+      for (int i = 0; i < 4; ++i) {
+        const i64 iy = 2 * ty - 1 + i;
+        for (int j = 0; j < 4; ++j) {
+          const i64 ix = 2 * tx - 1 + j;
+          const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+          dst[i * 4 + j] = in ? dx + ((n * g.h + iy) * g.w + ix) * C : nullptr;
+          full = full && in;
+        }
+      }
+      const float* in = dv + ((q - L.q0) * L.tw + tx) * C;
+      for (i64 c0 = 0; c0 < C; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
+        const float* s = in + c0;
+        float* o[16];
+        for (int p = 0; p < 16; ++p) o[p] = dst[p] ? dst[p] + c0 : sink[p];
+        if (!full) std::memset(sink, 0, sizeof(sink));
+#pragma omp simd
+        for (int c = 0; c < cb; ++c) {
+          float e[4][4];
+          for (int j = 0; j < 4; ++j) {
+            const float v0 = s[(0 + j) * ks + c], v1 = s[(4 + j) * ks + c],
+                        v2 = s[(8 + j) * ks + c], v3 = s[(12 + j) * ks + c];
+            e[0][j] = v0;
+            e[1][j] = v1 - v2 + v3;
+            e[2][j] = v1 + v2 - v0;
+            e[3][j] = -v3;
+          }
+          for (int i = 0; i < 4; ++i) {
+            o[i * 4 + 0][c] += e[i][0];
+            o[i * 4 + 1][c] += e[i][1] - e[i][2] + e[i][3];
+            o[i * 4 + 2][c] += e[i][1] + e[i][2] - e[i][0];
+            o[i * 4 + 3][c] -= e[i][3];
+          }
+        }
+      }
+    }
+  }
+}
+
+// U = G w G^T for every (ci, co) pair: w is HWIO (3, 3, E) with E = Cin * Cout,
+// u is (16, E).
+void weight_transform(const float* w, i64 E, float* u) {
+  constexpr i64 kBlock = 1024;
+  const i64 blocks = (E + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (blocks > 4)
+  for (i64 bk = 0; bk < blocks; ++bk) {
+    const i64 e0 = bk * kBlock, e1 = std::min(E, e0 + kBlock);
+#pragma omp simd
+    for (i64 e = e0; e < e1; ++e) {
+      float a[4][3];
+      for (int kx = 0; kx < 3; ++kx) {
+        const float g0 = w[(0 * 3 + kx) * E + e], g1 = w[(1 * 3 + kx) * E + e],
+                    g2 = w[(2 * 3 + kx) * E + e];
+        a[0][kx] = g0;
+        a[1][kx] = 0.5f * (g0 + g1 + g2);
+        a[2][kx] = 0.5f * (g0 - g1 + g2);
+        a[3][kx] = g2;
+      }
+      for (int i = 0; i < 4; ++i) {
+        u[(i * 4 + 0) * E + e] = a[i][0];
+        u[(i * 4 + 1) * E + e] = 0.5f * (a[i][0] + a[i][1] + a[i][2]);
+        u[(i * 4 + 2) * E + e] = 0.5f * (a[i][0] - a[i][1] + a[i][2]);
+        u[(i * 4 + 3) * E + e] = a[i][2];
+      }
+    }
+  }
+}
+
+// dw += G^T dU G (the adjoint of weight_transform).
+void weight_grad(const float* du, i64 E, float* dw) {
+  constexpr i64 kBlock = 1024;
+  const i64 blocks = (E + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (blocks > 4)
+  for (i64 bk = 0; bk < blocks; ++bk) {
+    const i64 e0 = bk * kBlock, e1 = std::min(E, e0 + kBlock);
+#pragma omp simd
+    for (i64 e = e0; e < e1; ++e) {
+      float b[3][4];
+      for (int j = 0; j < 4; ++j) {
+        const float u0 = du[(0 + j) * E + e], u1 = du[(4 + j) * E + e],
+                    u2 = du[(8 + j) * E + e], u3 = du[(12 + j) * E + e];
+        b[0][j] = u0 + 0.5f * (u1 + u2);
+        b[1][j] = 0.5f * (u1 - u2);
+        b[2][j] = 0.5f * (u1 + u2) + u3;
+      }
+      for (int ky = 0; ky < 3; ++ky) {
+        dw[(ky * 3 + 0) * E + e] += b[ky][0] + 0.5f * (b[ky][1] + b[ky][2]);
+        dw[(ky * 3 + 1) * E + e] += 0.5f * (b[ky][1] - b[ky][2]);
+        dw[(ky * 3 + 2) * E + e] += 0.5f * (b[ky][1] + b[ky][2]) + b[ky][3];
+      }
+    }
+  }
+}
+
+// Runs fn(qa, qb) over [q0, q1) split across the threads, one tile row at a
+// time; with `parity` 0 or 1 only the rows q with q % 2 == parity.
+template <class Fn>
+void for_tile_rows(i64 q0, i64 q1, int parity, Fn&& fn) {
+  if (parity < 0) {
+#pragma omp parallel for schedule(static)
+    for (i64 q = q0; q < q1; ++q) fn(q, q + 1);
+    return;
+  }
+  const i64 first = q0 + ((q0 % 2 == parity) ? 0 : 1);
+  const i64 count = first < q1 ? (q1 - first + 1) / 2 : 0;
+#pragma omp parallel for schedule(static)
+  for (i64 r = 0; r < count; ++r) fn(first + 2 * r, first + 2 * r + 1);
+}
+
+}  // namespace
+
+i64 Winograd3x3::rows_per_chunk(const ConvGeometry& g) const {
+  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th;
+  return std::min(std::max<i64>(1, chunk_tiles / tw), rows);
+}
+
+void Winograd3x3::forward(const float* x, const ConvGeometry& g, const float* w, const float* b,
+                          float* y) {
+  if (!winograd_applies(g))
+    throw InvalidArgument("Winograd3x3::forward: needs a 3x3 stride-1 convolution padded 1");
+  geom_ = g;
+  have_forward_ = true;
+  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g);
+  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
+  const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
+  u_.resize({16 * E});
+  weight_transform(w, E, u_.data());
+  const float* u = u_.data();
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  v_holds_all_ = false;
+
+  if (threads > 1 && chunks >= 2 * threads) {
+    // Whole chunks per thread, everything on that thread (gemm runs serially
+    // inside a parallel region); the chunks' outputs are disjoint.
+    v_.resize({threads * vmax});
+    m_.resize({threads * mmax});
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (i64 c = 0; c < chunks; ++c) {
+      const int t = omp_get_thread_num();
+      const i64 q0 = c * R, q1 = std::min(rows, q0 + R);
+      const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
+      float* v = v_.data() + t * vmax;
+      float* m = m_.data() + t * mmax;
+      input_transform(x, g, L, q0, q1, v);
+      for (int k = 0; k < 16; ++k)
+        gemm(Trans::No, Trans::No, L.tiles, g.cout, g.cin, 1.0f, v + k * L.tiles * g.cin, g.cin,
+             u + k * E, g.cout, 0.0f, m + k * L.tiles * g.cout, g.cout);
+      output_transform(m, g, L, q0, q1, b, y);
+    }
+    return;
+  }
+  v_.resize({vmax});
+  m_.resize({mmax});
+  for (i64 q0 = 0; q0 < rows; q0 += R) {
+    const i64 q1 = std::min(rows, q0 + R);
+    const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
+    for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
+    gemm_batched(Trans::No, Trans::No, L.tiles, g.cout, g.cin, 1.0f, v_.data(), g.cin,
+                 L.tiles * g.cin, u, g.cout, E, 0.0f, m_.data(), g.cout, L.tiles * g.cout, 16);
+    for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
+  }
+  v_holds_all_ = chunks == 1;
+}
+
+void Winograd3x3::backward(const float* x, const float* dy, const ConvGeometry& g, float* dw,
+                           float* dx) {
+  if (!have_forward_)
+    throw InvalidArgument("Winograd3x3::backward: backward called before forward");
+  const ConvGeometry& f = geom_;
+  if (g.n != f.n || g.h != f.h || g.w != f.w || g.cin != f.cin || g.cout != f.cout ||
+      !winograd_applies(g))
+    throw ShapeError("Winograd3x3::backward: geometry differs from the forward's");
+  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g);
+  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
+  const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
+  const float* u = u_.data();
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const i64 dx_size = g.n * g.h * g.w * g.cin;
+  if (dx) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int t = 0; t < threads; ++t) {
+      const i64 a = dx_size * t / threads, e = dx_size * (t + 1) / threads;
+      std::memset(dx + a, 0, sizeof(float) * static_cast<size_t>(e - a));
+    }
+  }
+
+  if (threads > 1 && chunks >= 2 * threads) {
+    // Per-thread dU partials; chunks c and c + 2 scatter into disjoint rows of
+    // dx, so even chunks run together, then odd ones. Static round-robin keeps
+    // each thread's chunk sequence, hence dW, fixed for a thread count.
+    v_.resize({threads * vmax});
+    m_.resize({threads * mmax});
+    if (dx) dv_.resize({threads * vmax});
+    du_.resize({threads * 16 * E});
+    du_.zero();
+    for (int phase = 0; phase < 2; ++phase) {
+#pragma omp parallel for schedule(static, 1) num_threads(threads)
+      for (i64 c = phase; c < chunks; c += 2) {
+        const int t = omp_get_thread_num();
+        const i64 q0 = c * R, q1 = std::min(rows, q0 + R);
+        const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
+        float* v = v_.data() + t * vmax;
+        float* m = m_.data() + t * mmax;
+        float* du = du_.data() + t * 16 * E;
+        input_transform(x, g, L, q0, q1, v);
+        grad_output_transform(dy, g, L, q0, q1, m);
+        for (int k = 0; k < 16; ++k)
+          gemm(Trans::Yes, Trans::No, g.cin, g.cout, L.tiles, 1.0f, v + k * L.tiles * g.cin, g.cin,
+               m + k * L.tiles * g.cout, g.cout, 1.0f, du + k * E, g.cout);
+        if (!dx) continue;
+        float* dv = dv_.data() + t * vmax;
+        for (int k = 0; k < 16; ++k)
+          gemm(Trans::No, Trans::Yes, L.tiles, g.cin, g.cout, 1.0f, m + k * L.tiles * g.cout,
+               g.cout, u + k * E, g.cout, 0.0f, dv + k * L.tiles * g.cin, g.cin);
+        input_grad_scatter(dv, g, L, q0, q1, dx);
+      }
+    }
+    float* total = du_.data();
+    const i64 n16 = 16 * E;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (i64 i = 0; i < n16; ++i) {
+      float s = total[i];
+      for (int t = 1; t < threads; ++t) s += total[t * n16 + i];
+      total[i] = s;
+    }
+    weight_grad(total, E, dw);
+    return;
+  }
+  v_.resize({vmax});
+  m_.resize({mmax});
+  if (dx) dv_.resize({vmax});
+  du_.resize({16 * E});
+  du_.zero();
+  for (i64 q0 = 0; q0 < rows; q0 += R) {
+    const i64 q1 = std::min(rows, q0 + R);
+    const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
+    if (!v_holds_all_)
+      for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
+    for_tile_rows(q0, q1, -1,
+                  [&](i64 a, i64 e) { grad_output_transform(dy, g, L, a, e, m_.data()); });
+    gemm_batched(Trans::Yes, Trans::No, g.cin, g.cout, L.tiles, 1.0f, v_.data(), g.cin,
+                 L.tiles * g.cin, m_.data(), g.cout, L.tiles * g.cout, 1.0f, du_.data(), g.cout, E,
+                 16);
+    if (!dx) continue;
+    gemm_batched(Trans::No, Trans::Yes, L.tiles, g.cin, g.cout, 1.0f, m_.data(), g.cout,
+                 L.tiles * g.cout, u, g.cout, E, 0.0f, dv_.data(), g.cin, L.tiles * g.cin, 16);
+    for (int parity = 0; parity < 2; ++parity)
+      for_tile_rows(q0, q1, parity,
+                    [&](i64 a, i64 e) { input_grad_scatter(dv_.data(), g, L, a, e, dx); });
+  }
+  weight_grad(du_.data(), E, dw);
+}
+
+}  // namespace partita::nn::detail
