@@ -270,7 +270,7 @@ const Tensor& Conv2d::forward(const Tensor& x) {
                   (spec_.algorithm == ConvAlgorithm::Auto && g.cin >= 16 && g.cout >= 16))) {
     if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
     wino_->chunk_tiles = spec_.winograd_chunk_tiles;
-    wino_->forward(x.data(), g, w, b, y_.data());
+    wino_->forward({x.data()}, g, w, b, y_.data());
     wino_active_ = true;
     return y_;
   }
@@ -326,7 +326,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   if (input_grad_) dx_.resize(x.shape());
   else dx_.resize({0});
   if (wino_active_) {
-    wino_->backward(x.data(), dy.data(), g, dw, input_grad_ ? dx_.data() : nullptr);
+    wino_->backward({x.data()}, dy.data(), g, dw, input_grad_ ? dx_.data() : nullptr);
     return dx_;
   }
 

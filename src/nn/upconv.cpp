@@ -12,6 +12,7 @@
 
 #include "partita/core/error.hpp"
 #include "nn/reductions.hpp"
+#include "nn/winograd.hpp"
 #include "partita/core/gemm.hpp"
 
 namespace partita::nn {
@@ -62,8 +63,9 @@ Initializer weight_init(WeightInit init, int64_t cin, int64_t cout) {
 
 UpConcatConv2d::UpConcatConv2d(ParameterSet& params, const std::string& name, int64_t a_channels,
                                int64_t b_channels, int64_t out_channels, WeightInit init,
-                               int64_t column_budget)
-    : name_(name), ca_(a_channels), cb_(b_channels), cout_(out_channels), budget_(column_budget) {
+                               int64_t column_budget, ConvAlgorithm algorithm)
+    : name_(name), ca_(a_channels), cb_(b_channels), cout_(out_channels), budget_(column_budget),
+      algorithm_(algorithm) {
   if (a_channels < 1 || b_channels < 1 || out_channels < 1)
     throw InvalidArgument("UpConcatConv2d(" + name + "): channel counts must be >= 1, got " +
                           std::to_string(a_channels) + ", " + std::to_string(b_channels) + ", " +
@@ -77,6 +79,10 @@ UpConcatConv2d::UpConcatConv2d(ParameterSet& params, const std::string& name, in
                       init == WeightInit::TorchDefault ? init_torch_default(9 * cin) : init_zeros());
 }
 
+UpConcatConv2d::~UpConcatConv2d() = default;
+UpConcatConv2d::UpConcatConv2d(UpConcatConv2d&&) noexcept = default;
+UpConcatConv2d& UpConcatConv2d::operator=(UpConcatConv2d&&) noexcept = default;
+
 int64_t UpConcatConv2d::rows_per_chunk() const {
   // Low-res rows per chunk: one phase's columns fill the budget, but a gemm
   // keeps at least kMinChunkPixels rows (short ones repack the weights per call).
@@ -84,6 +90,18 @@ int64_t UpConcatConv2d::rows_per_chunk() const {
   int64_t r = std::max<int64_t>(1, budget_ / per_row);
   r = std::max(r, (kMinChunkPixels + t_ - 1) / t_);
   return std::min(r, n_ * s_);
+}
+
+void UpConcatConv2d::set_winograd_chunk_tiles(int64_t tiles) {
+  if (tiles < 1)
+    throw InvalidArgument("UpConcatConv2d(" + name_ + ")::set_winograd_chunk_tiles: must be >= 1");
+  wino_chunk_tiles_ = tiles;
+}
+
+// The convolution over the (virtual) upsampled concatenation.
+ConvGeometry UpConcatConv2d::winograd_geometry() const {
+  return conv_geometry({n_, 2 * s_, 2 * t_, ca_ + cb_}, ca_ + cb_, cout_, 3, 3, 1, 1,
+                       Padding::same(), "UpConcatConv2d");
 }
 
 // wp[p] rows: (ty, tx, ci < Ca) -> the sum of W's taps that low-res tap reads
@@ -280,8 +298,17 @@ const Tensor& UpConcatConv2d::forward(const Tensor& a, const Tensor& b) {
   a_ = Tensor::view(const_cast<float*>(a.data()), a.shape());
   b_ = Tensor::view(const_cast<float*>(b.data()), b.shape());
   have_x_ = true;
-  pack_weights();
   y_.resize({n_, 2 * s_, 2 * t_, cout_});
+  wino_active_ = algorithm_ == ConvAlgorithm::Winograd ||
+                 (algorithm_ == ConvAlgorithm::Auto && ca_ >= 16 && cb_ >= 16 && cout_ >= 16);
+  if (wino_active_) {
+    if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
+    wino_->chunk_tiles = wino_chunk_tiles_;
+    wino_->forward({b.data(), a.data(), ca_}, winograd_geometry(), weight_->value.data(),
+                   bias_->value.data(), y_.data());
+    return y_;
+  }
+  pack_weights();
   const int64_t K = k(), co = cout_, rows = n_ * s_, rpc = rows_per_chunk();
   const int64_t chunks = (rows + rpc - 1) / rpc, items = 4 * chunks;
   const int64_t chunk_cols = rpc * t_ * K, chunk_p = rpc * t_ * co;
@@ -365,6 +392,11 @@ UpConcatConv2d::Grads UpConcatConv2d::backward(const Tensor& dy) {
   add_column_sums(dy.data(), n_ * 4 * s_ * t_, co, bias_->grad.data());
   da_.resize(a_.shape());
   db_.resize(b_.shape());
+  if (wino_active_) {
+    wino_->backward({b_.data(), a_.data(), ca_}, dy.data(), winograd_geometry(),
+                    weight_->grad.data(), db_.data(), da_.data());
+    return {da_, db_};
+  }
   da_.zero();
   db_.zero();
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();

@@ -32,29 +32,75 @@ struct ChunkLayout {
   i64 tiles;    // tiles in the chunk
 };
 
-// V = B^T d B for the tiles of tile rows [qa, qb) (inside the chunk).
-void input_transform(const float* x, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
-                     float* v) {
-  const i64 C = g.cin, ks = L.tiles * C;
+// Transform position k = 4 xi + nu is "sparse" when xi or nu is 2: there the
+// transform of an upsampled input vanishes (see input_transform).
+inline bool sparse_position(int k) { return (k >> 2) == 2 || (k & 3) == 2; }
+
+// V = B^T d B for the tiles of tile rows [qa, qb) (inside the chunk); row t of
+// V_k holds the low-res part's Cl channels, then x's.
+//
+// The upsampled part: along one axis a tile's 4 input rows 2ty-1 .. 2ty+2 of
+// up2(low) are low-res rows ty-1, ty, ty, ty+1 = P l with P = [1 0 0; 0 1 0;
+// 0 1 0; 0 0 1], and B^T P = [1 -1 0; 0 2 0; 0 0 0; 0 1 -1]: the transform
+// reads the 3x3 low-res patch directly, and its row 2 is zero, so the sparse
+// positions (xi = 2 or nu = 2) get no low-res part (never written or read).
+void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                     i64 qb, float* v) {
+  const i64 C = g.cin, Cl = in.low_channels, Cx = C - Cl, ks = L.tiles * C;
+  const i64 S = g.h / 2, T = g.w / 2;
   for (i64 q = qa; q < qb; ++q) {
     const i64 n = q / L.th, ty = q % L.th;
     for (i64 tx = 0; tx < L.tw; ++tx) {
+      float* out = v + ((q - L.q0) * L.tw + tx) * C;
+      if (Cl > 0) {
+        const float* src[9];
+        for (int i = 0; i < 3; ++i) {
+          const i64 iy = ty - 1 + i;
+          for (int j = 0; j < 3; ++j) {
+            const i64 ix = tx - 1 + j;
+            src[i * 3 + j] = (iy >= 0 && iy < S && ix >= 0 && ix < T)
+                                 ? in.low + ((n * S + iy) * T + ix) * Cl
+                                 : nullptr;
+          }
+        }
+        for (i64 c0 = 0; c0 < Cl; c0 += kCB) {
+          const int cb = static_cast<int>(std::min<i64>(kCB, Cl - c0));
+          const float* s[9];
+          for (int p = 0; p < 9; ++p) s[p] = src[p] ? src[p] + c0 : kZeros;
+          float* o = out + c0;
+#pragma omp simd
+          for (int c = 0; c < cb; ++c) {
+            float r[3][3];  // rows xi = 0, 1, 3 of (B^T P) l
+            for (int j = 0; j < 3; ++j) {
+              const float l0 = s[j][c], l1 = s[3 + j][c], l2 = s[6 + j][c];
+              r[0][j] = l0 - l1;
+              r[1][j] = 2.0f * l1;
+              r[2][j] = l1 - l2;
+            }
+            const int xi[3] = {0, 1, 3};
+            for (int i = 0; i < 3; ++i) {
+              o[(xi[i] * 4 + 0) * ks + c] = r[i][0] - r[i][1];
+              o[(xi[i] * 4 + 1) * ks + c] = 2.0f * r[i][1];
+              o[(xi[i] * 4 + 3) * ks + c] = r[i][1] - r[i][2];
+            }
+          }
+        }
+      }
       const float* src[16];
       for (int i = 0; i < 4; ++i) {
         const i64 iy = 2 * ty - 1 + i;
         for (int j = 0; j < 4; ++j) {
           const i64 ix = 2 * tx - 1 + j;
           src[i * 4 + j] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
-                               ? x + ((n * g.h + iy) * g.w + ix) * C
+                               ? in.x + ((n * g.h + iy) * g.w + ix) * Cx
                                : nullptr;
         }
       }
-      float* out = v + ((q - L.q0) * L.tw + tx) * C;
-      for (i64 c0 = 0; c0 < C; c0 += kCB) {
-        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
+      for (i64 c0 = 0; c0 < Cx; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, Cx - c0));
         const float* s[16];
         for (int p = 0; p < 16; ++p) s[p] = src[p] ? src[p] + c0 : kZeros;
-        float* o = out + c0;
+        float* o = out + Cl + c0;
 #pragma omp simd
         for (int c = 0; c < cb; ++c) {
           float r[4][4];
@@ -164,30 +210,69 @@ void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLa
   }
 }
 
-// dx += B dV B^T, scattered to each tile's 4x4 input patch, for the tiles of
-// tile rows [qa, qb). Tile rows q and q + 1 overlap in dx; q and q + 2 do not.
+// dx += B dV B^T, scattered to each tile's 4x4 input patch, and (with a
+// low-res part) dlow += (B^T P)^T dV (B^T P) to its 3x3 low-res patch, for the
+// tiles of tile rows [qa, qb). Tile rows q and q + 1 overlap in dx, q and q + 2
+// in dlow; q and q + 3 never do.
 void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                        i64 qb, float* dx) {
-  const i64 C = g.cin, ks = L.tiles * C;
+                        i64 qb, i64 Cl, float* dx, float* dlow) {
+  const i64 C = g.cin, Cx = C - Cl, ks = L.tiles * C, S = g.h / 2, T = g.w / 2;
   alignas(64) float sink[16][kCB];  // where the parts of edge tiles outside dx go
   for (i64 q = qa; q < qb; ++q) {
     const i64 n = q / L.th, ty = q % L.th;
     for (i64 tx = 0; tx < L.tw; ++tx) {
+      const float* tile = dv + ((q - L.q0) * L.tw + tx) * C;
+      if (Cl > 0) {
+        float* dst[9];
+        bool full = true;
+        for (int i = 0; i < 3; ++i) {
+          const i64 iy = ty - 1 + i;
+          for (int j = 0; j < 3; ++j) {
+            const i64 ix = tx - 1 + j;
+            const bool inside = iy >= 0 && iy < S && ix >= 0 && ix < T;
+            dst[i * 3 + j] = inside ? dlow + ((n * S + iy) * T + ix) * Cl : nullptr;
+            full = full && inside;
+          }
+        }
+        for (i64 c0 = 0; c0 < Cl; c0 += kCB) {
+          const int cb = static_cast<int>(std::min<i64>(kCB, Cl - c0));
+          const float* s = tile + c0;
+          float* o[9];
+          for (int p = 0; p < 9; ++p) o[p] = dst[p] ? dst[p] + c0 : sink[p];
+          if (!full) std::memset(sink, 0, sizeof(sink));
+#pragma omp simd
+          for (int c = 0; c < cb; ++c) {
+            float e[3][3];  // along xi (rows 0, 1, 3 of dV), for nu = 0, 1, 3
+            const int nu[3] = {0, 1, 3};
+            for (int j = 0; j < 3; ++j) {
+              const float v0 = s[(0 + nu[j]) * ks + c], v1 = s[(4 + nu[j]) * ks + c],
+                          v3 = s[(12 + nu[j]) * ks + c];
+              e[0][j] = v0;
+              e[1][j] = 2.0f * v1 - v0 + v3;
+              e[2][j] = -v3;
+            }
+            for (int i = 0; i < 3; ++i) {
+              o[i * 3 + 0][c] += e[i][0];
+              o[i * 3 + 1][c] += 2.0f * e[i][1] - e[i][0] + e[i][2];
+              o[i * 3 + 2][c] -= e[i][2];
+            }
+          }
+        }
+      }
       float* dst[16];
       bool full = true;
       for (int i = 0; i < 4; ++i) {
         const i64 iy = 2 * ty - 1 + i;
         for (int j = 0; j < 4; ++j) {
           const i64 ix = 2 * tx - 1 + j;
-          const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-          dst[i * 4 + j] = in ? dx + ((n * g.h + iy) * g.w + ix) * C : nullptr;
-          full = full && in;
+          const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+          dst[i * 4 + j] = inside ? dx + ((n * g.h + iy) * g.w + ix) * Cx : nullptr;
+          full = full && inside;
         }
       }
-      const float* in = dv + ((q - L.q0) * L.tw + tx) * C;
-      for (i64 c0 = 0; c0 < C; c0 += kCB) {
-        const int cb = static_cast<int>(std::min<i64>(kCB, C - c0));
-        const float* s = in + c0;
+      for (i64 c0 = 0; c0 < Cx; c0 += kCB) {
+        const int cb = static_cast<int>(std::min<i64>(kCB, Cx - c0));
+        const float* s = tile + Cl + c0;
         float* o[16];
         for (int p = 0; p < 16; ++p) o[p] = dst[p] ? dst[p] + c0 : sink[p];
         if (!full) std::memset(sink, 0, sizeof(sink));
@@ -214,14 +299,19 @@ void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayou
   }
 }
 
-// U = G w G^T for every (ci, co) pair: w is HWIO (3, 3, E) with E = Cin * Cout,
-// u is (16, E).
-void weight_transform(const float* w, i64 E, float* u) {
+// fn(e0, e1) over [0, E) in blocks, threaded when there are enough.
+template <class Fn>
+void for_blocks(i64 E, Fn&& fn) {
   constexpr i64 kBlock = 1024;
   const i64 blocks = (E + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (blocks > 4)
-  for (i64 bk = 0; bk < blocks; ++bk) {
-    const i64 e0 = bk * kBlock, e1 = std::min(E, e0 + kBlock);
+  for (i64 bk = 0; bk < blocks; ++bk) fn(bk * kBlock, std::min(E, (bk + 1) * kBlock));
+}
+
+// U = G w G^T for every (ci, co) pair: w is HWIO (3, 3, E) with E = Cin * Cout,
+// u is (16, E).
+void weight_transform(const float* w, i64 E, float* u) {
+  for_blocks(E, [&](i64 e0, i64 e1) {
 #pragma omp simd
     for (i64 e = e0; e < e1; ++e) {
       float a[4][3];
@@ -240,16 +330,12 @@ void weight_transform(const float* w, i64 E, float* u) {
         u[(i * 4 + 3) * E + e] = a[i][2];
       }
     }
-  }
+  });
 }
 
 // dw += G^T dU G (the adjoint of weight_transform).
 void weight_grad(const float* du, i64 E, float* dw) {
-  constexpr i64 kBlock = 1024;
-  const i64 blocks = (E + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 4)
-  for (i64 bk = 0; bk < blocks; ++bk) {
-    const i64 e0 = bk * kBlock, e1 = std::min(E, e0 + kBlock);
+  for_blocks(E, [&](i64 e0, i64 e1) {
 #pragma omp simd
     for (i64 e = e0; e < e1; ++e) {
       float b[3][4];
@@ -266,43 +352,86 @@ void weight_grad(const float* du, i64 E, float* dw) {
         dw[(ky * 3 + 2) * E + e] += 0.5f * (b[ky][1] + b[ky][2]) + b[ky][3];
       }
     }
-  }
+  });
 }
 
-// Runs fn(qa, qb) over [q0, q1) split across the threads, one tile row at a
-// time; with `parity` 0 or 1 only the rows q with q % 2 == parity.
-template <class Fn>
-void for_tile_rows(i64 q0, i64 q1, int parity, Fn&& fn) {
-  if (parity < 0) {
-#pragma omp parallel for schedule(static)
-    for (i64 q = q0; q < q1; ++q) fn(q, q + 1);
-    return;
+// The 16 products of a chunk of `tiles` tiles; with a low-res part the sparse
+// positions skip its Cl rows/columns (they are zero in V and in dU).
+struct Products {
+  const ConvGeometry& g;
+  i64 Cl;
+  const float* u;
+  i64 E() const { return g.cin * g.cout; }
+  i64 skip(int k) const { return Cl > 0 && sparse_position(k) ? Cl : 0; }
+  // M_k = V_k U_k
+  void forward(int k, i64 tiles, const float* v, float* m) const {
+    const i64 C = g.cin, o = skip(k);
+    gemm(Trans::No, Trans::No, tiles, g.cout, C - o, 1.0f, v + k * tiles * C + o, C,
+         u + k * E() + o * g.cout, g.cout, 0.0f, m + k * tiles * g.cout, g.cout);
   }
-  const i64 first = q0 + ((q0 % 2 == parity) ? 0 : 1);
-  const i64 count = first < q1 ? (q1 - first + 1) / 2 : 0;
+  // dU_k += V_k^T dM_k
+  void weights(int k, i64 tiles, const float* v, const float* dm, float* du) const {
+    const i64 C = g.cin, o = skip(k);
+    gemm(Trans::Yes, Trans::No, C - o, g.cout, tiles, 1.0f, v + k * tiles * C + o, C,
+         dm + k * tiles * g.cout, g.cout, 1.0f, du + k * E() + o * g.cout, g.cout);
+  }
+  // dV_k = dM_k U_k^T
+  void input(int k, i64 tiles, const float* dm, float* dv) const {
+    const i64 C = g.cin, o = skip(k);
+    gemm(Trans::No, Trans::Yes, tiles, C - o, g.cout, 1.0f, dm + k * tiles * g.cout, g.cout,
+         u + k * E() + o * g.cout, g.cout, 0.0f, dv + k * tiles * C + o, C);
+  }
+};
+
+// fn(k) for the 16 positions, threads taking whole products.
+template <class Fn>
+void for_positions(int threads, Fn&& fn) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int k = 0; k < 16; ++k) fn(k);
+}
+
+// Runs fn(qa, qb) over the tile rows q in [q0, q1) with q % period == phase,
+// one row at a time, split across the threads.
+template <class Fn>
+void for_tile_rows(i64 q0, i64 q1, int period, int phase, Fn&& fn) {
+  i64 first = q0;
+  while (first < q1 && first % period != phase) ++first;
+  const i64 count = first < q1 ? (q1 - first + period - 1) / period : 0;
 #pragma omp parallel for schedule(static)
-  for (i64 r = 0; r < count; ++r) fn(first + 2 * r, first + 2 * r + 1);
+  for (i64 r = 0; r < count; ++r) fn(first + period * r, first + period * r + 1);
 }
 
 }  // namespace
 
-i64 Winograd3x3::rows_per_chunk(const ConvGeometry& g) const {
+i64 Winograd3x3::rows_per_chunk(const ConvGeometry& g, bool low) const {
   const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th;
-  return std::min(std::max<i64>(1, chunk_tiles / tw), rows);
+  // With a low-res part chunks c and c + 2 scatter into disjoint rows of its
+  // gradient only from two tile rows a chunk on.
+  const i64 r = std::max<i64>(low ? 2 : 1, chunk_tiles / tw);
+  return std::min(r, rows);
 }
 
-void Winograd3x3::forward(const float* x, const ConvGeometry& g, const float* w, const float* b,
-                          float* y) {
+void Winograd3x3::check(const WinogradInput& in, const ConvGeometry& g, const char* who) const {
   if (!winograd_applies(g))
-    throw InvalidArgument("Winograd3x3::forward: needs a 3x3 stride-1 convolution padded 1");
+    throw InvalidArgument(std::string(who) + ": needs a 3x3 stride-1 convolution padded 1");
+  if (in.low_channels < 0 || in.low_channels >= g.cin || (in.low_channels > 0) != (in.low != nullptr))
+    throw InvalidArgument(std::string(who) + ": bad low-res part");
+  if (in.low && (g.h % 2 != 0 || g.w % 2 != 0))
+    throw ShapeError(std::string(who) + ": an upsampled part needs even output sizes");
+}
+
+void Winograd3x3::forward(const WinogradInput& in, const ConvGeometry& g, const float* w,
+                          const float* b, float* y) {
+  check(in, g, "Winograd3x3::forward");
   geom_ = g;
   have_forward_ = true;
-  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g);
+  const bool low = in.low_channels > 0;
+  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g, low);
   const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
   const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
   u_.resize({16 * E});
   weight_transform(w, E, u_.data());
-  const float* u = u_.data();
+  const Products prod{g, in.low_channels, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   v_holds_all_ = false;
 
@@ -318,10 +447,8 @@ void Winograd3x3::forward(const float* x, const ConvGeometry& g, const float* w,
       const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
       float* v = v_.data() + t * vmax;
       float* m = m_.data() + t * mmax;
-      input_transform(x, g, L, q0, q1, v);
-      for (int k = 0; k < 16; ++k)
-        gemm(Trans::No, Trans::No, L.tiles, g.cout, g.cin, 1.0f, v + k * L.tiles * g.cin, g.cin,
-             u + k * E, g.cout, 0.0f, m + k * L.tiles * g.cout, g.cout);
+      input_transform(in, g, L, q0, q1, v);
+      for (int k = 0; k < 16; ++k) prod.forward(k, L.tiles, v, m);
       output_transform(m, g, L, q0, q1, b, y);
     }
     return;
@@ -331,40 +458,45 @@ void Winograd3x3::forward(const float* x, const ConvGeometry& g, const float* w,
   for (i64 q0 = 0; q0 < rows; q0 += R) {
     const i64 q1 = std::min(rows, q0 + R);
     const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
-    for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
-    gemm_batched(Trans::No, Trans::No, L.tiles, g.cout, g.cin, 1.0f, v_.data(), g.cin,
-                 L.tiles * g.cin, u, g.cout, E, 0.0f, m_.data(), g.cout, L.tiles * g.cout, 16);
-    for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
+    for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(in, g, L, a, e, v_.data()); });
+    for_positions(threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
+    for_tile_rows(q0, q1, 1, 0,
+                  [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
   }
   v_holds_all_ = chunks == 1;
 }
 
-void Winograd3x3::backward(const float* x, const float* dy, const ConvGeometry& g, float* dw,
-                           float* dx) {
+void Winograd3x3::backward(const WinogradInput& in, const float* dy, const ConvGeometry& g,
+                           float* dw, float* dx, float* dlow) {
   if (!have_forward_)
     throw InvalidArgument("Winograd3x3::backward: backward called before forward");
+  check(in, g, "Winograd3x3::backward");
   const ConvGeometry& f = geom_;
-  if (g.n != f.n || g.h != f.h || g.w != f.w || g.cin != f.cin || g.cout != f.cout ||
-      !winograd_applies(g))
+  if (g.n != f.n || g.h != f.h || g.w != f.w || g.cin != f.cin || g.cout != f.cout)
     throw ShapeError("Winograd3x3::backward: geometry differs from the forward's");
-  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g);
-  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
+  const bool low = in.low_channels > 0;
+  if (low && (dx == nullptr) != (dlow == nullptr))
+    throw InvalidArgument("Winograd3x3::backward: dx and dlow go together");
+  const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g, low);
+  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout, Cl = in.low_channels;
   const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
-  const float* u = u_.data();
+  const Products prod{g, Cl, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const i64 dx_size = g.n * g.h * g.w * g.cin;
-  if (dx) {
+  auto zero = [&](float* p, i64 size) {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int t = 0; t < threads; ++t) {
-      const i64 a = dx_size * t / threads, e = dx_size * (t + 1) / threads;
-      std::memset(dx + a, 0, sizeof(float) * static_cast<size_t>(e - a));
+      const i64 a = size * t / threads, e = size * (t + 1) / threads;
+      std::memset(p + a, 0, sizeof(float) * static_cast<size_t>(e - a));
     }
-  }
+  };
+  if (dx) zero(dx, g.n * g.h * g.w * (g.cin - Cl));
+  if (dlow) zero(dlow, g.n * (g.h / 2) * (g.w / 2) * Cl);
 
   if (threads > 1 && chunks >= 2 * threads) {
     // Per-thread dU partials; chunks c and c + 2 scatter into disjoint rows of
-    // dx, so even chunks run together, then odd ones. Static round-robin keeps
-    // each thread's chunk sequence, hence dW, fixed for a thread count.
+    // dx (and dlow), so even chunks run together, then odd ones. Static
+    // round-robin keeps each thread's chunk sequence, hence dW, fixed for a
+    // thread count.
     v_.resize({threads * vmax});
     m_.resize({threads * mmax});
     if (dx) dv_.resize({threads * vmax});
@@ -379,17 +511,13 @@ void Winograd3x3::backward(const float* x, const float* dy, const ConvGeometry& 
         float* v = v_.data() + t * vmax;
         float* m = m_.data() + t * mmax;
         float* du = du_.data() + t * 16 * E;
-        input_transform(x, g, L, q0, q1, v);
+        input_transform(in, g, L, q0, q1, v);
         grad_output_transform(dy, g, L, q0, q1, m);
-        for (int k = 0; k < 16; ++k)
-          gemm(Trans::Yes, Trans::No, g.cin, g.cout, L.tiles, 1.0f, v + k * L.tiles * g.cin, g.cin,
-               m + k * L.tiles * g.cout, g.cout, 1.0f, du + k * E, g.cout);
+        for (int k = 0; k < 16; ++k) prod.weights(k, L.tiles, v, m, du);
         if (!dx) continue;
         float* dv = dv_.data() + t * vmax;
-        for (int k = 0; k < 16; ++k)
-          gemm(Trans::No, Trans::Yes, L.tiles, g.cin, g.cout, 1.0f, m + k * L.tiles * g.cout,
-               g.cout, u + k * E, g.cout, 0.0f, dv + k * L.tiles * g.cin, g.cin);
-        input_grad_scatter(dv, g, L, q0, q1, dx);
+        for (int k = 0; k < 16; ++k) prod.input(k, L.tiles, m, dv);
+        input_grad_scatter(dv, g, L, q0, q1, Cl, dx, dlow);
       }
     }
     float* total = du_.data();
@@ -408,22 +536,22 @@ void Winograd3x3::backward(const float* x, const float* dy, const ConvGeometry& 
   if (dx) dv_.resize({vmax});
   du_.resize({16 * E});
   du_.zero();
+  const int period = low ? 3 : 2;  // tile rows this far apart never scatter into the same rows
   for (i64 q0 = 0; q0 < rows; q0 += R) {
     const i64 q1 = std::min(rows, q0 + R);
     const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
     if (!v_holds_all_)
-      for_tile_rows(q0, q1, -1, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
-    for_tile_rows(q0, q1, -1,
+      for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(in, g, L, a, e, v_.data()); });
+    for_tile_rows(q0, q1, 1, 0,
                   [&](i64 a, i64 e) { grad_output_transform(dy, g, L, a, e, m_.data()); });
-    gemm_batched(Trans::Yes, Trans::No, g.cin, g.cout, L.tiles, 1.0f, v_.data(), g.cin,
-                 L.tiles * g.cin, m_.data(), g.cout, L.tiles * g.cout, 1.0f, du_.data(), g.cout, E,
-                 16);
+    for_positions(threads,
+                  [&](int k) { prod.weights(k, L.tiles, v_.data(), m_.data(), du_.data()); });
     if (!dx) continue;
-    gemm_batched(Trans::No, Trans::Yes, L.tiles, g.cin, g.cout, 1.0f, m_.data(), g.cout,
-                 L.tiles * g.cout, u, g.cout, E, 0.0f, dv_.data(), g.cin, L.tiles * g.cin, 16);
-    for (int parity = 0; parity < 2; ++parity)
-      for_tile_rows(q0, q1, parity,
-                    [&](i64 a, i64 e) { input_grad_scatter(dv_.data(), g, L, a, e, dx); });
+    for_positions(threads, [&](int k) { prod.input(k, L.tiles, m_.data(), dv_.data()); });
+    for (int phase = 0; phase < period; ++phase)
+      for_tile_rows(q0, q1, period, phase, [&](i64 a, i64 e) {
+        input_grad_scatter(dv_.data(), g, L, a, e, Cl, dx, dlow);
+      });
   }
   weight_grad(du_.data(), E, dw);
 }

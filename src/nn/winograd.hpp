@@ -31,20 +31,37 @@ namespace partita::nn::detail {
 /// A 3x3, stride-1 convolution padded 1/1/1/1 (TensorFlow "same" on any size).
 bool winograd_applies(const ConvGeometry& g);
 
+/// The convolution's input: x (N, H, W, Cin), or the channel concatenation of
+/// up2(low) and x (N, H, W, Cin - low_channels), low (N, H/2, W/2,
+/// low_channels) upsampled x2 by nearest neighbour, without building it
+/// (nn::UpConcatConv2d). The upsampled part's transform is zero at the 7
+/// positions with a 2 in them, so those products skip its channels: per tile
+/// 9 (Cl + Cx) + 7 Cx multiply-adds per output channel instead of 16 (Cl + Cx).
+struct WinogradInput {
+  const float* x = nullptr;
+  const float* low = nullptr;
+  std::int64_t low_channels = 0;
+};
+
 class Winograd3x3 {
  public:
   /// y (N, H, W, Cout) = conv(x) + b (b may be null). Transforms and keeps the
   /// weights: backward uses the weights of the last forward.
-  void forward(const float* x, const ConvGeometry& g, const float* w, const float* b, float* y);
-  /// dw += dL/dw; dx = dL/dx (overwritten) unless dx is null. Must follow a
-  /// forward on the same x and geometry. The bias gradient is left to the caller.
-  void backward(const float* x, const float* dy, const ConvGeometry& g, float* dw, float* dx);
+  /// g describes the whole convolution (g.cin counts both parts).
+  void forward(const WinogradInput& in, const ConvGeometry& g, const float* w, const float* b,
+               float* y);
+  /// dw += dL/dw; dx = dL/dx and dlow = dL/dlow (overwritten; null for none:
+  /// both or neither). Must follow a forward on the same input and geometry.
+  /// The bias gradient is left to the caller.
+  void backward(const WinogradInput& in, const float* dy, const ConvGeometry& g, float* dw,
+                float* dx, float* dlow = nullptr);
 
   /// Tiles per chunk (rounded down to whole tile rows, at least one row).
   std::int64_t chunk_tiles = 512;
 
  private:
-  std::int64_t rows_per_chunk(const ConvGeometry& g) const;
+  std::int64_t rows_per_chunk(const ConvGeometry& g, bool low) const;
+  void check(const WinogradInput& in, const ConvGeometry& g, const char* who) const;
 
   ConvGeometry geom_;
   bool have_forward_ = false;

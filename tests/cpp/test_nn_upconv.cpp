@@ -2,8 +2,9 @@
 // plain composition UpsampleNearest2d + ConcatChannels + Conv2d and against the
 // double-precision reference convolution (forward, da, db, dW, dbias), on odd
 // channel counts, S = 1 and 2, non-square images, one and many chunks, one and
-// two threads; a finite-difference gradient check; parameters and init equal
-// to Conv2d's; errors on bad input.
+// two threads, for both algorithms (the phase im2col and Winograd on the
+// virtual concatenation); a finite-difference gradient check; parameters and
+// init equal to Conv2d's; errors on bad input.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -43,7 +44,15 @@ Tensor copy_of(const Tensor& t) {
 struct Case {
   std::int64_t n, s, t, ca, cb, cout;
   std::int64_t budget = std::int64_t{1} << 20;  // column budget (1: the 512-pixel minimum)
+  ConvAlgorithm algorithm = ConvAlgorithm::Im2col;
+  std::int64_t tiles = 512;  // Winograd chunk tiles
 };
+
+Case winograd(Case c, std::int64_t tiles = 512) {
+  c.algorithm = ConvAlgorithm::Winograd;
+  c.tiles = tiles;
+  return c;
+}
 
 // Everything the folded layer computes, for one case.
 struct Result {
@@ -52,7 +61,9 @@ struct Result {
 
 Result run_folded(const Case& c, const Tensor& a, const Tensor& b, const Tensor& dy) {
   ParameterSet ps;
-  UpConcatConv2d layer(ps, "conv", c.ca, c.cb, c.cout, WeightInit::TorchDefault, c.budget);
+  UpConcatConv2d layer(ps, "conv", c.ca, c.cb, c.cout, WeightInit::TorchDefault, c.budget,
+                       c.algorithm);
+  layer.set_winograd_chunk_tiles(c.tiles);
   ps.allocate(7);
   ps.zero_grad();
   Result r;
@@ -68,7 +79,9 @@ Result run_folded(const Case& c, const Tensor& a, const Tensor& b, const Tensor&
 void check_case(const Case& c, int threads) {
   SCOPED_TRACE("case n=" + std::to_string(c.n) + " s=" + std::to_string(c.s) + " t=" +
                std::to_string(c.t) + " ca=" + std::to_string(c.ca) + " cb=" + std::to_string(c.cb) +
-               " cout=" + std::to_string(c.cout) + " threads=" + std::to_string(threads));
+               " cout=" + std::to_string(c.cout) + " threads=" + std::to_string(threads) +
+               (c.algorithm == ConvAlgorithm::Winograd ? " winograd tiles=" + std::to_string(c.tiles)
+                                                       : " im2col"));
   const int saved = num_threads();
   set_num_threads(threads);
   Generator rng(11 + static_cast<std::uint64_t>(c.n * 7 + c.s));
@@ -85,6 +98,7 @@ void check_case(const Case& c, int threads) {
   spec.in_channels = c.ca + c.cb;
   spec.out_channels = c.cout;
   spec.init = WeightInit::TorchDefault;
+  spec.algorithm = ConvAlgorithm::Im2col;
   Conv2d conv(ps, "conv", spec);
   ps.allocate(7);
   ps.zero_grad();
@@ -134,11 +148,26 @@ void check_case(const Case& c, int threads) {
 
 TEST(UpConcatConv2d, MatchesUpsampleConcatConvOnSmallShapes) {
   for (int threads : {1, 2}) {
-    check_case({1, 1, 1, 1, 1, 1}, threads);   // S = 1: every tap but the centre is padding
-    check_case({2, 2, 2, 3, 5, 4}, threads);   // S = 2, odd channels, batch 2
-    check_case({3, 2, 5, 7, 2, 3}, threads);   // non-square
-    check_case({2, 5, 3, 4, 9, 6}, threads);
-    check_case({1, 1, 4, 2, 3, 5}, threads);   // one low-res row
+    for (const Case& c : {Case{1, 1, 1, 1, 1, 1},    // S = 1: every tap but the centre is padding
+                          Case{2, 2, 2, 3, 5, 4},    // S = 2, odd channels, batch 2
+                          Case{3, 2, 5, 7, 2, 3},    // non-square
+                          Case{2, 5, 3, 4, 9, 6},
+                          Case{1, 1, 4, 2, 3, 5},    // one low-res row
+                          Case{2, 3, 2, 70, 67, 5}}) {  // channels past a 64-wide block
+      check_case(c, threads);
+      check_case(winograd(c), threads);
+    }
+  }
+}
+
+TEST(UpConcatConv2d, WinogradAcrossChunks) {
+  // Chunks of 2 low-res rows (the minimum) and of 3: with 2 threads and many
+  // chunks, whole chunks per thread (even, then odd); with few, each chunk's
+  // scatter split by tile row mod 3.
+  for (int threads : {1, 2}) {
+    check_case(winograd({3, 6, 4, 5, 3, 4}, 1), threads);    // 9 chunks of 2 rows
+    check_case(winograd({2, 7, 5, 4, 6, 3}, 15), threads);   // 5 chunks of 3 rows, last short
+    check_case(winograd({1, 9, 3, 3, 2, 2}, 12), threads);   // 3 chunks of 4 rows, one-row tail
   }
 }
 
@@ -177,10 +206,12 @@ TEST(UpConcatConv2d, OneAndTwoThreadsAgree) {
 }
 
 TEST(UpConcatConv2d, FiniteDifferenceGradients) {
+  for (ConvAlgorithm alg : {ConvAlgorithm::Im2col, ConvAlgorithm::Winograd}) {
+  SCOPED_TRACE(alg == ConvAlgorithm::Winograd ? "winograd" : "im2col");
   const int saved = num_threads();
   set_num_threads(1);  // 600 tiny forwards: no thread wake-ups
   ParameterSet ps;
-  UpConcatConv2d layer(ps, "conv", 3, 2, 4, WeightInit::TorchDefault);
+  UpConcatConv2d layer(ps, "conv", 3, 2, 4, WeightInit::TorchDefault, std::int64_t{1} << 20, alg);
   ps.allocate(3);
   Generator rng(9);
   Tensor a({2, 2, 3, 3}), b({2, 4, 6, 2});
@@ -201,6 +232,31 @@ TEST(UpConcatConv2d, FiniteDifferenceGradients) {
   set_num_threads(saved);
   EXPECT_TRUE(res.ok) << res.report;
   EXPECT_GT(res.checked, 200);
+  }
+}
+
+TEST(UpConcatConv2d, AutoPicksWinogradFrom16Channels) {
+  // The two paths round differently, so the output's bits tell which ran.
+  auto y_of = [](std::int64_t ca, ConvAlgorithm alg) {
+    ParameterSet ps;
+    UpConcatConv2d layer(ps, "c", ca, 16, 16, WeightInit::TorchDefault, std::int64_t{1} << 20, alg);
+    ps.allocate(2);
+    Generator rng(6);
+    Tensor a({1, 3, 3, ca}), b({1, 6, 6, 16});
+    fill_uniform(a, rng);
+    fill_uniform(b, rng);
+    return copy_of(layer.forward(a, b));
+  };
+  auto same = [](const Tensor& x, const Tensor& y) {
+    for (std::int64_t i = 0; i < x.size(); ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  };
+  Tensor auto32 = y_of(32, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(auto32, y_of(32, ConvAlgorithm::Winograd)));
+  EXPECT_FALSE(same(auto32, y_of(32, ConvAlgorithm::Im2col)));
+  Tensor auto8 = y_of(8, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(auto8, y_of(8, ConvAlgorithm::Im2col)));
 }
 
 TEST(UpConcatConv2d, ParametersAndInitAreConv2ds) {
