@@ -40,20 +40,26 @@ static void expect_close(const Tensor& got, const Tensor& want, double rtol, dou
   EXPECT_LE(worst, atol) << what << ": element " << at << " got " << got[at] << " want " << want[at];
 }
 
-TEST(ArcnnTwin, EvalLogitsAndLossMatchPyTorch) {
-  ARCNN m = ARCNN::load(kFix + "twin_weights.safetensors");
+// The fixtures (tools/torch_twins/arcnn_twin.py fixture): "twin" has 4 filters, so
+// its convolutions take the im2col paths (but the bottleneck's second, 16 -> 16);
+// "twin16" has 16, so all but the first 3x3 convolution, and the decoders' fused
+// upsample-concat-convolutions, take the Winograd paths.
+static void expect_eval_matches(const std::string& fixture, int filters) {
+  SCOPED_TRACE(fixture);
+  ARCNN m = ARCNN::load(kFix + fixture + "_weights.safetensors");
   EXPECT_EQ(m.config().levels, 2);
-  EXPECT_EQ(m.config().base_filters, 4);
-  optim::SafetensorsReader io(kFix + "twin_io.safetensors");
+  EXPECT_EQ(m.config().base_filters, filters);
+  optim::SafetensorsReader io(kFix + fixture + "_io.safetensors");
   Tensor x = io.read_f32("input"), label = io.read_f32("label");
   m.set_training(false);
   expect_close(m.forward(x), io.read_f32("logits_eval"), 1e-4, 1e-4, "eval logits");
   EXPECT_NEAR(m.evaluate_loss(x, label), io.read_f32("loss_eval")[0], 1e-4);
 }
 
-TEST(ArcnnTwin, TrainingGradientsAndRunningStatsMatchPyTorch) {
-  ARCNN m = ARCNN::load(kFix + "twin_weights.safetensors");
-  optim::SafetensorsReader io(kFix + "twin_io.safetensors");
+static void expect_training_matches(const std::string& fixture) {
+  SCOPED_TRACE(fixture);
+  ARCNN m = ARCNN::load(kFix + fixture + "_weights.safetensors");
+  optim::SafetensorsReader io(kFix + fixture + "_io.safetensors");
   Tensor x = io.read_f32("input"), label = io.read_f32("label");
   m.set_training(true);
   m.parameters().zero_grad();
@@ -75,6 +81,13 @@ TEST(ArcnnTwin, TrainingGradientsAndRunningStatsMatchPyTorch) {
   }
   EXPECT_EQ(checked, static_cast<int>(m.parameters().params().size()));
   EXPECT_GT(checked, 20);
+}
+
+TEST(ArcnnTwin, EvalLogitsAndLossMatchPyTorch) { expect_eval_matches("twin", 4); }
+TEST(ArcnnTwin, TrainingGradientsAndRunningStatsMatchPyTorch) { expect_training_matches("twin"); }
+TEST(ArcnnTwin, WinogradPathsMatchPyTorch) {
+  expect_eval_matches("twin16", 16);
+  expect_training_matches("twin16");
 }
 
 TEST(Arcnn, ConfigJsonRoundTripAndValidation) {

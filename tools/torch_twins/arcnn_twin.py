@@ -5,8 +5,9 @@ partita loads here with ``load_state_dict`` and back. Used for three things, non
 them run in CI:
 
 * ``python tools/torch_twins/arcnn_twin.py fixture``: writes the committed test
-  fixture tests/data/arcnn/twin_{weights,io}.safetensors (a tiny configuration;
-  the C++ test checks our logits, loss, gradients and BatchNorm statistics against it);
+  fixtures tests/data/arcnn/{twin,twin16}_{weights,io}.safetensors (two small
+  configurations, see FIXTURES; the C++ test checks our logits, loss, gradients and
+  BatchNorm statistics against them);
 * ``benchmarks/arcnn_torch.py`` times a training step and an edit loop with it;
 * a fallback trainer (``train``) on the pairs partita's own data pipeline makes.
 
@@ -137,11 +138,24 @@ def load(path):
     return m
 
 
-def make_fixture(out_dir):
-    """Tiny network (2 levels, 4 filters, no dropout) with randomised BatchNorm state."""
+# The committed fixtures: name -> (config, input size). "twin": tiny (4 filters: partita's
+# im2col convolutions but the bottleneck's 16 -> 16); "twin16": 16 filters, the smallest
+# width at which partita takes
+# its Winograd paths (every 3x3 convolution but the first, and the decoders' fused
+# upsample-concat-convolutions), on 32 x 32 rolls to keep the file small.
+FIXTURES = {
+    "twin": ({"levels": 2, "base_filters": 4, "dropout": 0.0}, 128),
+    "twin16": ({"levels": 2, "base_filters": 16, "dropout": 0.0}, 32),
+}
+
+
+def make_fixture(out_dir, fixture="twin"):
+    """A network with randomised BatchNorm state, its file, and its outputs and gradients
+    on a fixed input (see FIXTURES)."""
     from safetensors.torch import save_file
+    cfg, size = FIXTURES[fixture]
     torch.manual_seed(1234)
-    m = ArcnnTwin({"levels": 2, "base_filters": 4, "dropout": 0.0}).double()
+    m = ArcnnTwin(dict(cfg)).double()
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, nn.Conv2d):
@@ -152,10 +166,10 @@ def make_fixture(out_dir):
                 mod.running_mean.uniform_(-0.2, 0.2)
                 mod.running_var.uniform_(0.5, 2.0)
     g = torch.Generator().manual_seed(5)
-    x = (torch.rand(2, 1, 128, 128, generator=g, dtype=torch.float64) < 0.05).double()
-    label = (torch.rand(2, 1, 128, 128, generator=g, dtype=torch.float64) < 0.02).double()
+    x = (torch.rand(2, 1, size, size, generator=g, dtype=torch.float64) < 0.05).double()
+    label = (torch.rand(2, 1, size, size, generator=g, dtype=torch.float64) < 0.02).double()
     os.makedirs(out_dir, exist_ok=True)
-    save(m.float(), os.path.join(out_dir, "twin_weights.safetensors"))
+    save(m.float(), os.path.join(out_dir, fixture + "_weights.safetensors"))
     m = m.double()
     m.eval()
     with torch.no_grad():
@@ -176,8 +190,8 @@ def make_fixture(out_dir):
     io = {k: (v.permute(0, 2, 3, 1) if v.dim() == 4 and k in
               ("input", "label", "logits_eval", "logits_train") else v).float().contiguous()
           for k, v in io.items()}
-    save_file(io, os.path.join(out_dir, "twin_io.safetensors"))
-    print("fixture written to", out_dir, "loss_eval", float(loss_eval), "loss_train", float(loss_train))
+    save_file(io, os.path.join(out_dir, fixture + "_io.safetensors"))
+    print(fixture, "written to", out_dir, "loss_eval", float(loss_eval), "loss_train", float(loss_train.detach()))
 
 
 def main(argv=None):
@@ -186,12 +200,15 @@ def main(argv=None):
     f = sub.add_parser("fixture")
     f.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..",
                                                  "tests", "data", "arcnn"))
+    f.add_argument("--name", choices=sorted(FIXTURES), action="append",
+                   help="which fixture (default: all)")
     c = sub.add_parser("count")
     c.add_argument("--levels", type=int, default=5)
     c.add_argument("--base", type=int, default=32)
     a = ap.parse_args(argv)
     if a.cmd == "fixture":
-        make_fixture(os.path.normpath(a.out))
+        for name in a.name or sorted(FIXTURES):
+            make_fixture(os.path.normpath(a.out), name)
     elif a.cmd == "count":
         m = ArcnnTwin({"levels": a.levels, "base_filters": a.base})
         print(sum(p.numel() for p in m.parameters()))
