@@ -15,11 +15,11 @@
 // overlap by two pixels), dW += G^T dU G.
 //
 // Tiles are processed in chunks of whole tile rows (n, ty), about
-// `chunk_tiles` tiles each; with many chunks each
-// thread takes whole chunks (one parallel region per layer, as Conv2d's im2col
-// path), otherwise each chunk's transforms and products are threaded. Results
-// do not depend on the thread count except for the order in which per-thread
-// dW partial sums are added.
+// `chunk_tiles` tiles each; with many chunks each thread takes whole chunks
+// (one parallel region per layer, as Conv2d's im2col path), otherwise each
+// chunk's transforms and products are threaded. The forward's results do not
+// depend on the thread count; backward's may differ in rounding (the order in
+// which overlapping tiles add into dx, per-thread dW partial sums).
 #pragma once
 #include <cstdint>
 
