@@ -184,7 +184,9 @@ TEST(UpConcatConv2d, MatchesUpsampleConcatConvAcrossChunks) {
 }
 
 TEST(UpConcatConv2d, OneAndTwoThreadsAgree) {
-  const Case c{10, 16, 16, 5, 3, 7, 1};  // 5 chunks
+  for (const Case& c : {Case{10, 16, 16, 5, 3, 7, 1},  // 5 chunks
+                        winograd({10, 16, 16, 5, 3, 7}, 32)}) {  // 80 chunks of 2 tile rows
+  SCOPED_TRACE(c.algorithm == ConvAlgorithm::Winograd ? "winograd" : "im2col");
   Generator rng(5);
   Tensor a({c.n, c.s, c.t, c.ca}), b({c.n, 2 * c.s, 2 * c.t, c.cb}),
       dy({c.n, 2 * c.s, 2 * c.t, c.cout});
@@ -203,6 +205,7 @@ TEST(UpConcatConv2d, OneAndTwoThreadsAgree) {
   EXPECT_LT(max_rel_diff(two.db, one.db), 1e-6);
   EXPECT_LT(max_rel_diff(two.dw, one.dw), 1e-5);
   EXPECT_LT(max_rel_diff(two.dbias, one.dbias), 1e-6);
+  }
 }
 
 TEST(UpConcatConv2d, FiniteDifferenceGradients) {
