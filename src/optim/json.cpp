@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "partita/core/error.hpp"
@@ -121,6 +122,9 @@ void Value::dump_to(std::string& out) const {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.17g", num_);  // round-trips every double
         out += buf;
+        // A double printed as digits only (1e16, -0.0) would parse back as an
+        // integer (and -0.0 as 0): keep it a double.
+        if (std::strpbrk(buf, ".eE") == nullptr) out += ".0";
       }
       break;
     case Type::String: out += quote(str_); break;

@@ -43,6 +43,14 @@ TEST(Json, DumpRoundTrips) {
   Value back = json::parse(s);
   EXPECT_EQ(back.dump(), s);
   EXPECT_DOUBLE_EQ(json::parse(Value(0.1).dump()).as_double(), 0.1);
+  // Doubles that print as digits stay doubles (found by tests/fuzz/fuzz_weights):
+  // -0.0 keeps its sign, 1e16 does not turn into an integer.
+  EXPECT_EQ(Value(-0.0).dump(), "-0.0");
+  EXPECT_TRUE(std::signbit(json::parse(Value(-0.0).dump()).as_double()));
+  EXPECT_EQ(Value(1e16).dump(), "10000000000000000.0");
+  EXPECT_FALSE(json::parse(Value(1e16).dump()).is_integer());
+  EXPECT_EQ(Value(2.0).dump(), "2.0");
+  EXPECT_EQ(json::parse("-2.5e-666676").dump(), "-0.0");
   EXPECT_THROW(Value(std::nan("")), InvalidArgument);
 }
 
