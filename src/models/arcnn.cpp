@@ -73,7 +73,7 @@ static nn::Conv2dSpec conv3(std::int64_t cin, std::int64_t cout) {
   return s;
 }
 
-ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed) : config(c) {
+ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed, bool allocate) : config(c) {
   config.validate("ARCNN");
   const int L = config.levels;
   const std::int64_t F = config.base_filters;
@@ -112,7 +112,7 @@ ArcnnImpl::ArcnnImpl(const ArcnnConfig& c, std::uint64_t seed) : config(c) {
   head.kernel_h = head.kernel_w = 1;
   head.padding = nn::Padding::valid();
   out = std::make_unique<nn::Conv2d>(params, "out", head);
-  params.allocate(seed);
+  if (allocate) params.allocate(seed);
   reseed_dropout(seed);
 }
 
@@ -301,8 +301,26 @@ void ARCNN::load_weights(const std::string& path) {
   optim::load_safetensors(path, impl_->params, /*strict=*/true);
 }
 
+// A corrupt or hostile file could name a config far larger than the tensors it
+// holds (levels 7, 1024 filters: billions of values); refuse it before
+// allocating anything: the config's parameters must fit in the file's tensors.
+static void check_file_holds_config(const std::string& path, const ArcnnConfig& c, const char* who) {
+  optim::SafetensorsReader r(path);
+  std::int64_t held = 0;
+  for (const optim::TensorInfo& t : r.tensors()) held += t.numel();
+  const ArcnnImpl declared(c, 0, /*allocate=*/false);
+  std::int64_t needed = 0;
+  for (const nn::Parameter& p : declared.params.params()) needed += shape_numel(p.shape);
+  if (needed > held)
+    throw WeightsError(std::string(who) + ": " + path + " holds " + std::to_string(held) +
+                       " values, but its config " + c.to_json() + " needs " +
+                       std::to_string(needed) + " (corrupt or not an AR-CNN weights file)");
+}
+
 ARCNN ARCNN::load(const std::string& path) {
-  ARCNN m(config_of_file(path, "ARCNN::load"), 0);
+  const ArcnnConfig config = config_of_file(path, "ARCNN::load");
+  check_file_holds_config(path, config, "ARCNN::load");
+  ARCNN m(config, 0);
   optim::load_safetensors(path, m.impl_->params, true);
   return m;
 }

@@ -44,7 +44,9 @@ struct DecoderLevel {
 };
 
 struct ArcnnImpl {
-  ArcnnImpl(const ArcnnConfig& config, std::uint64_t seed);
+  /// allocate = false only declares the parameters (their names and shapes),
+  /// e.g. to check a file against a config before committing memory to it.
+  ArcnnImpl(const ArcnnConfig& config, std::uint64_t seed, bool allocate = true);
   const Tensor& forward(const Tensor& x);
   void backward(const Tensor& dlogits);
   void set_training(bool t);

@@ -3,6 +3,7 @@
 // exact resume), editing Scores of any length, and errors.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -121,6 +122,28 @@ TEST(Arcnn, SaveLoadRoundTripAndMismatch) {
   EXPECT_THROW(ARCNN::load((dir / "missing.safetensors").string()), Error);
   Tensor bad({1, 30, 128, 1});
   EXPECT_THROW(a.forward(bad), ShapeError);
+  fs::remove_all(dir);
+}
+
+TEST(Arcnn, LoadRefusesAConfigLargerThanTheFileBeforeAllocating) {
+  // A corrupt or hostile file: a valid but enormous config (7 levels of 1024
+  // filters: tens of billions of values) over one small tensor. ARCNN::load must
+  // say so at once instead of trying to allocate the network.
+  auto dir = temp_dir("huge");
+  const std::string path = (dir / "huge.safetensors").string();
+  const float one[4] = {1, 2, 3, 4};
+  optim::write_safetensors(path, {{"enc.0.conv1.bias", optim::DType::F32, {4}, one}},
+                           {{"model", "arcnn"},
+                            {"config", "{\"levels\":7,\"base_filters\":1024,\"bottleneck_filters\":8192,"
+                                       "\"dropout\":0.5,\"bn_momentum\":0.9}"}});
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    ARCNN::load(path);
+    ADD_FAILURE() << "loaded";
+  } catch (const WeightsError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds 4 values"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
   fs::remove_all(dir);
 }
 
