@@ -80,6 +80,15 @@ Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
     throw InvalidArgument("ARCNN::edit: ticks per quarter " +
                           std::to_string(melody.ticks_per_quarter) +
                           " is not a positive multiple of 4: the model works on a 16th-note grid");
+  // The track's length in 16ths, before building its roll.
+  const std::int64_t tick16 = melody.ticks_per_quarter / 4;
+  std::int64_t last_end = 0;
+  for (const Note& n : melody.tracks[track].notes) last_end = std::max(last_end, n.end);
+  if (last_end / tick16 > kMaxEditSteps)
+    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " lasts " +
+                          std::to_string(last_end / tick16) + " 16th steps (its last note ends at tick " +
+                          std::to_string(last_end) + "); the editor takes at most " +
+                          std::to_string(kMaxEditSteps) + " (4096 bars of 4/4)");
   data::BinaryRoll roll = data::score_to_binary_roll(melody, track, 4);
   // Keep the input's length, rounded up to a whole quarter (4 steps).
   const std::int64_t steps = std::max<std::int64_t>(4, (roll.steps + 3) / 4 * 4);

@@ -292,6 +292,23 @@ TEST(Arcnn, EditRejectsBadInput) {
   c = EditControls{};
   c.max_remove_pct = 150;
   EXPECT_THROW(m.edit(s, c), InvalidArgument);
+  // A stray note far out (a damaged file): refused by its length, at once,
+  // instead of a roll of billions of steps. One 16th below the limit is taken.
+  c = EditControls{};
+  c.iterations = 1;
+  s = melody(4);
+  const std::int64_t tick16 = s.ticks_per_quarter / 4;
+  Note far{62, 80, std::int64_t{1} << 40, (std::int64_t{1} << 40) + tick16};
+  s.tracks[0].notes.push_back(far);
+  try {
+    m.edit(s, c);
+    ADD_FAILURE() << "edited";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 65536"), std::string::npos) << e.what();
+  }
+  s = melody(4);
+  s.tracks[0].notes.push_back(Note{62, 80, (ARCNN::kMaxEditSteps - 1) * tick16, ARCNN::kMaxEditSteps * tick16});
+  EXPECT_EQ(m.edit(s, c).tracks.size(), 1u);
 }
 
 #include "partita/data/jsb_chorales.hpp"

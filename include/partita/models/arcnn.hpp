@@ -165,6 +165,8 @@ class ARCNN {
   FitResult fit(const data::WindowSet& train, const data::WindowSet& valid,
                 const FitOptions& options, const FitCallbacks& callbacks = {});
 
+  static constexpr std::int64_t kMaxEditSteps = std::int64_t{1} << 16;
+
   /// Edit a roll of any length: windows of 128 steps (the last padded), each
   /// edited with `controls`; returns a roll of the input's length.
   data::BinaryRoll edit_roll(const data::BinaryRoll& roll, const EditControls& controls,
@@ -173,6 +175,10 @@ class ARCNN {
   /// input's ticks per quarter, tempo map, meters and keys and one track with the
   /// input track's name, program and channel; notes at velocity 100, on a grid
   /// of 16ths, lasting the input's length rounded up to a whole quarter.
+  /// A track longer than kMaxEditSteps 16ths (4096 bars of 4/4, over two hours at
+  /// 120 bpm: 512 windows) is refused with InvalidArgument before anything is
+  /// allocated (a stray note far out in a damaged file would otherwise ask for
+  /// billions of steps).
   Score edit(const Score& melody, const EditControls& controls, int track = -1,
              std::vector<EditStats>* stats = nullptr);
 
