@@ -45,6 +45,10 @@ BinaryRoll score_to_binary_roll(const Score& score, int track, int steps_per_qua
     }
   };
   for_notes([&](int, std::int64_t, std::int64_t e) { steps = std::max(steps, e); });
+  if (steps > kMaxRollSteps)
+    throw InvalidArgument(std::string(who) + ": the roll would be " + std::to_string(steps) +
+                          " steps long (a note ends there); at most " +
+                          std::to_string(kMaxRollSteps));
   BinaryRoll roll(steps);
   for_notes([&](int p, std::int64_t s, std::int64_t e) {
     for (std::int64_t t = s; t < e; ++t) roll.at(t, p) = 1;

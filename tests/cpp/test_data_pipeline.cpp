@@ -199,6 +199,16 @@ TEST(BinaryRollScore, QuantizesAndRoundTrips) {
   EXPECT_THROW(score_to_binary_roll(s, 0, 4), InvalidArgument);
   s.ticks_per_quarter = 480;
   EXPECT_THROW(score_to_binary_roll(s, 3, 4), InvalidArgument);
+  // A stray note far out (a damaged file) is refused, not allocated.
+  Score far = s;
+  far.ticks_per_quarter = 480;
+  far.tracks[0].notes.push_back({60, 100, std::int64_t{120} << 30, (std::int64_t{120} << 30) + 120});
+  try {
+    score_to_binary_roll(far, 0, 4);
+    ADD_FAILURE() << "built";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 16777216"), std::string::npos) << e.what();
+  }
 }
 
 #include <filesystem>

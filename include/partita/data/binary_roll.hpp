@@ -29,12 +29,16 @@ struct BinaryRoll {
   std::int64_t count() const;
 };
 
+/// The longest roll score_to_binary_roll builds (2^24 steps, 2 GB of cells).
+inline constexpr std::int64_t kMaxRollSteps = std::int64_t{1} << 24;
+
 /// Quantize notes of `score` onto a grid of `steps_per_quarter` steps per quarter
 /// note: a note covers steps [round(start/step), round(end/step)), at least one.
 /// `track` < 0 merges every non-drum track; otherwise that track only.
 /// Throws InvalidArgument if ticks_per_quarter is not a positive multiple of
-/// steps_per_quarter (such a file cannot be put on the grid without drift) or
-/// the track index is out of range.
+/// steps_per_quarter (such a file cannot be put on the grid without drift), the
+/// track index is out of range, or the roll would pass kMaxRollSteps (a stray
+/// note far out in a damaged file: a folder dataset skips such a file).
 BinaryRoll score_to_binary_roll(const Score& score, int track = -1, int steps_per_quarter = 4);
 
 /// Notes of `roll` at `ticks_per_step` ticks per step: each maximal run of on
