@@ -6,13 +6,11 @@
 #include <cmath>
 
 #include "partita/core/error.hpp"
-#include "nn/reductions.hpp"
+#include "nn/batchnorm_ops.hpp"
 
 namespace partita::nn {
 
 using std::int64_t;
-
-using detail::channel_sums;
 
 SplitBatchNorm::SplitBatchNorm(ParameterSet& params, const std::string& name, int64_t a_channels,
                                int64_t b_channels, BatchNormSpec spec, int64_t a_replicas)
@@ -40,54 +38,18 @@ void SplitBatchNorm::forward_part(Part& p, const Tensor& x, int64_t offset, int6
   p.x = Tensor::view(const_cast<float*>(x.data()), x.shape());
   p.mean.resize(static_cast<size_t>(C));
   p.istd.resize(static_cast<size_t>(C));
-  const float* xp = x.data();
   const float eps = spec_.eps;
   float* rm = rmean_->value.data() + offset;
   float* rv = rvar_->value.data() + offset;
-  if (training_) {
-    std::vector<double> s, ss;
-    channel_sums(M, C, s, [&](int64_t r, double* acc) {
-      const float* row = xp + r * C;
-      for (int64_t j = 0; j < C; ++j) acc[j] += row[j];
-    });
-    for (int64_t j = 0; j < C; ++j) p.mean[j] = static_cast<float>(s[j] / M);
-    const float* mu = p.mean.data();
-    channel_sums(M, C, ss, [&](int64_t r, double* acc) {  // two-pass variance
-      const float* row = xp + r * C;
-      for (int64_t j = 0; j < C; ++j) {
-        const double d = static_cast<double>(row[j]) - mu[j];
-        acc[j] += d * d;
-      }
-    });
-    const float w = spec_.batch_weight();
-    const int64_t n = bessel_count;
-    const double bessel = spec_.unbiased_running_var && n > 1 ? double(n) / double(n - 1) : 1.0;
-    for (int64_t j = 0; j < C; ++j) {
-      const double var = ss[j] / M;
-      p.istd[j] = static_cast<float>(1.0 / std::sqrt(var + eps));
-      rm[j] = (1.0f - w) * rm[j] + w * p.mean[j];
-      rv[j] = (1.0f - w) * rv[j] + w * static_cast<float>(var * bessel);
-    }
-  } else {
-    for (int64_t j = 0; j < C; ++j) {
-      p.mean[j] = rm[j];
-      p.istd[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[j]) + eps));
-    }
-  }
-  std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
-  const float* g = gamma_->value.data() + offset;
-  const float* b = beta_->value.data() + offset;
-  for (int64_t j = 0; j < C; ++j) {
-    scale[j] = g[j] * p.istd[j];
-    shift[j] = b[j] - p.mean[j] * scale[j];
-  }
+  if (training_)
+    detail::batchnorm_batch_stats(x.data(), M, C, eps, spec_.batch_weight(),
+                                  spec_.unbiased_running_var ? bessel_count : 0, p.mean.data(),
+                                  p.istd.data(), rm, rv);
+  else
+    detail::batchnorm_running_stats(C, eps, rm, rv, p.mean.data(), p.istd.data());
   p.y.resize(x.shape());
-  float* yp = p.y.data();
-  const float* sc = scale.data();
-  const float* sh = shift.data();
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t j = 0; j < C; ++j) yp[r * C + j] = xp[r * C + j] * sc[j] + sh[j];
+  detail::batchnorm_apply(x.data(), M, C, p.mean.data(), p.istd.data(),
+                          gamma_->value.data() + offset, beta_->value.data() + offset, p.y.data());
 }
 
 SplitBatchNorm::Pair SplitBatchNorm::forward(const Tensor& a, const Tensor& b) {
@@ -116,43 +78,11 @@ SplitBatchNorm::Pair SplitBatchNorm::forward(const Tensor& a, const Tensor& b) {
 // dx = gamma * istd * dy (eval), on channels [offset, offset + C).
 void SplitBatchNorm::backward_part(Part& p, const Tensor& dy, int64_t offset, int64_t C) {
   const int64_t M = dy.size() / C;
-  const float* xp = p.x.data();
-  const float* d = dy.data();
-  const float* mu = p.mean.data();
-  const float* is = p.istd.data();
-  std::vector<double> sdy, sdyx;
-  channel_sums(M, C, sdy, [&](int64_t r, double* acc) {
-    const float* row = d + r * C;
-    for (int64_t j = 0; j < C; ++j) acc[j] += row[j];
-  });
-  channel_sums(M, C, sdyx, [&](int64_t r, double* acc) {
-    const float* dr = d + r * C;
-    const float* xr = xp + r * C;
-    for (int64_t j = 0; j < C; ++j) acc[j] += static_cast<double>(dr[j]) * ((xr[j] - mu[j]) * is[j]);
-  });
-  float* gg = gamma_->grad.data() + offset;
-  float* gb = beta_->grad.data() + offset;
-  const float* g = gamma_->value.data() + offset;
-  std::vector<float> k(static_cast<size_t>(C)), mdy(static_cast<size_t>(C)),
-      mdyx(static_cast<size_t>(C));
-  for (int64_t j = 0; j < C; ++j) {
-    gb[j] += static_cast<float>(sdy[j]);
-    gg[j] += static_cast<float>(sdyx[j]);
-    k[j] = g[j] * is[j];
-    mdy[j] = fwd_training_ ? static_cast<float>(sdy[j] / M) : 0.0f;
-    mdyx[j] = fwd_training_ ? static_cast<float>(sdyx[j] / M) : 0.0f;
-  }
   p.dx.resize(dy.shape());
-  float* dxp = p.dx.data();
-  const float* kp = k.data();
-  const float* m1 = mdy.data();
-  const float* m2 = mdyx.data();
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t j = 0; j < C; ++j) {
-      const float xhat = (xp[r * C + j] - mu[j]) * is[j];
-      dxp[r * C + j] = kp[j] * (d[r * C + j] - m1[j] - xhat * m2[j]);
-    }
+  detail::batchnorm_backward(p.x.data(), dy.data(), M, C, p.mean.data(), p.istd.data(),
+                             gamma_->value.data() + offset, fwd_training_,
+                             gamma_->grad.data() + offset, beta_->grad.data() + offset,
+                             p.dx.data());
 }
 
 SplitBatchNorm::Pair SplitBatchNorm::backward(const Tensor& da, const Tensor& db) {

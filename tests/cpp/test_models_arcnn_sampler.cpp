@@ -106,7 +106,9 @@ TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
     ++calls;
     std::int64_t on = 0;
     for (std::int64_t i = 0; i < roll.size(); ++i) on += roll[i] != 0;
-    if (last_on >= 0) EXPECT_EQ(std::llabs(on - last_on), 1);  // one toggle per iteration
+    if (last_on >= 0) {
+      EXPECT_EQ(std::llabs(on - last_on), 1);  // one toggle per iteration
+    }
     last_on = on;
     logits.resize(roll.shape());
     for (std::int64_t i = 0; i < logits.size(); ++i) logits[i] = base[static_cast<size_t>(i)];

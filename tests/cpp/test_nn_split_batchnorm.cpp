@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "partita/core/error.hpp"
+#include "tensor_compare.hpp"
 #include "partita/core/random.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/nn/batchnorm.hpp"
@@ -21,22 +22,9 @@ using namespace partita::nn;
 
 namespace {
 
-double max_rel_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.size(), b.size());
-  if (a.size() != b.size()) return 1e30;
-  double scale = 1e-4, diff = 0.0;  // floor: a one-value channel has dx ~ 0
-  for (std::int64_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, static_cast<double>(std::fabs(b[i])));
-    diff = std::max(diff, static_cast<double>(std::fabs(a[i] - b[i])));
-  }
-  return diff / scale;
-}
-
-Tensor copy_of(const Tensor& t) {
-  Tensor c(t.shape());
-  c.copy_from(t);
-  return c;
-}
+// The scale floor: a one-value channel has dx ~ 0.
+double max_rel_diff(const Tensor& a, const Tensor& b) { return test::max_rel_diff(a, b, 1e-4); }
+using test::copy_of;
 
 // Channels [c0, c0 + n) of a (..., C) tensor as a (..., n) tensor.
 Tensor channels(const Tensor& t, std::int64_t c0, std::int64_t n) {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "partita/core/error.hpp"
+#include "tensor_compare.hpp"
 #include "partita/core/random.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/nn/concat.hpp"
@@ -24,22 +25,8 @@ using namespace partita::nn;
 
 namespace {
 
-double max_rel_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  if (a.shape() != b.shape()) return 1e30;
-  double scale = 1e-6, diff = 0.0;
-  for (std::int64_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, static_cast<double>(std::fabs(b[i])));
-    diff = std::max(diff, static_cast<double>(std::fabs(a[i] - b[i])));
-  }
-  return diff / scale;
-}
-
-Tensor copy_of(const Tensor& t) {
-  Tensor c(t.shape());
-  c.copy_from(t);
-  return c;
-}
+using test::copy_of;
+using test::max_rel_diff;
 
 struct Case {
   std::int64_t n, s, t, ca, cb, cout;
