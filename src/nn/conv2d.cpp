@@ -267,7 +267,8 @@ const Tensor& Conv2d::forward(const Tensor& x) {
     throw InvalidArgument(who + ": ConvAlgorithm::Winograd needs a 3x3 stride-1 convolution "
                                 "padded 1 on every side");
   if (wino_ok && (spec_.algorithm == ConvAlgorithm::Winograd ||
-                  (spec_.algorithm == ConvAlgorithm::Auto && g.cin >= 16 && g.cout >= 16))) {
+                  (spec_.algorithm == ConvAlgorithm::Auto &&
+                   std::min(g.cin, g.cout) >= detail::kWinogradMinChannels))) {
     if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
     wino_->chunk_tiles = spec_.winograd_chunk_tiles;
     wino_->forward({x.data()}, g, w, b, y_.data());

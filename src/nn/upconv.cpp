@@ -300,7 +300,8 @@ const Tensor& UpConcatConv2d::forward(const Tensor& a, const Tensor& b) {
   have_x_ = true;
   y_.resize({n_, 2 * s_, 2 * t_, cout_});
   wino_active_ = algorithm_ == ConvAlgorithm::Winograd ||
-                 (algorithm_ == ConvAlgorithm::Auto && ca_ >= 16 && cb_ >= 16 && cout_ >= 16);
+                 (algorithm_ == ConvAlgorithm::Auto &&
+                  std::min({ca_, cb_, cout_}) >= detail::kWinogradMinChannels);
   if (wino_active_) {
     if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
     wino_->chunk_tiles = wino_chunk_tiles_;

@@ -31,6 +31,10 @@ namespace partita::nn::detail {
 /// A 3x3, stride-1 convolution padded 1/1/1/1 (TensorFlow "same" on any size).
 bool winograd_applies(const ConvGeometry& g);
 
+/// ConvAlgorithm::Auto takes Winograd when every channel count (input parts and
+/// output) is at least this: below it the 16 products are too thin to beat im2col.
+inline constexpr std::int64_t kWinogradMinChannels = 16;
+
 /// The convolution's input: x (N, H, W, Cin), or the channel concatenation of
 /// up2(low) and x (N, H, W, Cin - low_channels), low (N, H/2, W/2,
 /// low_channels) upsampled x2 by nearest neighbour, without building it
