@@ -73,7 +73,7 @@ def torch_train_step(cfg, batch, iters, channels_last):
 
 
 def edit_loop(forward, x0, iterations=100, max_remove_pct=100.0, max_add=500, risk=1.0, seed=1):
-    """The AR-CNN sampler (DESIGN.md) in torch, as partita's arcnn_sampler: `forward`
+    """The AR-CNN sampler (AWS DeepComposer sample) in torch, as partita's arcnn_sampler: `forward`
     maps the (1, 1, 128, 128) roll to logits; tensors stay on x0's device."""
     import torch
     g = torch.Generator(device=x0.device).manual_seed(seed)

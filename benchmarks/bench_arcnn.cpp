@@ -5,7 +5,7 @@
 //                                        (data/melodies/ode_to_joy.mid), batch-1 forwards
 // Configs: reference (5 levels, 32 filters, 31.5M parameters) and compact (the shipped
 // default, 4 levels, 16 filters). Wall-clock time, partita::num_threads() threads (set
-// OMP_NUM_THREADS=2 for the setting). Counter peak_rss_mb is the process's
+// OMP_NUM_THREADS=2 for docs/arcnn.md's setting). Counter peak_rss_mb is the process's
 // peak resident set after the run (getrusage), so run a filter on its own for a clean
 // figure.
 #include <benchmark/benchmark.h>

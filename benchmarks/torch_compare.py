@@ -20,7 +20,7 @@ depends on the other load, work per CPU-second much less.
 
 Our side runs with OMP_NUM_THREADS=<threads> (default 2); PyTorch with
 torch.set_num_threads(<threads>). Both run with the same OMP_WAIT_POLICY
-(--wait-policy, default passive): on this shared 2-core machine a spinning idle
+(--wait-policy, default passive): on a shared 2-core machine a spinning idle
 OpenMP thread burns the core its partner needs, and a layer that opens a few
 hundred parallel regions ran 20-200x slower with spinning (measured: one AR-CNN
 conv at batch 1, 3.4 ms passive vs 740 ms spinning, at load ~11). Each figure is the median of --reps runs
@@ -267,7 +267,7 @@ def torch_rel_attention(torch, batch: int, seg: int, mem: int, d_model: int, hea
 
 def torch_attention(torch, backward: bool, dropatt: float, threads: int, reps: int) -> float:
     """The Transformer-XL attention layer of benchmarks/attention_torch.py (the
-    attention engineer's PyTorch twin, same shape as bench_attention), in both of
+    attention layer's PyTorch twin, same shape as bench_attention), in both of
     its variants (Transformer-XL's einsum code and a head-major port): the faster
     median counts, as PyTorch at its best. Falls back to torch_rel_attention
     when that script is missing or has changed."""

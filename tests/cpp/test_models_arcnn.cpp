@@ -105,7 +105,7 @@ TEST(Arcnn, ConfigJsonRoundTripAndValidation) {
   bad.dropout = 1.0f;
   EXPECT_THROW(ARCNN(bad, 0), InvalidArgument);
   ARCNN ref(ArcnnConfig::reference(), 0);
-  EXPECT_EQ(ref.parameter_count(), 31450049);  // the twin's count; DESIGN.md: about 31.5M
+  EXPECT_EQ(ref.parameter_count(), 31450049);  // the twin's count; the DeepComposer sample: about 31.5M
 }
 
 TEST(Arcnn, SaveLoadRoundTripAndMismatch) {

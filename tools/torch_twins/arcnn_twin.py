@@ -11,7 +11,7 @@ them run in CI:
 * ``benchmarks/arcnn_torch.py`` times a training step and an edit loop with it;
 * a fallback trainer (``train``) on the pairs partita's own data pipeline makes.
 
-Architecture (DESIGN.md, AR-CNN): encoder level i: 2 x [Conv 3x3 same, ReLU] -> skip
+Architecture (AWS DeepComposer AR-CNN sample, MIT-0): encoder level i: 2 x [Conv 3x3 same, ReLU] -> skip
 -> MaxPool 2 -> Dropout -> BatchNorm; bottleneck 2 x [Conv 3x3, ReLU]; decoder level
 (deepest first): Upsample x2 (nearest) -> concat(up, skip) -> BatchNorm -> 2 x [Conv
 3x3, ReLU] -> Dropout; Conv 1x1 to one channel of logits. BatchNorm as Keras

@@ -1,6 +1,6 @@
 // BinaryRoll: an on/off piano roll on a fixed grid, the AR-CNN's view of music.
 //
-// The AR-CNN (DESIGN.md) sees every voice merged into one (time, 128) grid of
+// The AR-CNN (AWS DeepComposer samples) sees every voice merged into one (time, 128) grid of
 // 16th notes where a cell is 1 while some note sounds at that pitch. Held and
 // repeated notes are not told apart (no onset channel), exactly as the
 // reference. This header holds that grid plus the two conversions the data

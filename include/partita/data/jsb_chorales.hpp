@@ -3,7 +3,7 @@
 //
 // The file is {"train": [...229], "valid": [...76], "test": [...77]}; each chorale
 // is a list of 16th-note steps, each step a list of MIDI pitches (-1 = silent).
-// Merging the voices gives the AR-CNN's binarized (time, 128) grid (DESIGN.md).
+// Merging the voices gives the AR-CNN's binarized (time, 128) grid (as the AWS DeepComposer sample).
 #pragma once
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 // AR-CNN training pairs: corrupted windows and the cells that repair them.
 //
-// From a target window the reference makes (DESIGN.md): remove a uniformly
+// From a target window the reference makes (AWS DeepComposer sample): remove a uniformly
 // drawn 0-100 % of its note cells, add a uniformly drawn 1-1.5 % of its empty
 // cells; the input is the corrupted window and the label is XOR(input, target),
 // i.e. exactly the cells the editor should toggle. Each window gives `variants`

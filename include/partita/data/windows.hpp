@@ -1,7 +1,7 @@
 // Fixed-size training windows cut from BinaryRolls, and the train/valid split.
 //
 // The AR-CNN trains on windows of 128 steps (8 bars of 16ths) x 128 pitches,
-// taken every 4 bars (hop 64) along each chorale (DESIGN.md). A roll shorter
+// taken every 4 bars (hop 64) along each chorale (AWS DeepComposer sample). A roll shorter
 // than one window gives one window padded with silence; the tail after the
 // last full hop is dropped, as the reference does. Windows without a single
 // note are skipped (they carry no training signal).

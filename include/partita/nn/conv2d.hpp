@@ -96,10 +96,8 @@ struct Conv2dSpec {
   WeightInit init = WeightInit::GlorotUniform;  // Keras' default
   /// Target size of the im2col buffer, in floats; a chunk still holds at least
   /// 512 output pixels (whole output rows) so the GEMM's M stays long. 256K
-  /// floats = 1 MB, the size of a Zen 4 core's L2: 4 MB was faster than 16 MB
-  /// (AR-CNN 128x128x32 batch 1: 3.5 vs 5.2 ms forward, one thread), and 1 MB
-  /// another 1.5-2 % faster than 4 MB on the reference AR-CNN training step
-  /// (2 threads, interleaved runs: 3.74/3.73 s vs 3.83/3.77 s); 512 KB the same.
+  /// floats = 1 MB, the size of a Zen 4 core's L2, where the columns stay hot
+  /// between im2col and the product (docs/performance.md has the measurements).
   std::int64_t column_budget = std::int64_t{1} << 18;
   ConvAlgorithm algorithm = ConvAlgorithm::Auto;
   /// Winograd: 2x2 output tiles per chunk (whole tile rows, at least one).

@@ -22,7 +22,7 @@
 // Tested against torch.autograd.grad(create_graph=True).
 //
 // Why not the central difference (grad_theta D(xhat + h u) - grad_theta D(xhat - h u)) / 2h
-// that DESIGN.md also offers: it is exact only if no LeakyReLU input changes sign
+// (a common shortcut): it is exact only if no LeakyReLU input changes sign
 // between xhat - h u and xhat + h u, and a sign change makes grad_theta D jump, so
 // one crossing costs an error of jump / 2h. On the 2-layer conv critic of the test,
 // a relative step of 1e-2 crossed one kink and gave a 2.3x (relative) error; the
