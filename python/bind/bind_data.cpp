@@ -40,7 +40,7 @@ PianoRoll roll_from_python(const py::object& obj, const char* who) {
   if (py::isinstance<PianoRoll>(obj)) return obj.cast<PianoRoll>();
   py::array arr = py::module_::import("numpy").attr("asarray")(obj);
   auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arr.attr("__ne__")(0));
-  if (!a || a.ndim() != 2 || a.shape(1) != kPitches)
+  if (!a || a.ndim() != 2 || a.shape(1) != static_cast<py::ssize_t>(kPitches))
     throw ShapeError(std::string(who) + ": expected a (time, 128) piano roll, got shape " +
                      py::str(arr.attr("shape")).cast<std::string>());
   PianoRoll r(static_cast<std::size_t>(a.shape(0)));
@@ -62,7 +62,7 @@ PARTITA_BIND(data, 50) {
       .def(py::init([](const py::array& arr) {
              auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(
                  arr.attr("__ne__")(0));
-             if (!a || a.ndim() != 3 || a.shape(2) != kPitches)
+             if (!a || a.ndim() != 3 || a.shape(2) != static_cast<py::ssize_t>(kPitches))
                throw ShapeError("WindowSet: expected an (n, steps, 128) array");
              WindowSet w(a.shape(1));
              for (py::ssize_t i = 0; i < a.shape(0); ++i) w.push(a.data(i, 0, 0));

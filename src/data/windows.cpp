@@ -11,6 +11,8 @@
 
 namespace partita::data {
 
+static constexpr auto kRow = static_cast<std::int64_t>(kPitches);  // cells per step
+
 void WindowSet::push(const std::uint8_t* cells) {
   cells_.insert(cells_.end(), cells, cells + window_cells());
 }
@@ -31,7 +33,7 @@ WindowSet make_windows(const std::vector<PianoRoll>& rolls, std::int64_t window,
     throw InvalidArgument("make_windows: window and hop must be positive, got " +
                           std::to_string(window) + " and " + std::to_string(hop));
   WindowSet out(window);
-  std::vector<std::uint8_t> buf(static_cast<size_t>(window * kPitches));
+  std::vector<std::uint8_t> buf(static_cast<size_t>(window * kRow));
   // Copies `n` cells from `src` into the window buffer as 0/1 and pushes the
   // window unless it is silent.
   auto push_window = [&](const std::uint8_t* src, std::size_t n) {
@@ -44,11 +46,11 @@ WindowSet make_windows(const std::vector<PianoRoll>& rolls, std::int64_t window,
     const auto steps = static_cast<std::int64_t>(r.steps());
     if (steps <= 0) continue;
     if (steps < window) {  // one padded window
-      push_window(r.data(), static_cast<std::size_t>(steps * kPitches));
+      push_window(r.data(), static_cast<std::size_t>(steps * kRow));
       continue;
     }
     for (std::int64_t s = 0; s + window <= steps; s += hop)
-      push_window(r.data() + s * kPitches, buf.size());
+      push_window(r.data() + s * kRow, buf.size());
   }
   return out;
 }

@@ -16,18 +16,14 @@
 
 namespace partita::data {
 
-/// partita::kPitches as an int, for the (time * 128 + pitch) index arithmetic
-/// of windows and training pairs.
-inline constexpr int kPitches = static_cast<int>(partita::kPitches);
-
 class WindowSet {
  public:
   explicit WindowSet(std::int64_t steps = 128) : steps_(steps) {}
   std::int64_t steps() const { return steps_; }
   std::int64_t count() const {
-    return static_cast<std::int64_t>(cells_.size()) / (steps_ * kPitches);
+    return static_cast<std::int64_t>(cells_.size()) / window_cells();
   }
-  std::int64_t window_cells() const { return steps_ * kPitches; }
+  std::int64_t window_cells() const { return steps_ * static_cast<std::int64_t>(kPitches); }
   /// Window i: steps * 128 cells, row-major (time, pitch).
   const std::uint8_t* window(std::int64_t i) const { return cells_.data() + i * window_cells(); }
   /// Append a window (steps * 128 cells).
