@@ -109,7 +109,7 @@ int cmd_train_arcnn(const Args& a) {
   o.checkpoint_dir = a.get("out", "");
   o.resume = a.flag("resume");
   o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", "0"));
-  std::vector<data::BinaryRoll> rolls;
+  std::vector<PianoRoll> rolls;
   if (a.flag("midi-dir")) {
     data::MidiFolderReport rep;
     rolls = data::load_midi_folder(a.get("midi-dir", ""), 4, &rep);

@@ -20,8 +20,7 @@ using namespace partita;
 using namespace partita::models;
 
 namespace partita::py_bind {
-py::array_t<std::uint8_t> binary_roll_to_array(const data::BinaryRoll& r);
-data::BinaryRoll binary_roll_from_array(const py::array& a, const char* who);
+PianoRoll model_roll_from_python(const py::object& roll, const char* who);  // bind_data.cpp
 }  // namespace partita::py_bind
 
 namespace {
@@ -156,20 +155,22 @@ Score with the input's tempo map, meters, program and timing and one track at ve
 100 (and per-window statistics with return_stats=True).)doc")
       .def(
           "edit_roll",
-          [](ARCNN& m, const py::array& roll, double max_remove_pct, int max_add, int iterations,
+          [](ARCNN& m, const py::object& roll, double max_remove_pct, int max_add, int iterations,
              double creative_risk, std::uint64_t seed) {
             EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed);
-            data::BinaryRoll r = py_bind::binary_roll_from_array(roll, "ARCNN.edit_roll");
-            data::BinaryRoll out;
+            const PianoRoll r = py_bind::model_roll_from_python(roll, "ARCNN.edit_roll");
+            PianoRoll out;
             {
               py::gil_scoped_release rel;
               out = m.edit_roll(r, c);
             }
-            return py_bind::binary_roll_to_array(out);
+            return out;
           },
           "roll"_a, "max_remove_pct"_a = 100.0, "max_add"_a = 500, "iterations"_a = 100,
           "creative_risk"_a = 1.0, "seed"_a = 0,
-          "Edit a (time, 128) binary roll on the 16th-note grid; returns a uint8 roll of the same shape.")
+          "Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution "
+          "raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary "
+          "PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).")
       .def(
           "_fit",
           [](ARCNN& m, const data::WindowSet& train, const data::WindowSet& valid, int epochs,

@@ -12,6 +12,7 @@
 #include "partita/data/midi_folder.hpp"
 #include "partita/data/training_pairs.hpp"
 #include "partita/data/windows.hpp"
+#include "partita/music/pianoroll.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -25,28 +26,34 @@ std::string fspath(const py::object& path) {
   return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
 }
 
-py::array_t<std::uint8_t> roll_array(const BinaryRoll& r) {
-  py::array_t<std::uint8_t> a({static_cast<py::ssize_t>(r.steps), static_cast<py::ssize_t>(kPitches)});
-  if (!r.cells.empty()) std::memcpy(a.mutable_data(), r.cells.data(), r.cells.size());
+// A roll's cells as a (time, 128) uint8 array (a copy).
+py::array_t<std::uint8_t> roll_array(const PianoRoll& r) {
+  py::array_t<std::uint8_t> a({static_cast<py::ssize_t>(r.steps()), static_cast<py::ssize_t>(kPitches)});
+  if (r.steps()) std::memcpy(a.mutable_data(), r.data(), r.steps() * partita::kPitches);
   return a;
 }
 
-BinaryRoll roll_from_array(const py::array& arr, const char* who) {
+// A partita.PianoRoll as it is (a handle on the same cells), or anything numpy
+// takes as a (time, 128) array as a binary roll at resolution 4 (a copy, cells
+// non-zero -> 1).
+PianoRoll roll_from_python(const py::object& obj, const char* who) {
+  if (py::isinstance<PianoRoll>(obj)) return obj.cast<PianoRoll>();
+  py::array arr = py::module_::import("numpy").attr("asarray")(obj);
   auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(arr.attr("__ne__")(0));
-  if (!a || a.ndim() != 2 || a.shape(1) != kPitches)
+  if (!a || a.ndim() != 2 || a.shape(1) != static_cast<py::ssize_t>(kPitches))
     throw ShapeError(std::string(who) + ": expected a (time, 128) piano roll, got shape " +
                      py::str(arr.attr("shape")).cast<std::string>());
-  BinaryRoll r(a.shape(0));
-  std::memcpy(r.cells.data(), a.data(), r.cells.size());
+  PianoRoll r(static_cast<std::size_t>(a.shape(0)));
+  r.binary = true;
+  if (r.steps()) std::memcpy(r.data(), a.data(), r.steps() * partita::kPitches);
   return r;
 }
 
 }  // namespace
 
 namespace partita::py_bind {
-// Shared with bind_arcnn.cpp.
-py::array_t<std::uint8_t> binary_roll_to_array(const BinaryRoll& r) { return roll_array(r); }
-BinaryRoll binary_roll_from_array(const py::array& a, const char* who) { return roll_from_array(a, who); }
+// Shared with bind_arcnn.cpp (ARCNN.edit_roll).
+PianoRoll model_roll_from_python(const py::object& roll, const char* who) { return roll_from_python(roll, who); }
 }  // namespace partita::py_bind
 
 PARTITA_BIND(data, 50) {
@@ -55,7 +62,7 @@ PARTITA_BIND(data, 50) {
       .def(py::init([](const py::array& arr) {
              auto a = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(
                  arr.attr("__ne__")(0));
-             if (!a || a.ndim() != 3 || a.shape(2) != kPitches)
+             if (!a || a.ndim() != 3 || a.shape(2) != static_cast<py::ssize_t>(kPitches))
                throw ShapeError("WindowSet: expected an (n, steps, 128) array");
              WindowSet w(a.shape(1));
              for (py::ssize_t i = 0; i < a.shape(0); ++i) w.push(a.data(i, 0, 0));
@@ -84,7 +91,7 @@ PARTITA_BIND(data, 50) {
           j = load_jsb_chorales(p);
         }
         py::dict d;
-        auto conv = [](const std::vector<BinaryRoll>& rs) {
+        auto conv = [](const std::vector<PianoRoll>& rs) {
           py::list l;
           for (const auto& r : rs) l.append(roll_array(r));
           return l;
@@ -101,13 +108,13 @@ PARTITA_BIND(data, 50) {
   m.def(
       "make_windows",
       [](const py::list& rolls, std::int64_t window, std::int64_t hop) {
-        std::vector<BinaryRoll> rs;
-        py::object asarray = py::module_::import("numpy").attr("asarray");
-        for (auto r : rolls) rs.push_back(roll_from_array(asarray(r).cast<py::array>(), "make_windows"));
+        std::vector<PianoRoll> rs;
+        for (auto r : rolls) rs.push_back(roll_from_python(py::reinterpret_borrow<py::object>(r), "make_windows"));
         return make_windows(rs, window, hop);
       },
       "rolls"_a, "window"_a = 128, "hop"_a = 64,
-      "Cut (time, 128) rolls into windows every `hop` steps (short rolls padded, empty windows skipped).");
+      "Cut rolls (partita.PianoRoll or (time, 128) arrays; non-zero = note) into windows every `hop` "
+      "steps (short rolls padded, empty windows skipped).");
   m.def(
       "jsb_windows",
       [](const std::string& split, const py::object& path, std::int64_t window, std::int64_t hop) {

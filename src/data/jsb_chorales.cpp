@@ -67,7 +67,7 @@ class Reader {
     }
   }
   // One chorale: [[p, p, p, p], ...] -> merged roll.
-  BinaryRoll chorale() {
+  PianoRoll chorale() {
     std::vector<std::vector<int>> steps;
     array([&] {
       steps.emplace_back();
@@ -77,9 +77,10 @@ class Reader {
         if (p >= 0) steps.back().push_back(p);
       });
     });
-    BinaryRoll roll(static_cast<std::int64_t>(steps.size()));
+    PianoRoll roll(steps.size());  // RollGrid{}: 16th notes, 4/4
+    roll.binary = true;
     for (size_t t = 0; t < steps.size(); ++t)
-      for (int p : steps[t]) roll.at(static_cast<std::int64_t>(t), p) = 1;
+      for (int p : steps[t]) roll(t, static_cast<std::size_t>(p)) = 1;
     return roll;
   }
   void end() {
@@ -103,7 +104,7 @@ JsbChorales parse_jsb_chorales(const std::string& text) {
     for (;;) {
       std::string key = r.string();
       r.expect(':');
-      std::vector<BinaryRoll>* dst = nullptr;
+      std::vector<PianoRoll>* dst = nullptr;
       int k = -1;
       if (key == "train") dst = &out.train, k = 0;
       else if (key == "valid") dst = &out.valid, k = 1;

@@ -9,9 +9,12 @@
 
 namespace partita::data {
 
-std::vector<BinaryRoll> load_midi_folder(const std::string& folder, int steps_per_quarter,
+std::vector<PianoRoll> load_midi_folder(const std::string& folder, int steps_per_quarter,
                                          MidiFolderReport* report) {
   namespace fs = std::filesystem;
+  if (steps_per_quarter < 1)
+    throw InvalidArgument("load_midi_folder: steps_per_quarter must be >= 1, got " +
+                          std::to_string(steps_per_quarter));
   std::error_code ec;
   if (!fs::is_directory(folder, ec))
     throw IoError("load_midi_folder: " + folder + " is not a readable directory");
@@ -24,14 +27,17 @@ std::vector<BinaryRoll> load_midi_folder(const std::string& folder, int steps_pe
     if (ext == ".mid" || ext == ".midi") paths.push_back(it->path().string());
   }
   std::sort(paths.begin(), paths.end());
-  std::vector<BinaryRoll> rolls;
+  std::vector<PianoRoll> rolls;
   MidiFolderReport local;
   MidiFolderReport& rep = report ? *report : local;
   for (const auto& p : paths) {
     try {
       Score s = read_midi(p);
-      BinaryRoll r = score_to_binary_roll(s, -1, steps_per_quarter);
-      if (r.count() == 0) {
+      ToRollOptions o;
+      o.resolution = steps_per_quarter;
+      o.binarize = true;
+      PianoRoll r = to_pianoroll(s, o);
+      if (r.active_cells() == 0) {
         rep.skipped.push_back(p + ": no notes");
         continue;
       }

@@ -10,6 +10,8 @@
 
 namespace partita::data {
 
+static constexpr int kPitchCount = static_cast<int>(kPitches);
+
 void PairOptions::validate(const char* who) const {
   if (variants < 1)
     throw InvalidArgument(std::string(who) + ": variants must be >= 1, got " +
@@ -34,20 +36,20 @@ static void choose(std::vector<std::int32_t>& pool, std::int64_t k, Generator& r
 
 int make_training_pair(const std::uint8_t* target, std::int64_t steps, const PairOptions& opt,
                        Generator& rng, float* input, float* label) {
-  const std::int64_t cells = steps * kPitches;
+  const std::int64_t cells = steps * kPitchCount;
   // Transposition: the shift range that keeps the lowest and highest notes in range.
   int shift = 0;
   if (opt.max_transpose > 0) {
-    int lo_p = kPitches, hi_p = -1;
+    int lo_p = kPitchCount, hi_p = -1;
     for (std::int64_t i = 0; i < cells; ++i)
       if (target[i]) {
-        int p = static_cast<int>(i % kPitches);
+        int p = static_cast<int>(i % kPitchCount);
         lo_p = std::min(lo_p, p);
         hi_p = std::max(hi_p, p);
       }
     if (hi_p >= 0) {
       int lo = std::max(-opt.max_transpose, -lo_p);
-      int hi = std::min(opt.max_transpose, kPitches - 1 - hi_p);
+      int hi = std::min(opt.max_transpose, kPitchCount - 1 - hi_p);
       shift = lo + static_cast<int>(rng.below(static_cast<std::uint64_t>(hi - lo + 1)));
     }
   }
@@ -56,10 +58,10 @@ int make_training_pair(const std::uint8_t* target, std::int64_t steps, const Pai
   on.reserve(1024);
   off.reserve(static_cast<size_t>(cells));
   for (std::int64_t t = 0; t < steps; ++t)
-    for (int p = 0; p < kPitches; ++p) {
+    for (int p = 0; p < kPitchCount; ++p) {
       int src = p - shift;
-      bool v = src >= 0 && src < kPitches && target[t * kPitches + src];
-      auto idx = static_cast<std::int32_t>(t * kPitches + p);
+      bool v = src >= 0 && src < kPitchCount && target[t * kPitchCount + src];
+      auto idx = static_cast<std::int32_t>(t * kPitchCount + p);
       input[idx] = v ? 1.0f : 0.0f;
       (v ? on : off).push_back(idx);
     }
@@ -111,8 +113,8 @@ std::int64_t PairBatcher::batch(std::int64_t index, std::int64_t batch_size, Ten
   const std::int64_t begin = index * batch_size;
   const std::int64_t n = std::min(batch_size, pairs_per_epoch() - begin);
   const std::int64_t steps = windows_.steps(), cells = windows_.window_cells();
-  input.resize({n, steps, kPitches, 1});
-  label.resize({n, steps, kPitches, 1});
+  input.resize({n, steps, kPitchCount, 1});
+  label.resize({n, steps, kPitchCount, 1});
   for (std::int64_t b = 0; b < n; ++b) {
     const std::int64_t pair = order_[static_cast<size_t>(begin + b)];
     // One generator per (seed, epoch, pair): reproducible regardless of batching.

@@ -11,42 +11,46 @@
 
 namespace partita::data {
 
+static constexpr auto kRow = static_cast<std::int64_t>(kPitches);  // cells per step
+
 void WindowSet::push(const std::uint8_t* cells) {
   cells_.insert(cells_.end(), cells, cells + window_cells());
 }
 
-BinaryRoll WindowSet::roll(std::int64_t i) const {
+PianoRoll WindowSet::roll(std::int64_t i) const {
   if (i < 0 || i >= count())
     throw InvalidArgument("WindowSet::roll: index " + std::to_string(i) + " out of range (" +
                           std::to_string(count()) + " windows)");
-  BinaryRoll r(steps_);
-  std::memcpy(r.cells.data(), window(i), static_cast<size_t>(window_cells()));
+  PianoRoll r(static_cast<std::size_t>(steps_));
+  r.binary = true;
+  std::memcpy(r.data(), window(i), static_cast<size_t>(window_cells()));
   return r;
 }
 
-WindowSet make_windows(const std::vector<BinaryRoll>& rolls, std::int64_t window,
+WindowSet make_windows(const std::vector<PianoRoll>& rolls, std::int64_t window,
                        std::int64_t hop) {
   if (window <= 0 || hop <= 0)
     throw InvalidArgument("make_windows: window and hop must be positive, got " +
                           std::to_string(window) + " and " + std::to_string(hop));
   WindowSet out(window);
-  std::vector<std::uint8_t> buf(static_cast<size_t>(window * kPitches));
-  auto push_if_nonempty = [&] {
-    if (std::any_of(buf.begin(), buf.end(), [](std::uint8_t c) { return c != 0; }))
-      out.push(buf.data());
+  std::vector<std::uint8_t> buf(static_cast<size_t>(window * kRow));
+  // Copies `n` cells from `src` into the window buffer as 0/1 and pushes the
+  // window unless it is silent.
+  auto push_window = [&](const std::uint8_t* src, std::size_t n) {
+    bool any = false;
+    for (std::size_t c = 0; c < n; ++c) any |= (buf[c] = src[c] != 0) != 0;
+    std::fill(buf.begin() + static_cast<std::ptrdiff_t>(n), buf.end(), 0);
+    if (any) out.push(buf.data());
   };
-  for (const BinaryRoll& r : rolls) {
-    if (r.steps <= 0) continue;
-    if (r.steps < window) {  // one padded window
-      std::fill(buf.begin(), buf.end(), 0);
-      std::memcpy(buf.data(), r.cells.data(), r.cells.size());
-      push_if_nonempty();
+  for (const PianoRoll& r : rolls) {
+    const auto steps = static_cast<std::int64_t>(r.steps());
+    if (steps <= 0) continue;
+    if (steps < window) {  // one padded window
+      push_window(r.data(), static_cast<std::size_t>(steps * kRow));
       continue;
     }
-    for (std::int64_t s = 0; s + window <= r.steps; s += hop) {
-      std::memcpy(buf.data(), r.cells.data() + s * kPitches, buf.size());
-      push_if_nonempty();
-    }
+    for (std::int64_t s = 0; s + window <= steps; s += hop)
+      push_window(r.data() + s * kRow, buf.size());
   }
   return out;
 }

@@ -1,4 +1,6 @@
-// ARCNN editing: a Score or a roll of any length, window by window, through the sampler.
+// ARCNN editing: a Score or a roll of any length, window by window, through the
+// sampler. A Score goes through partita's one quantizer (to_pianoroll at 16th
+// notes, binary) and back (from_pianoroll at the Score's ticks per quarter).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -12,12 +14,15 @@ namespace partita::models {
 
 static constexpr std::int64_t kWindow = 128;
 
-data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditControls& controls,
-                                  std::vector<EditStats>* stats) {
+PianoRoll ARCNN::edit_roll(const PianoRoll& roll, const EditControls& controls,
+                           std::vector<EditStats>* stats) {
   controls.validate("ARCNN::edit");
-  if (roll.steps <= 0) throw InvalidArgument("ARCNN::edit: the piano roll has no time steps");
-  if (static_cast<std::int64_t>(roll.cells.size()) != roll.steps * data::kPitches)
-    throw ShapeError("ARCNN::edit: the roll's cells do not match steps x 128");
+  if (roll.grid.resolution != 4)
+    throw InvalidArgument("ARCNN::edit_roll: the model works on 16th notes (resolution 4), this roll has resolution " +
+                          std::to_string(roll.grid.resolution) + "; convert the Score with resolution 4");
+  if (roll.steps() == 0) throw InvalidArgument("ARCNN::edit: the piano roll has no time steps");
+  const auto steps = static_cast<std::int64_t>(roll.steps());
+  const auto pitches = static_cast<std::int64_t>(kPitches);
   const bool was = impl_->training;
   impl_->set_training(false);
   // The eval-mode network, folded and evaluated incrementally (arcnn_infer.hpp):
@@ -26,7 +31,7 @@ data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditContro
   // the training network's forward instead.
   std::unique_ptr<ArcnnInference> engine;
   if (infer::simd_kernel_available())
-    engine = std::make_unique<ArcnnInference>(*impl_, kWindow, data::kPitches, num_threads());
+    engine = std::make_unique<ArcnnInference>(*impl_, kWindow, pitches, num_threads());
   LogitsFn model = [this, &engine](const Tensor& x, Tensor& logits) {
     logits.resize(x.shape());
     if (engine) {
@@ -35,21 +40,21 @@ data::BinaryRoll ARCNN::edit_roll(const data::BinaryRoll& roll, const EditContro
     }
     logits.copy_from(impl_->forward(x));
   };
-  const std::int64_t n_windows = (roll.steps + kWindow - 1) / kWindow;
-  data::BinaryRoll result(roll.steps);
+  const std::int64_t n_windows = (steps + kWindow - 1) / kWindow;
+  PianoRoll result(roll.steps(), roll.grid);
+  result.info = roll.info;
+  result.binary = true;
   Generator base(controls.seed);
   if (stats) stats->clear();
   try {
     for (std::int64_t w = 0; w < n_windows; ++w) {
-      const std::int64_t t0 = w * kWindow, len = std::min(kWindow, roll.steps - t0);
-      data::BinaryRoll win(kWindow);  // the last window is padded with silence
-      std::memcpy(win.cells.data(), roll.cells.data() + t0 * data::kPitches,
-                  static_cast<size_t>(len * data::kPitches));
+      const std::int64_t t0 = w * kWindow, len = std::min(kWindow, steps - t0);
+      PianoRoll win(static_cast<std::size_t>(kWindow), roll.grid);  // the last window is padded with silence
+      std::memcpy(win.data(), roll.data() + t0 * pitches, static_cast<size_t>(len * pitches));
       Generator rng = base.split(static_cast<std::uint64_t>(w));
       EditStats st = sample_edit(win, model, controls, rng);
       if (stats) stats->push_back(st);
-      std::memcpy(result.cells.data() + t0 * data::kPitches, win.cells.data(),
-                  static_cast<size_t>(len * data::kPitches));
+      std::memcpy(result.data() + t0 * pitches, win.data(), static_cast<size_t>(len * pitches));
     }
   } catch (...) {
     impl_->set_training(was);
@@ -80,21 +85,23 @@ Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
     throw InvalidArgument("ARCNN::edit: ticks per quarter " +
                           std::to_string(melody.ticks_per_quarter) +
                           " is not a positive multiple of 4: the model works on a 16th-note grid");
-  // The track's length in 16ths, before building its roll.
-  const std::int64_t tick16 = melody.ticks_per_quarter / 4;
+  // The track's length in 16ths (the quantizer's rule), before building its roll.
   std::int64_t last_end = 0;
   for (const Note& n : melody.tracks[track].notes) last_end = std::max(last_end, n.end);
-  if (last_end / tick16 > kMaxEditSteps)
+  const std::int64_t last_step = tick_to_step(last_end, 4, melody.ticks_per_quarter);
+  if (last_step > kMaxEditSteps)
     throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " lasts " +
-                          std::to_string(last_end / tick16) + " 16th steps (its last note ends at tick " +
+                          std::to_string(last_step) + " 16th steps (its last note ends at tick " +
                           std::to_string(last_end) + "); the editor takes at most " +
                           std::to_string(kMaxEditSteps) + " (4096 bars of 4/4)");
-  data::BinaryRoll roll = data::score_to_binary_roll(melody, track, 4);
+  ToRollOptions to;
+  to.resolution = 4;
+  to.track = track;
+  to.binarize = true;
+  const PianoRoll roll = to_pianoroll(melody, to);
   // Keep the input's length, rounded up to a whole quarter (4 steps).
-  const std::int64_t steps = std::max<std::int64_t>(4, (roll.steps + 3) / 4 * 4);
-  data::BinaryRoll padded(steps);
-  std::copy(roll.cells.begin(), roll.cells.end(), padded.cells.begin());
-  data::BinaryRoll edited = edit_roll(padded, controls, stats);
+  const std::size_t steps = std::max<std::size_t>(4, (roll.steps() + 3) / 4 * 4);
+  const PianoRoll edited = edit_roll(roll.with_length(steps), controls, stats);
 
   const Track& in = melody.tracks[track];
   Score out;
@@ -106,7 +113,10 @@ Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
   t.name = in.name.empty() ? std::string("AR-CNN") : in.name;
   t.program = in.program;
   t.channel = in.channel;
-  t.notes = data::binary_roll_to_notes(edited, melody.ticks_per_quarter / 4, 100);
+  FromRollOptions from;
+  from.ticks_per_quarter = melody.ticks_per_quarter;
+  from.velocity = 100;
+  t.notes = from_pianoroll(edited, from).tracks.at(0).notes;
   out.tracks.push_back(std::move(t));
   return out;
 }

@@ -20,20 +20,25 @@ void EditControls::validate(const char* who) const {
     bad("creative_risk (temperature) must be in (0, 100], got " + std::to_string(creative_risk));
 }
 
-EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
+EditStats sample_edit(PianoRoll& window, const LogitsFn& logits_fn,
                       const EditControls& c, Generator& rng) {
   c.validate("sample_edit");
-  const std::int64_t cells = window.steps * data::kPitches;
+  const auto steps = static_cast<std::int64_t>(window.steps());
+  const std::int64_t cells = steps * static_cast<std::int64_t>(kPitches);
   if (cells == 0) throw InvalidArgument("sample_edit: empty window");
-  const std::vector<std::uint8_t> original = window.cells;
+  std::uint8_t* const on_now = window.data();
+  for (std::int64_t i = 0; i < cells; ++i) on_now[i] = on_now[i] != 0;
+  window.binary = true;
+  const std::vector<std::uint8_t> original(on_now, on_now + cells);
   std::int64_t original_notes = 0;
-  for (auto v : original) original_notes += v != 0;
+  for (auto v : original) original_notes += v;
   const auto max_remove =
       static_cast<std::int64_t>(c.max_remove_pct * static_cast<double>(original_notes) / 100.0);
 
-  Tensor roll({1, window.steps, data::kPitches, 1});
-  Tensor logits({1, window.steps, data::kPitches, 1});
-  for (std::int64_t i = 0; i < cells; ++i) roll[i] = window.cells[i] ? 1.0f : 0.0f;
+  const std::int64_t pitches = static_cast<std::int64_t>(kPitches);
+  Tensor roll({1, steps, pitches, 1});
+  Tensor logits({1, steps, pitches, 1});
+  for (std::int64_t i = 0; i < cells; ++i) roll[i] = on_now[i] ? 1.0f : 0.0f;
   std::vector<double> p(static_cast<size_t>(cells));
   const double inv_t = 1.0 / c.creative_risk;
   std::int64_t removed = 0, added = 0;
@@ -50,7 +55,7 @@ EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
     if (!std::isfinite(mx)) throw InvalidArgument("sample_edit: logits are not finite");
     double sum = 0.0;
     for (std::int64_t i = 0; i < cells; ++i) {
-      const bool on = window.cells[i] != 0, orig = original[i] != 0;
+      const bool on = on_now[i] != 0, orig = original[i] != 0;
       double q = std::exp((static_cast<double>(logits[i]) - mx) * inv_t);
       if ((block_remove && on && orig) || (block_add && !on && !orig)) q = 0.0;
       p[i] = q;
@@ -70,10 +75,10 @@ EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
       pick = i;
       if (u < acc) break;
     }
-    const bool on = window.cells[pick] != 0, orig = original[pick] != 0;
+    const bool on = on_now[pick] != 0, orig = original[pick] != 0;
     if (on) removed += orig ? 1 : 0, added -= orig ? 0 : 1;
     else added += orig ? 0 : 1, removed -= orig ? 1 : 0;
-    window.cells[pick] = on ? 0 : 1;
+    on_now[pick] = on ? 0 : 1;
     roll[pick] = on ? 0.0f : 1.0f;
     ++st.iterations_run;
   }

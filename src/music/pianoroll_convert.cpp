@@ -2,7 +2,7 @@
 //
 // Score -> roll quantizes each note's start and end ticks to the nearest step
 // (halves up) on a grid of `resolution` steps per quarter, with at least one
-// step per note; the grid is in beats, so tempo does not enter, but the first
+// step per note (partita's one quantizer: model data uses it too); the grid is in beats, so tempo does not enter, but the first
 // tempo and time signature travel in the roll's RollGrid. Roll -> Score reads
 // every pitch's runs of non-zero cells as notes, split where the onset channel
 // (if any) marks a new start.
@@ -25,7 +25,7 @@ struct StepNote {
 
 // round(tick * resolution / tpq), halves up. The quotient of two integers is
 // never within a long double ulp of a half unless it is one, so this is exact.
-std::int64_t tick_to_step(std::int64_t tick, int resolution, int tpq, const char* where) {
+std::int64_t step_of(std::int64_t tick, int resolution, int tpq, const char* where) {
   const long double x = std::floor(static_cast<long double>(tick) * resolution / tpq + 0.5L);
   if (x > static_cast<long double>(std::int64_t(1) << 40))
     throw InvalidArgument(std::string(where) + ": tick " + std::to_string(tick) +
@@ -78,8 +78,8 @@ std::vector<StepNote> quantize(const Score& score, std::size_t track_index, int 
     StepNote s;
     s.pitch = n.pitch;
     s.velocity = std::clamp(n.velocity, 1, 127);
-    s.start = tick_to_step(n.start, resolution, score.ticks_per_quarter, where);
-    s.end = std::max(tick_to_step(n.end, resolution, score.ticks_per_quarter, where), s.start + 1);
+    s.start = step_of(n.start, resolution, score.ticks_per_quarter, where);
+    s.end = std::max(step_of(n.end, resolution, score.ticks_per_quarter, where), s.start + 1);
     out.push_back(s);
   }
   return out;
@@ -91,14 +91,23 @@ std::int64_t natural_end(const std::vector<StepNote>& notes) {
   return end;
 }
 
-std::int64_t roll_length(std::int64_t natural, const ToRollOptions& o, const RollGrid& g) {
-  if (o.length >= 0) return o.length;
-  if (o.bars >= 0) return o.bars * g.bar_steps();
-  if (o.whole_bars) {
+std::int64_t roll_length(std::int64_t natural, const ToRollOptions& o, const RollGrid& g,
+                         const char* where) {
+  std::int64_t steps = natural;
+  if (o.length >= 0) {
+    steps = o.length;
+  } else if (o.bars >= 0) {
     const std::int64_t bar = g.bar_steps();
-    return (natural + bar - 1) / bar * bar;
+    steps = o.bars > kMaxRollSteps / bar ? kMaxRollSteps + 1 : o.bars * bar;
+  } else if (o.whole_bars) {
+    const std::int64_t bar = g.bar_steps();
+    steps = (natural + bar - 1) / bar * bar;
   }
-  return natural;
+  if (steps > kMaxRollSteps)
+    throw InvalidArgument(std::string(where) + ": the roll would be " + std::to_string(steps) +
+                          " steps long" + (o.length >= 0 || o.bars >= 0 ? "" : " (a note ends there)") +
+                          "; at most " + std::to_string(kMaxRollSteps));
+  return steps;
 }
 
 // Paints notes into one (steps x 128) slice: cell = max(cell, velocity or 1),
@@ -183,6 +192,15 @@ Score empty_score(const RollGrid& grid, const ScoreHeader& h) {
 
 }  // namespace
 
+std::int64_t tick_to_step(std::int64_t tick, int resolution, int ticks_per_quarter) {
+  const char* where = "tick_to_step";
+  if (resolution < 1 || ticks_per_quarter < 1)
+    throw InvalidArgument(std::string(where) + ": resolution and ticks_per_quarter must be >= 1, got " +
+                          std::to_string(resolution) + " and " + std::to_string(ticks_per_quarter));
+  if (tick < 0) throw InvalidArgument(std::string(where) + ": negative tick " + std::to_string(tick));
+  return step_of(tick, resolution, ticks_per_quarter, where);
+}
+
 PianoRoll to_pianoroll(const Score& score, const ToRollOptions& o) {
   const char* where = "to_pianoroll";
   check_options(score, o, where);
@@ -202,7 +220,7 @@ PianoRoll to_pianoroll(const Score& score, const ToRollOptions& o) {
       first = false;
     }
   }
-  const std::int64_t steps = roll_length(natural_end(notes), o, grid);
+  const std::int64_t steps = roll_length(natural_end(notes), o, grid, where);
   PianoRoll roll(static_cast<std::size_t>(steps), grid, o.onsets);
   roll.info = info;
   roll.binary = o.binarize;
@@ -224,7 +242,7 @@ MultiTrackRoll to_multitrack(const Score& score, const ToRollOptions& o) {
     const Track& t = score.tracks[k];
     info.push_back({t.name, t.program, t.is_drum});
   }
-  const std::int64_t steps = roll_length(natural, o, grid);
+  const std::int64_t steps = roll_length(natural, o, grid, where);
   MultiTrackRoll roll(per_track.size(), static_cast<std::size_t>(steps), grid, o.onsets);
   roll.info = info;
   roll.binary = o.binarize;

@@ -1,12 +1,16 @@
-// JSON value, recursive-descent parser and compact writer (see json.hpp).
+// JSON value, parser and compact writer (see json.hpp). Parsing is nlohmann-json's
+// SAX parser (https://github.com/nlohmann/json) feeding a builder that makes
+// partita::json::Value directly: keys keep their order and repeats, integers stay
+// exact int64, nesting is limited, and every error becomes a FormatError naming
+// the caller's `where` and the byte offset. nlohmann-json is a private dependency
+// of this file only; no public header includes it.
 #include "partita/optim/json.hpp"
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "partita/core/error.hpp"
 
@@ -159,205 +163,136 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
-class Parser {
- public:
-  Parser(std::string_view text, const std::string& where) : s_(text), where_(where) {}
+// Byte offset of the bracket that opens nesting level kMaxDepth + 1 in `s`
+// (strings skipped); called only once the parser has seen that level, so the
+// prefix up to it is well-formed JSON.
+std::size_t too_deep_offset(std::string_view s) {
+  int depth = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') {
+      for (++i; i < s.size() && s[i] != '"'; ++i)
+        if (s[i] == '\\') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return s.size();
+}
 
-  Value parse_document() {
-    skip_ws();
-    Value v = parse_value(0);
-    skip_ws();
-    if (pos_ != s_.size()) fail("unexpected characters after the JSON value");
-    return v;
+// nlohmann's error text is "[json.exception.parse_error.101] parse error at line
+// 1, column 4: <cause>"; keep the cause (partita reports the byte offset itself).
+// The cause quotes the input read last, which may be anything: bytes outside
+// printable ASCII are written as \xNN so that the message is always valid text
+// (a Python exception message must be UTF-8).
+std::string cause_of(const char* what) {
+  std::string_view w(what);
+  if (const auto col = w.find("column "); col != std::string_view::npos) {
+    if (const auto colon = w.find(": ", col); colon != std::string_view::npos)
+      w.remove_prefix(colon + 2);
+  } else if (const auto bracket = w.find("] "); bracket != std::string_view::npos) {
+    w.remove_prefix(bracket + 2);
+  }
+  std::string out;
+  out.reserve(w.size());
+  for (const unsigned char c : w) {
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+using Nl = nlohmann::json;
+
+// SAX handler: builds the Value tree. `open_` holds the containers being filled,
+// innermost last; a container is added to its parent when it opens and the parent
+// receives nothing else until it closes, so the pointers stay valid.
+class Builder : public nlohmann::json_sax<Nl> {
+ public:
+  Builder(std::string_view text, const std::string& where) : text_(text), where_(where) {}
+
+  Value take() { return std::move(root_); }
+
+  bool null() override { add(Value()); return true; }
+  bool boolean(bool b) override { add(Value(b)); return true; }
+  bool number_integer(number_integer_t v) override { add(Value(static_cast<std::int64_t>(v))); return true; }
+  bool number_unsigned(number_unsigned_t v) override {
+    // Beyond int64: a double, as for any integer literal too large to keep exact.
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      add(Value(static_cast<double>(v)));
+    else
+      add(Value(static_cast<std::int64_t>(v)));
+    return true;
+  }
+  bool number_float(number_float_t v, const string_t&) override { add(Value(v)); return true; }
+  bool string(string_t& s) override { add(Value(std::move(s))); return true; }
+  bool binary(binary_t&) override { return true; }  // not produced by the JSON format
+
+  bool start_object(std::size_t) override { open(Value::object()); return true; }
+  bool key(string_t& k) override { keys_.back() = std::move(k); return true; }
+  bool end_object() override { close(); return true; }
+  bool start_array(std::size_t) override { open(Value::array()); return true; }
+  bool end_array() override { close(); return true; }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    // `position` counts the characters read, the offending one (or the end) included.
+    fail(position > 0 ? position - 1 : 0, cause_of(e.what()));
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw FormatError(where_ + ": JSON byte " + std::to_string(pos_) + ": " + what);
-  }
-  bool at_end() const { return pos_ >= s_.size(); }
-  char peek() const { return at_end() ? '\0' : s_[pos_]; }
-  void skip_ws() {
-    while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-      ++pos_;
-  }
-  void expect_literal(std::string_view lit) {
-    if (s_.substr(pos_, lit.size()) != lit) fail("invalid literal");
-    pos_ += lit.size();
+  [[noreturn]] void fail(std::size_t byte, const std::string& what) const {
+    throw FormatError(where_ + ": JSON byte " + std::to_string(byte) + ": " + what);
   }
 
-  Value parse_value(int depth) {
-    if (depth > kMaxDepth) fail("nesting deeper than 64 levels");
-    if (at_end()) fail("unexpected end of input");
-    char c = peek();
-    switch (c) {
-      case '{': return parse_object(depth);
-      case '[': return parse_array(depth);
-      case '"': return Value(parse_string());
-      case 't': expect_literal("true"); return Value(true);
-      case 'f': expect_literal("false"); return Value(false);
-      case 'n': expect_literal("null"); return Value();
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
-        fail(std::string("unexpected character '") + c + "'");
+  // Puts `v` where the document is at (root, array element or object member)
+  // and returns it in place.
+  Value& add(Value v) {
+    if (open_.empty()) return root_ = std::move(v);
+    Value& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.as_array().push_back(std::move(v));
+      return parent.as_array().back();
     }
+    auto& members = parent.as_object();
+    members.emplace_back(std::move(keys_.back()), std::move(v));
+    return members.back().second;
   }
 
-  Value parse_object(int depth) {
-    ++pos_;  // '{'
-    Value obj = Value::object();
-    skip_ws();
-    if (peek() == '}') { ++pos_; return obj; }
-    for (;;) {
-      skip_ws();
-      if (peek() != '"') fail("expected a string key");
-      std::string key = parse_string();
-      skip_ws();
-      if (peek() != ':') fail("expected ':' after an object key");
-      ++pos_;
-      skip_ws();
-      Value v = parse_value(depth + 1);
-      obj.as_object().emplace_back(std::move(key), std::move(v));
-      skip_ws();
-      if (peek() == ',') { ++pos_; continue; }
-      if (peek() == '}') { ++pos_; return obj; }
-      fail("expected ',' or '}' in an object");
-    }
+  void open(Value container) {
+    if (open_.size() >= static_cast<std::size_t>(kMaxDepth))
+      fail(too_deep_offset(text_), "nesting deeper than 64 levels");
+    Value& placed = add(std::move(container));
+    open_.push_back(&placed);
+    keys_.emplace_back();
   }
 
-  Value parse_array(int depth) {
-    ++pos_;  // '['
-    Value arr = Value::array();
-    skip_ws();
-    if (peek() == ']') { ++pos_; return arr; }
-    for (;;) {
-      skip_ws();
-      arr.as_array().push_back(parse_value(depth + 1));
-      skip_ws();
-      if (peek() == ',') { ++pos_; continue; }
-      if (peek() == ']') { ++pos_; return arr; }
-      fail("expected ',' or ']' in an array");
-    }
+  void close() {
+    open_.pop_back();
+    keys_.pop_back();
   }
 
-  unsigned hex4() {
-    if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-
-  static void put_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::string parse_string() {
-    ++pos_;  // opening quote
-    std::string out;
-    for (;;) {
-      if (at_end()) fail("unterminated string");
-      unsigned char c = static_cast<unsigned char>(s_[pos_]);
-      if (c == '"') { ++pos_; return out; }
-      if (c < 0x20) fail("control character inside a string");
-      if (c != '\\') { out += static_cast<char>(c); ++pos_; continue; }
-      ++pos_;
-      if (at_end()) fail("unterminated escape");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00) {  // high surrogate: a low one must follow
-            if (s_.substr(pos_, 2) != "\\u") fail("lone high surrogate in \\u escape");
-            pos_ += 2;
-            unsigned lo = hex4();
-            if (lo < 0xDC00 || lo >= 0xE000) fail("bad low surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp < 0xE000) {
-            fail("lone low surrogate in \\u escape");
-          }
-          put_utf8(out, cp);
-          break;
-        }
-        default: --pos_; fail(std::string("bad escape '\\") + e + "'");
-      }
-    }
-  }
-
-  Value parse_number() {
-    size_t start = pos_;
-    bool integral = true;
-    if (peek() == '-') ++pos_;
-    if (peek() == '0') {
-      ++pos_;
-    } else if (peek() >= '1' && peek() <= '9') {
-      while (peek() >= '0' && peek() <= '9') ++pos_;
-    } else {
-      fail("bad number");
-    }
-    if (peek() == '.') {
-      integral = false;
-      ++pos_;
-      if (!(peek() >= '0' && peek() <= '9')) fail("bad number: digit expected after '.'");
-      while (peek() >= '0' && peek() <= '9') ++pos_;
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      integral = false;
-      ++pos_;
-      if (peek() == '+' || peek() == '-') ++pos_;
-      if (!(peek() >= '0' && peek() <= '9')) fail("bad number: digit expected in exponent");
-      while (peek() >= '0' && peek() <= '9') ++pos_;
-    }
-    std::string lit(s_.substr(start, pos_ - start));
-    errno = 0;
-    if (integral) {
-      char* end = nullptr;
-      long long v = std::strtoll(lit.c_str(), &end, 10);
-      if (errno != ERANGE) return Value(static_cast<std::int64_t>(v));
-      errno = 0;  // too large for int64: keep it as a double
-    }
-    double d = std::strtod(lit.c_str(), nullptr);
-    if (errno == ERANGE && std::isinf(d)) fail("number out of range");
-    return Value(d);
-  }
-
-  std::string_view s_;
+  std::string_view text_;
   const std::string& where_;
-  size_t pos_ = 0;
+  Value root_;
+  std::vector<Value*> open_;
+  std::vector<std::string> keys_;
 };
 
 }  // namespace
 
 Value parse(std::string_view text, const std::string& where) {
-  return Parser(text, where).parse_document();
+  Builder b(text, where);
+  // Strict: one value, then only whitespace; no comments.
+  Nl::sax_parse(text.data(), text.data() + text.size(), &b, nlohmann::detail::input_format_t::json,
+                /*strict=*/true, /*ignore_comments=*/false);
+  return b.take();
 }
 
 }  // namespace partita::json

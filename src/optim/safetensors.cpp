@@ -101,7 +101,12 @@ SafetensorsReader::SafetensorsReader(std::string path) : path_(std::move(path)) 
   data_start_ = 8 + n;
   data_size_ = file_size - data_start_;
 
-  json::Value root = json::parse(header, where + ": header");
+  json::Value root;
+  try {
+    root = json::parse(header, where + ": header");
+  } catch (const FormatError& e) {  // malformed JSON is a malformed weights file
+    throw WeightsError(e.what());
+  }
   if (!root.is_object()) throw WeightsError(where + ": header is not a JSON object");
   std::set<std::string> seen;
   for (const auto& [name, v] : root.as_object()) {

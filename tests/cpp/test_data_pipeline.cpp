@@ -4,7 +4,6 @@
 #include <set>
 
 #include "partita/core/error.hpp"
-#include "partita/data/binary_roll.hpp"
 #include "partita/data/jsb_chorales.hpp"
 #include "partita/data/training_pairs.hpp"
 #include "partita/data/windows.hpp"
@@ -18,12 +17,14 @@ TEST(Jsb, ParsesSmallJsonAndMergesVoices) {
   ASSERT_EQ(j.train.size(), 1u);
   EXPECT_EQ(j.valid.size(), 0u);
   ASSERT_EQ(j.test.size(), 1u);
-  EXPECT_EQ(j.train[0].steps, 2);
-  EXPECT_EQ(j.train[0].count(), 7);
-  EXPECT_EQ(j.train[0].at(0, 60), 1);
-  EXPECT_EQ(j.train[0].at(0, 67), 0);
-  EXPECT_EQ(j.train[0].at(1, 67), 1);
-  EXPECT_EQ(j.test[0].at(0, 72), 1);
+  EXPECT_EQ(j.train[0].steps(), 2u);
+  EXPECT_EQ(j.train[0].active_cells(), 7u);
+  EXPECT_TRUE(j.train[0].binary);
+  EXPECT_EQ(j.train[0].grid.resolution, 4);
+  EXPECT_EQ(j.train[0](0, 60), 1);
+  EXPECT_EQ(j.train[0](0, 67), 0);
+  EXPECT_EQ(j.train[0](1, 67), 1);
+  EXPECT_EQ(j.test[0](0, 72), 1);
 }
 
 TEST(Jsb, MalformedJsonNamesByteOffset) {
@@ -46,10 +47,10 @@ TEST(Jsb, BundledFileHasTheStandardSplit) {
   EXPECT_EQ(j.test.size(), 77u);
   // Pitches 36..81 only, at most four voices per step.
   for (const auto& r : j.train)
-    for (std::int64_t t = 0; t < r.steps; ++t) {
+    for (std::size_t t = 0; t < r.steps(); ++t) {
       int n = 0;
       for (int p = 0; p < 128; ++p)
-        if (r.at(t, p)) {
+        if (r(t, p)) {
           EXPECT_GE(p, 36);
           EXPECT_LE(p, 81);
           ++n;
@@ -61,20 +62,25 @@ TEST(Jsb, BundledFileHasTheStandardSplit) {
 }
 
 TEST(Windows, HopPaddingAndEmptySkipped) {
-  BinaryRoll a(300);
-  for (std::int64_t t = 0; t < 300; ++t) a.at(t, 60 + static_cast<int>(t % 5)) = 1;
-  BinaryRoll short_roll(10);
-  short_roll.at(3, 70) = 1;
-  BinaryRoll silent(200);
+  PianoRoll a(300);
+  for (std::size_t t = 0; t < 300; ++t) a(t, 60 + t % 5) = 1;
+  PianoRoll short_roll(10);
+  short_roll(3, 70) = 90;  // a velocity: windows hold 0/1
+  PianoRoll silent(200);
   auto w = make_windows({a, short_roll, silent}, 128, 64);
   // a: starts 0, 64, 128 (192 + 128 > 300); short: one padded; silent: none.
   ASSERT_EQ(w.count(), 4);
   EXPECT_EQ(w.window(1)[0 * 128 + 60 + 64 % 5], 1);
   auto pad = w.roll(3);
-  EXPECT_EQ(pad.steps, 128);
-  EXPECT_EQ(pad.count(), 1);
-  EXPECT_EQ(pad.at(3, 70), 1);
+  EXPECT_EQ(pad.steps(), 128u);
+  EXPECT_TRUE(pad.binary);
+  EXPECT_EQ(pad.grid.resolution, 4);
+  EXPECT_EQ(pad.active_cells(), 1u);
+  EXPECT_EQ(pad(3, 70), 1);
+  pad(3, 70) = 0;  // a copy: the window is unchanged
+  EXPECT_EQ(w.window(3)[3 * 128 + 70], 1);
   EXPECT_THROW(make_windows({a}, 0, 64), InvalidArgument);
+  EXPECT_THROW(w.roll(4), InvalidArgument);
 }
 
 TEST(Windows, SplitIsSeededAndDisjoint) {
@@ -179,36 +185,26 @@ TEST(Pairs, BatcherIsReproducibleAndShuffles) {
   EXPECT_THROW(PairBatcher(w, bad, 0), InvalidArgument);
 }
 
-TEST(BinaryRollScore, QuantizesAndRoundTrips) {
+// Model data goes through partita's one quantizer (to_pianoroll): the same
+// rolls for a file at any ticks per quarter, and a stray note is refused.
+TEST(MidiFolder, UsesThePianoRollQuantizer) {
   Score s;
   s.ticks_per_quarter = 480;
   Track tr;
   tr.notes = {Note{60, 90, 0, 480}, Note{64, 90, 115, 240}, Note{67, 90, 240, 250}};
   s.tracks.push_back(tr);
-  auto r = score_to_binary_roll(s, 0, 4);
-  EXPECT_EQ(r.steps, 4);
-  EXPECT_EQ(r.at(0, 60) + r.at(3, 60), 2);
-  EXPECT_EQ(r.at(0, 64), 0);  // 115 ticks rounds to step 1
-  EXPECT_EQ(r.at(1, 64), 1);
-  EXPECT_EQ(r.at(2, 67), 1);  // short notes keep one step
-  auto notes = binary_roll_to_notes(r, 120);
-  ASSERT_EQ(notes.size(), 3u);
-  EXPECT_EQ(notes[0], (Note{60, 100, 0, 480}));
-  EXPECT_EQ(notes[1], (Note{64, 100, 120, 240}));
-  s.ticks_per_quarter = 90;  // not a multiple of 4
-  EXPECT_THROW(score_to_binary_roll(s, 0, 4), InvalidArgument);
-  s.ticks_per_quarter = 480;
-  EXPECT_THROW(score_to_binary_roll(s, 3, 4), InvalidArgument);
-  // A stray note far out (a damaged file) is refused, not allocated.
-  Score far = s;
-  far.ticks_per_quarter = 480;
-  far.tracks[0].notes.push_back({60, 100, std::int64_t{120} << 30, (std::int64_t{120} << 30) + 120});
-  try {
-    score_to_binary_roll(far, 0, 4);
-    ADD_FAILURE() << "built";
-  } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("at most 16777216"), std::string::npos) << e.what();
-  }
+  ToRollOptions o;
+  o.binarize = true;
+  const PianoRoll r = to_pianoroll(s, o);
+  EXPECT_EQ(r.steps(), 4u);
+  EXPECT_EQ(r(0, 60) + r(3, 60), 2);
+  EXPECT_EQ(r(0, 64), 0);  // 115 ticks rounds to step 1
+  EXPECT_EQ(r(1, 64), 1);
+  EXPECT_EQ(r(2, 67), 1);  // short notes keep one step
+  const auto w = make_windows({r}, 4, 4);
+  ASSERT_EQ(w.count(), 1);
+  EXPECT_EQ(std::vector<std::uint8_t>(w.window(0), w.window(0) + 4 * 128),
+            std::vector<std::uint8_t>(r.data(), r.data() + 4 * 128));
 }
 
 #include <filesystem>
@@ -233,11 +229,14 @@ TEST(MidiFolder, ReadsSampleMelodiesAndReportsBadFiles) {
   ASSERT_EQ(rep.skipped.size(), 1u);
   EXPECT_NE(rep.skipped[0].find("broken.mid"), std::string::npos);
   for (const auto& r : rolls) {
-    EXPECT_GT(r.count(), 20);
-    EXPECT_GE(r.steps, 100);  // about 8 bars of 16ths
+    EXPECT_GT(r.active_cells(), 20u);
+    EXPECT_GE(r.steps(), 100u);  // about 8 bars of 16ths
+    EXPECT_TRUE(r.binary);
+    EXPECT_EQ(r.grid.resolution, 4);
   }
   EXPECT_GE(make_windows(rolls).count(), 2);
   EXPECT_THROW(load_midi_folder((dir / "nope").string()), IoError);
+  EXPECT_THROW(load_midi_folder(dir.string(), 0), InvalidArgument);
   fs::remove(dir / "b.mid");
   fs::remove_all(dir / "sub");
   EXPECT_THROW(load_midi_folder(dir.string()), InvalidArgument);

@@ -316,11 +316,11 @@ TEST(Arcnn, EditRejectsBadInput) {
 // Quality guard for the shipped model: repairing a corrupted JSB test window (half the
 // notes removed, 1.5 % random cells added) must raise the cell F1 clearly; an
 // untrained network does not.
-static double f1(const data::BinaryRoll& pred, const std::uint8_t* truth) {
+static double f1(const PianoRoll& pred, const std::uint8_t* truth) {
   double tp = 0, np = 0, nt = 0;
-  for (size_t i = 0; i < pred.cells.size(); ++i) {
-    tp += pred.cells[i] && truth[i];
-    np += pred.cells[i] != 0;
+  for (size_t i = 0; i < pred.steps() * kPitches; ++i) {
+    tp += pred.data()[i] && truth[i];
+    np += pred.data()[i] != 0;
     nt += truth[i] != 0;
   }
   double p = tp / std::max(1.0, np), r = tp / std::max(1.0, nt);
@@ -329,19 +329,20 @@ static double f1(const data::BinaryRoll& pred, const std::uint8_t* truth) {
 
 static double repair_gain(ARCNN& m, const data::WindowSet& test, std::int64_t index) {
   const std::uint8_t* truth = test.window(index);
-  data::BinaryRoll x = test.roll(index);
+  PianoRoll x = test.roll(index);
+  std::uint8_t* cells = x.data();
   Generator g(static_cast<std::uint64_t>(index));
   std::vector<std::int64_t> on, off;
-  for (std::int64_t i = 0; i < static_cast<std::int64_t>(x.cells.size()); ++i) (x.cells[i] ? on : off).push_back(i);
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(x.steps() * kPitches); ++i) (cells[i] ? on : off).push_back(i);
   for (size_t k = 0; k < on.size() / 2; ++k) {  // remove half the notes
     size_t j = k + g.below(on.size() - k);
     std::swap(on[k], on[j]);
-    x.cells[on[k]] = 0;
+    cells[on[k]] = 0;
   }
   for (size_t k = 0; k < off.size() * 15 / 1000; ++k) {  // add 1.5 % of the empty cells
     size_t j = k + g.below(off.size() - k);
     std::swap(off[k], off[j]);
-    x.cells[off[k]] = 1;
+    cells[off[k]] = 1;
   }
   EditControls c;
   c.iterations = 100;

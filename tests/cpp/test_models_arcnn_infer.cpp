@@ -202,24 +202,31 @@ TEST(ArcnnInference, EditsTheSameAsTheTrainingNetworksForward) {
   // training network's eval forward: the logits differ only by rounding, so
   // with the same seed the same cells are toggled.
   ARCNN model(ArcnnConfig::compact(), 21);
-  data::BinaryRoll roll(128);
+  PianoRoll roll(128);
   Generator g(8);
-  for (auto& c : roll.cells) c = g.uniform() < 0.02 ? 1 : 0;
+  for (std::size_t i = 0; i < 128 * kPitches; ++i) roll.data()[i] = g.uniform() < 0.02 ? 1 : 0;
   EditControls ctl;
   ctl.iterations = 60;
   ctl.seed = 5;
-  const data::BinaryRoll fast = model.edit_roll(roll, ctl);
+  const PianoRoll fast = model.edit_roll(roll, ctl);
 
   ArcnnImpl impl(ArcnnConfig::compact(), 21);  // the same weights (same seed)
   impl.set_training(false);
-  data::BinaryRoll slow = roll;
+  PianoRoll slow = roll.clone();
   Generator rng = Generator(ctl.seed).split(0);  // edit_roll's stream for window 0
   sample_edit(slow, [&](const Tensor& x, Tensor& logits) {
     logits.resize(x.shape());
     logits.copy_from(impl.forward(x));
   }, ctl, rng);
-  EXPECT_EQ(fast.cells, slow.cells);
+  const std::size_t n = 128 * kPitches;
+  EXPECT_EQ(std::vector<std::uint8_t>(fast.data(), fast.data() + n),
+            std::vector<std::uint8_t>(slow.data(), slow.data() + n));
   std::int64_t changed = 0;
-  for (size_t i = 0; i < roll.cells.size(); ++i) changed += roll.cells[i] != fast.cells[i];
+  for (size_t i = 0; i < n; ++i) changed += roll.data()[i] != fast.data()[i];
   EXPECT_GT(changed, 20);  // the edit did something
+  EXPECT_TRUE(fast.binary);
+  EXPECT_EQ(fast.grid.resolution, 4);
+  // Only 16th-note rolls: another resolution is refused.
+  PianoRoll eighths(64, RollGrid{2});
+  EXPECT_THROW(model.edit_roll(eighths, ctl), InvalidArgument);
 }

@@ -10,7 +10,11 @@
 
 using namespace partita;
 using namespace partita::models;
-using data::BinaryRoll;
+
+// A roll's cells as a vector (a PianoRoll copy shares them; this does not).
+static std::vector<std::uint8_t> cells_of(const PianoRoll& r) {
+  return std::vector<std::uint8_t>(r.data(), r.data() + r.steps() * kPitches);
+}
 
 static LogitsFn constant_logits(std::vector<float> values) {
   return [values](const Tensor& roll, Tensor& logits) {
@@ -27,13 +31,13 @@ TEST(ArcnnSampler, FirstPickFollowsTemperedSoftmax) {
     int counts[3] = {0, 0, 0};
     const int n = 6000;
     for (int s = 0; s < n; ++s) {
-      BinaryRoll w(2);
+      PianoRoll w(2);
       EditControls c;
       c.iterations = 1;
       c.creative_risk = T;
       Generator rng(s);
       sample_edit(w, constant_logits(l), c, rng);
-      counts[0] += w.cells[10], counts[1] += w.cells[20], counts[2] += w.cells[30];
+      counts[0] += w.data()[10], counts[1] += w.data()[20], counts[2] += w.data()[30];
     }
     // p ~ (1, 2, 4)^(1/T)
     double z = 1 + std::pow(2.0, 1 / T) + std::pow(4.0, 1 / T);
@@ -44,9 +48,9 @@ TEST(ArcnnSampler, FirstPickFollowsTemperedSoftmax) {
 }
 
 TEST(ArcnnSampler, RemovalCapHoldsAndCountersMatchTheRoll) {
-  BinaryRoll w(128);
-  for (int t = 0; t < 10; ++t) w.at(t * 4, 60) = 1;  // 10 original notes
-  const BinaryRoll original = w;
+  PianoRoll w(128);
+  for (std::size_t t = 0; t < 10; ++t) w(t * 4, 60) = 1;  // 10 original notes
+  const std::vector<std::uint8_t> original = cells_of(w);
   std::vector<float> l(128 * 128, -30.0f);
   for (int t = 0; t < 10; ++t) l[t * 4 * 128 + 60] = 10.0f;  // the model wants to toggle them
   EditControls c;
@@ -56,9 +60,9 @@ TEST(ArcnnSampler, RemovalCapHoldsAndCountersMatchTheRoll) {
   auto st = sample_edit(w, constant_logits(l), c, rng);
   EXPECT_EQ(st.iterations_run, 200);
   std::int64_t removed = 0, added = 0;
-  for (std::int64_t i = 0; i < w.steps * 128; ++i) {
-    removed += original.cells[i] && !w.cells[i];
-    added += !original.cells[i] && w.cells[i];
+  for (std::size_t i = 0; i < w.steps() * 128; ++i) {
+    removed += original[i] && !w.data()[i];
+    added += !original[i] && w.data()[i];
   }
   EXPECT_EQ(removed, st.removed);
   EXPECT_EQ(added, st.added);
@@ -67,8 +71,8 @@ TEST(ArcnnSampler, RemovalCapHoldsAndCountersMatchTheRoll) {
 }
 
 TEST(ArcnnSampler, AddCapIsStrictGreaterAsReference) {
-  BinaryRoll w(128);
-  w.at(0, 60) = 1;
+  PianoRoll w(128);
+  w(0, 60) = 1;
   std::vector<float> l(128 * 128, 0.0f);
   l[60] = -1e4f;  // never touch the original note
   EditControls c;
@@ -80,20 +84,20 @@ TEST(ArcnnSampler, AddCapIsStrictGreaterAsReference) {
   auto st = sample_edit(w, constant_logits(l), c, rng);
   EXPECT_LE(st.added, 4);  // added > max_add blocks new notes: at most max_add + 1
   EXPECT_GE(st.added, 3);
-  EXPECT_EQ(w.at(0, 60), 1);
+  EXPECT_EQ(w(0, 60), 1);
   EXPECT_EQ(st.removed, 0);
 }
 
 TEST(ArcnnSampler, StopsWhenEverythingIsMasked) {
-  BinaryRoll w(2);
-  std::fill(w.cells.begin(), w.cells.end(), 1);  // every cell an original note
+  PianoRoll w(2);
+  std::fill(w.data(), w.data() + 256, 1);  // every cell an original note
   EditControls c;
   c.max_remove_pct = 0;  // no removal allowed, nothing to add: p is all zero
   Generator rng(0);
   auto st = sample_edit(w, constant_logits(std::vector<float>(256, 0.0f)), c, rng);
   EXPECT_TRUE(st.stopped_early);
   EXPECT_EQ(st.iterations_run, 0);
-  EXPECT_EQ(w.count(), 256);
+  EXPECT_EQ(w.active_cells(), 256u);
 }
 
 TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
@@ -113,8 +117,8 @@ TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
     logits.resize(roll.shape());
     for (std::int64_t i = 0; i < logits.size(); ++i) logits[i] = base[static_cast<size_t>(i)];
   };
-  BinaryRoll a(128), b(128);
-  a.at(5, 64) = b.at(5, 64) = 1;
+  PianoRoll a(128), b(128);
+  a(5, 64) = b(5, 64) = 1;
   EditControls c;
   c.seed = 11;
   Generator ra(5), rb(5), rc(6);
@@ -122,16 +126,31 @@ TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
   EXPECT_EQ(calls, 100);
   last_on = -1;
   sample_edit(b, fn, c, rb);
-  EXPECT_EQ(a.cells, b.cells);
-  BinaryRoll d(128);
-  d.at(5, 64) = 1;
+  EXPECT_EQ(cells_of(a), cells_of(b));
+  PianoRoll d(128);
+  d(5, 64) = 1;
   last_on = -1;
   sample_edit(d, fn, c, rc);
-  EXPECT_NE(a.cells, d.cells);
+  EXPECT_NE(cells_of(a), cells_of(d));
+}
+
+// Velocities count as notes: the window becomes a binary roll in place.
+TEST(ArcnnSampler, VelocityCellsAreNotesAndBecomeOnes) {
+  PianoRoll w(128);
+  w(3, 60) = 90;
+  w(7, 64) = 1;
+  EditControls c;
+  c.iterations = 0;
+  Generator rng(0);
+  sample_edit(w, constant_logits(std::vector<float>(128 * 128, 0.0f)), c, rng);
+  EXPECT_TRUE(w.binary);
+  EXPECT_EQ(w(3, 60), 1);
+  EXPECT_EQ(w(7, 64), 1);
+  EXPECT_EQ(w.active_cells(), 2u);
 }
 
 TEST(ArcnnSampler, BadControlsAndLogits) {
-  BinaryRoll w(128);
+  PianoRoll w(128);
   auto fn = constant_logits(std::vector<float>(128 * 128, 0.0f));
   Generator rng(0);
   EditControls c;

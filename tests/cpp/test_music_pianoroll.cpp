@@ -2,6 +2,7 @@
 // padding/cutting, multitrack, storage sharing, and errors on bad input.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <xtensor/xview.hpp>
 
 #include "partita/core/error.hpp"
@@ -127,6 +128,49 @@ TEST(PianoRoll, OffGridNotesQuantizeToNearestStep) {
   EXPECT_EQ(n[1], note(62, 100, 120, 240));
   EXPECT_EQ(n[2], note(64, 100, 120, 240));
   EXPECT_EQ(n[3], note(66, 100, 360, 480));  // zero-length note: one step
+}
+
+// tick_to_step is the one quantizer rule (model data uses it too): halves up,
+// any ticks per quarter, and the same as rounding ticks to whole steps of
+// tpq / r ticks (halves up) when tpq is a multiple of r.
+TEST(PianoRoll, TickToStepIsTheOneRule) {
+  for (int tpq : {4, 24, 96, 120, 480, 960})
+    for (int r : {1, 2, 4})
+      if (tpq % r == 0) {
+        const std::int64_t step = tpq / r;
+        for (std::int64_t tick = 0; tick < 4 * tpq; ++tick)
+          ASSERT_EQ(tick_to_step(tick, r, tpq), (tick + step / 2) / step) << tick << " " << tpq;
+      }
+  EXPECT_EQ(tick_to_step(45, 4, 90), 2);   // exactly 2
+  EXPECT_EQ(tick_to_step(34, 4, 90), 2);   // 1.511 -> 2
+  EXPECT_EQ(tick_to_step(33, 4, 90), 1);   // 1.467 -> 1
+  EXPECT_EQ(tick_to_step(45, 4, 360), 1);  // 0.5: halves up
+  EXPECT_THROW(tick_to_step(-1, 4, 480), InvalidArgument);
+  EXPECT_THROW(tick_to_step(0, 0, 480), InvalidArgument);
+  EXPECT_THROW(tick_to_step(0, 4, 0), InvalidArgument);
+}
+
+// A stray note far out (a damaged file) is refused by the roll's length before
+// anything is allocated, as is a length or bar count asked for beyond it.
+TEST(PianoRoll, LongerThanMaxRollStepsIsRefused) {
+  Score s = make_score({note(60, 100, 0, 480)});
+  s.ticks_per_quarter = 4;  // one tick per 16th
+  s.tracks[0].notes.push_back(note(62, 100, std::int64_t(1) << 28, (std::int64_t(1) << 28) + 1));
+  ToRollOptions o;
+  o.binarize = true;
+  try {
+    to_pianoroll(s, o);
+    ADD_FAILURE() << "built";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 16777216"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(to_multitrack(s, o), InvalidArgument);
+  Score ok = make_score({note(60, 100, 0, 480)});
+  o.length = kMaxRollSteps + 1;
+  EXPECT_THROW(to_pianoroll(ok, o), InvalidArgument);
+  o.length = -1;
+  o.bars = std::numeric_limits<std::int64_t>::max() / 2;  // no overflow either
+  EXPECT_THROW(to_pianoroll(ok, o), InvalidArgument);
 }
 
 TEST(PianoRoll, OnsetsSeparateRepeatedFromHeldNotes) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "partita/core/error.hpp"
@@ -72,4 +74,43 @@ TEST(Json, RejectsMalformedInputWithByteOffsets) {
   std::string ok(60, '[');
   ok += std::string(60, ']');
   EXPECT_NO_THROW(json::parse(ok));
+}
+
+TEST(Json, ErrorsNameTheByteAndStayPrintable) {
+  auto message = [](const std::string& text) {
+    try {
+      json::parse(text, "hdr");
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("{\"a\" 1}").rfind("hdr: JSON byte 5: ", 0), 0u) << message("{\"a\" 1}");
+  EXPECT_EQ(message("[1] x").rfind("hdr: JSON byte 4: ", 0), 0u) << message("[1] x");
+  EXPECT_EQ(message("[1e400]").rfind("hdr: JSON byte 5: ", 0), 0u) << message("[1e400]");  // overflows a double
+  // Strings must be UTF-8; the message quotes the bad byte as \xff, never raw.
+  const std::string bad_utf8 = message("[\"a\xff\"]");
+  EXPECT_EQ(bad_utf8.rfind("hdr: JSON byte ", 0), 0u) << bad_utf8;
+  EXPECT_EQ(bad_utf8.find('\xff'), std::string::npos);
+  EXPECT_NE(bad_utf8.find("\\xff"), std::string::npos) << bad_utf8;
+  // Nesting: 64 levels parse, the 65th bracket (byte 64) is refused.
+  EXPECT_NO_THROW(json::parse(std::string(64, '[') + std::string(64, ']')));
+  EXPECT_EQ(message(std::string(65, '[')).rfind("hdr: JSON byte 64: nesting", 0), 0u);
+  EXPECT_EQ(message("[\"[[[[\"," + std::string(65, '[') + std::string(65, ']') + "]").rfind("hdr: JSON byte 71: nesting", 0), 0u);
+}
+
+TEST(Json, KeepsRepeatedKeysAndExactIntegers) {
+  Value v = json::parse(R"({"k": 1, "j": 2, "k": 3})");
+  const auto& members = v.as_object();
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[2].first, "k");
+  EXPECT_EQ(v.find("k")->as_int(), 1);  // the first
+  Value n = json::parse("[9223372036854775807, -9223372036854775808, 9223372036854775808, -0, 0.5]");
+  const auto& a = n.as_array();
+  EXPECT_EQ(a[0].as_int(), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(a[1].as_int(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_FALSE(a[2].is_integer());  // beyond int64: a double
+  EXPECT_DOUBLE_EQ(a[2].as_double(), 9223372036854775808.0);
+  EXPECT_EQ(a[3].as_int(), 0);
+  EXPECT_EQ(n.dump(), "[9223372036854775807,-9223372036854775808,9.2233720368547758e+18,0,0.5]");
 }

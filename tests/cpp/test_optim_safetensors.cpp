@@ -217,13 +217,13 @@ TEST(Safetensors, MalformedFiles) {
     f.close();
     expect_weights_error([&] { SafetensorsReader r(path); }, {path, "header length 1000"});
   }
-  // Bad JSON (a FormatError naming the file and the byte).
+  // Bad JSON (a WeightsError naming the file and the byte).
   {
     const std::string path = write_raw("badjson", "{\"a\": {\"dtype\": \"F32\",}}", data16);
     try {
       SafetensorsReader r(path);
       FAIL();
-    } catch (const FormatError& e) {
+    } catch (const WeightsError& e) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find("JSON byte"), std::string::npos) << e.what();
     }

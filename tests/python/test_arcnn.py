@@ -74,9 +74,11 @@ def test_edit_roll_long_input_window_by_window(tiny_weights):
     roll = np.zeros((300, 128), np.uint8)
     roll[:, 60] = 1
     out = m.edit_roll(roll, iterations=10, max_remove_pct=0, seed=1)
-    assert out.shape == (300, 128)
-    assert out[:, 60].all()  # removal not allowed: every original note kept
-    assert (out != roll).sum() > 0
+    assert isinstance(out, partita.PianoRoll)
+    assert out.shape == (300, 128) and out.resolution == 4
+    cells = np.asarray(out.array, np.uint8)
+    assert cells[:, 60].all()  # removal not allowed: every original note kept
+    assert (cells != roll).sum() > 0
     with pytest.raises(partita.ShapeError):
         m.edit_roll(np.zeros((10, 64)))
 
@@ -183,6 +185,12 @@ def test_edit_roll_accepts_pianoroll_at_16ths_only(tiny_weights):
     r = partita.PianoRoll.zeros(64, resolution=4, binary=True)
     r.array[:, 60] = 1
     out = m.edit_roll(r, iterations=3, seed=0)
-    assert out.shape == (64, 128) and out[:, 60].sum() >= 61
+    assert isinstance(out, partita.PianoRoll)
+    assert out.shape == (64, 128) and out.array[:, 60].sum() >= 61
+    assert out.resolution == 4
+    assert r.array[:, 60].all()  # the input roll is not changed
+    # The same edit from the roll's array.
+    same = m.edit_roll(np.asarray(r.array, np.uint8), iterations=3, seed=0)
+    assert np.array_equal(np.asarray(same.array), np.asarray(out.array))
     with pytest.raises(partita.InvalidArgument, match="resolution"):
         m.edit_roll(partita.PianoRoll.zeros(64, resolution=24), iterations=3)

@@ -1,5 +1,6 @@
 // The JSB chorales (Boulanger-Lewandowski et al. 2012 split, Coconet's 16th-note
-// JSON) as BinaryRolls: four voices merged, one roll per chorale.
+// JSON) as binary PianoRolls at resolution 4: four voices merged, one roll per
+// chorale.
 //
 // The file is {"train": [...229], "valid": [...76], "test": [...77]}; each chorale
 // is a list of 16th-note steps, each step a list of MIDI pitches (-1 = silent).
@@ -8,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "partita/data/binary_roll.hpp"
+#include "partita/music/pianoroll.hpp"
 
 namespace partita::data {
 
 struct JsbChorales {
-  std::vector<BinaryRoll> train, valid, test;
+  std::vector<PianoRoll> train, valid, test;
 };
 
 /// Parse the JSON file at `path`. Throws IoError if it cannot be read and

@@ -34,6 +34,7 @@
 #include "partita/data/training_pairs.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn_sampler.hpp"
+#include "partita/music/pianoroll.hpp"
 #include "partita/music/score.hpp"
 #include "partita/nn/parameters.hpp"
 
@@ -167,10 +168,12 @@ class ARCNN {
 
   static constexpr std::int64_t kMaxEditSteps = std::int64_t{1} << 16;
 
-  /// Edit a roll of any length: windows of 128 steps (the last padded), each
-  /// edited with `controls`; returns a roll of the input's length.
-  data::BinaryRoll edit_roll(const data::BinaryRoll& roll, const EditControls& controls,
-                             std::vector<EditStats>* stats = nullptr);
+  /// Edit a roll of any length at resolution 4 (16th notes; any other is an
+  /// InvalidArgument): windows of 128 steps (the last padded), each edited with
+  /// `controls`; a cell is on when non-zero, onsets are ignored. Returns a new
+  /// binary roll of the input's length, grid and track info, without onsets.
+  PianoRoll edit_roll(const PianoRoll& roll, const EditControls& controls,
+                      std::vector<EditStats>* stats = nullptr);
   /// Edit `track` of `melody` (-1: the first track with notes). The result has the
   /// input's ticks per quarter, tempo map, meters and keys and one track with the
   /// input track's name, program and channel; notes at velocity 100, on a grid

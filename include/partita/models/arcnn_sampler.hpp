@@ -20,7 +20,7 @@
 
 #include "partita/core/random.hpp"
 #include "partita/core/tensor.hpp"
-#include "partita/data/binary_roll.hpp"
+#include "partita/music/pianoroll.hpp"
 
 namespace partita::models {
 
@@ -45,8 +45,10 @@ struct EditStats {
 /// Fills `logits` (1, steps, 128, 1) for `roll` (1, steps, 128, 1), values 0/1.
 using LogitsFn = std::function<void(const Tensor& roll, Tensor& logits)>;
 
-/// Edit `window` (any number of steps; the model needs 128) in place.
-EditStats sample_edit(data::BinaryRoll& window, const LogitsFn& logits_fn,
+/// Edit `window` (any number of steps; the model needs 128) in place: its cells
+/// (shared by every handle on the roll) become 0/1 and `binary` is set; a cell
+/// is on when non-zero. Its onset channel, if any, is left as it was.
+EditStats sample_edit(PianoRoll& window, const LogitsFn& logits_fn,
                       const EditControls& controls, Generator& rng);
 
 }  // namespace partita::models

@@ -51,6 +51,11 @@ auto adapt(P ptr, const std::array<std::size_t, N>& shape) {
 /// Number of MIDI pitches: the width of every roll.
 inline constexpr std::size_t kPitches = 128;
 
+/// The longest roll a Score is turned into (2^24 steps, 2 GB of cells): a
+/// longer one is refused with InvalidArgument instead of allocated (a stray
+/// note far out in a damaged file would otherwise ask for gigabytes).
+inline constexpr std::int64_t kMaxRollSteps = std::int64_t{1} << 24;
+
 /// Mutable / read-only xtensor views of a roll's (time, 128) cells.
 using RollCells = decltype(roll_detail::adapt(static_cast<std::uint8_t*>(nullptr),
                                               std::array<std::size_t, 2>{}));
@@ -187,12 +192,17 @@ class MultiTrackRoll {
 
 /// How a Score is laid on the grid (to_pianoroll, to_multitrack).
 ///
-/// Quantization: a note on [start, end) ticks covers steps
-/// [round(start * r / tpq), round(end * r / tpq)) with halves rounded up, and
-/// at least one step. Overlapping notes of one pitch keep the larger velocity.
+/// Quantization, partita's one rule for every roll (model data included: the
+/// AR-CNN's data sets and editor use binary rolls at resolution 4, 16th notes):
+/// a note on [start, end) ticks covers steps
+/// [round(start * r / tpq), round(end * r / tpq)) with halves rounded up
+/// (tick_to_step), and at least one step; any ticks_per_quarter works (when it
+/// is a multiple of r this is integer rounding of ticks to steps of tpq / r
+/// ticks). Overlapping notes of one pitch keep the larger velocity.
 /// Length: `length` steps exactly (cut or padded), else `bars` whole bars of
 /// the first time signature, else up to the last note end, rounded up to whole
-/// bars when `whole_bars`. Notes crossing the end are cut.
+/// bars when `whole_bars`. Notes crossing the end are cut. A roll longer than
+/// kMaxRollSteps is refused with InvalidArgument.
 /// (pretty_midi's get_piano_roll instead truncates start and end times to
 /// columns and adds the velocities of overlapping notes; the Python tests
 /// compare the two with those differences allowed for.)
@@ -219,6 +229,11 @@ struct FromRollOptions {
   int program = -1;    // -1 = the roll's (single-track conversion only)
   int velocity = -1;   // -1 = the cells' values (100 for binary rolls)
 };
+
+/// The quantizer's rule: round(tick * resolution / ticks_per_quarter), halves
+/// up (exact: no floating-point drift). InvalidArgument for resolution or
+/// ticks_per_quarter < 1, a negative tick, or a step beyond 2^40.
+std::int64_t tick_to_step(std::int64_t tick, int resolution, int ticks_per_quarter);
 
 /// Score -> roll of one track or all tracks merged (see ToRollOptions).
 PianoRoll to_pianoroll(const Score& score, const ToRollOptions& options = {});

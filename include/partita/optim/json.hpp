@@ -2,10 +2,15 @@
 // model-config strings stored in their `__metadata__`.
 //
 // Objects keep their keys in insertion order (a file written twice is byte for
-// byte the same). Numbers keep an exact int64 when the literal is an integer
-// (byte offsets, shapes); other numbers are doubles. The parser is strict RFC 8259
-// (no comments, no trailing commas, no NaN), limits nesting to 64 levels and
-// reports errors as FormatError("<where>: JSON byte <n>: <cause>").
+// byte the same) and keep repeated keys (find() returns the first; the
+// safetensors reader rejects repeats by name). Numbers keep an exact int64 when
+// the literal is an integer within int64 (byte offsets, shapes); other numbers,
+// integers beyond int64 included, are doubles. The parser (nlohmann-json's, used
+// privately by json.cpp) is strict RFC 8259: no comments, no trailing commas, no
+// NaN or numbers that overflow a double, strings must be valid UTF-8 (a leading
+// UTF-8 byte-order mark is skipped). It limits nesting to 64 arrays/objects and
+// reports errors as FormatError("<where>: JSON byte <n>: <cause>"), <n> being
+// the 0-based offset where the error was found and <cause> printable ASCII.
 #pragma once
 #include <cstdint>
 #include <string>
