@@ -99,7 +99,7 @@ int cmd_train_arcnn(const Args& a) {
   cfg.base_filters = std::stoi(a.get("base-filters", std::to_string(cfg.base_filters)));
   cfg.dropout = std::stof(a.get("dropout", std::to_string(cfg.dropout)));
   cfg.bn_momentum = std::stof(a.get("bn-momentum", std::to_string(cfg.bn_momentum)));
-  models::FitOptions o;
+  models::ArcnnFitOptions o;
   o.epochs = std::stoi(a.get("epochs", "10"));
   o.batch_size = std::stoll(a.get("batch-size", "32"));
   o.lr = std::stod(a.get("lr", "1e-3"));

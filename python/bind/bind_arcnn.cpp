@@ -176,7 +176,7 @@ Score with the input's tempo map, meters, program and timing and one track at ve
              std::int64_t batch_size, double lr, std::uint64_t seed, int variants, int transpose,
              const std::string& checkpoint_dir, bool resume, std::int64_t max_steps_per_epoch,
              std::int64_t max_valid_batches, py::object on_step, py::object on_epoch) {
-            FitOptions o;
+            ArcnnFitOptions o;
             o.epochs = epochs;
             o.batch_size = batch_size;
             o.lr = lr;
