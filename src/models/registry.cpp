@@ -121,7 +121,7 @@ std::string shipped_model_path(const std::string& name) {
   if (!tried.empty()) msg.pop_back();
   if (!source_tree) msg += "; the source tree was skipped ($PARTITA_NO_SOURCE_TREE_WEIGHTS)";
   msg += ". Install partita (cmake --install)";
-  if (!m.env_var.empty()) msg += " or set " + m.env_var + " to a " + m.kind + " .safetensors file";
+  if (!m.env_var.empty()) msg += " or set " + m.env_var + " to a model file (.safetensors) of kind \"" + m.kind + "\"";
   throw IoError(msg);
 }
 

@@ -9,6 +9,7 @@
 
 #include "partita/core/error.hpp"
 #include "partita/models/model_file.hpp"
+#include "partita/optim/adam.hpp"
 #include "partita/optim/json.hpp"
 
 namespace partita::models {
@@ -132,10 +133,21 @@ FitResult run_training(TrainTask& task, const FitOptions& o, const FitCallbacks&
     if (seed != std::to_string(o.seed))
       throw WeightsError(w + ": " + last_path + " was trained with seed " + seed + ", this run has seed " +
                          std::to_string(o.seed) + " (resume with the same seed, or start afresh)");
-    const optim::LoadReport rep = optim::load_checkpoint(last_path, sets, optimizers);
-    const auto& md = rep.metadata;
-    start = std::stoi(get(md, "epoch", last_path, who)) + 1;
-    res.global_step = std::stoll(get(md, "checkpoint.step", last_path, who));
+    const int done = std::stoi(get(h.metadata, "epoch", last_path, who));
+    const std::string legacy = dir + "/optim-epoch" + std::to_string(done) + ".safetensors";
+    optim::Metadata md;
+    if (!h.metadata.count("checkpoint.optimizers") && optimizers.size() == 1 && file_exists(legacy)) {
+      // The layout partita wrote before this loop: optim-epoch<k>.safetensors beside the weights.
+      optim::Adam probe(*optimizers[0].params, optimizers[0].optimizer->options());
+      probe.load_state(legacy);
+      md = optim::load_safetensors_sets(last_path, sets).metadata;
+      optimizers[0].optimizer->load_state(legacy);
+      res.global_step = optimizers[0].optimizer->step_count();
+    } else {
+      md = optim::load_checkpoint(last_path, sets, optimizers).metadata;
+      res.global_step = std::stoll(get(md, "checkpoint.step", last_path, who));
+    }
+    start = done + 1;
     res.history = parse_history(get(md, "history", last_path, who), last_path);
     res.best_valid_loss = std::stod(get(md, "best_valid_loss", last_path, who));
     res.best_epoch = std::stoi(get(md, "best_epoch", last_path, who));

@@ -209,6 +209,31 @@ TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
   }
   for (std::int64_t i = 0; i < full.parameters().size(); ++i)
     ASSERT_NEAR(full.parameters().values()[i], resumed.parameters().values()[i], 1e-5);
+  // A folder in the layout written before the shared loop (optim-epoch<k> files,
+  // no checkpoint.* keys) resumes to the same weights.
+  {
+    const fs::path legacy = dir / "legacy";
+    ARCNN old(c, 11);
+    ArcnnFitOptions ol = o2;
+    ol.checkpoint_dir = (dir / "tmp").string();
+    ol.resume = false;
+    old.fit(train, valid, ol);
+    fs::create_directories(legacy);
+    optim::SafetensorsReader r((dir / "tmp" / "last.safetensors").string());
+    std::vector<std::pair<std::string, std::string>> md;
+    for (const auto& kv : r.metadata())
+      if (kv.first.rfind("checkpoint.", 0) != 0 && kv.first != "model.version") md.push_back(kv);
+    old.save((legacy / "last.safetensors").string(), md);
+    fs::copy_file(dir / "tmp" / "last.optim.step6.safetensors", legacy / "optim-epoch1.safetensors");
+    ARCNN back(c, 5);
+    ArcnnFitOptions ob = o;
+    ob.checkpoint_dir = legacy.string();
+    FitResult rb = back.fit(train, valid, ob);
+    ASSERT_EQ(rb.history.size(), 4u);
+    EXPECT_EQ(rb.global_step, 12);
+    for (std::int64_t i = 0; i < full.parameters().size(); ++i)
+      ASSERT_EQ(resumed.parameters().values()[i], back.parameters().values()[i]);
+  }
   // No temporary files left behind.
   for (auto& f : fs::directory_iterator(dir / "ck"))
     EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << f.path();

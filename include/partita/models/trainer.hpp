@@ -33,6 +33,8 @@
 //                      (optim/checkpoint.hpp; written before last.safetensors);
 //   best.safetensors   a model file of the best epoch's weights (same metadata
 //                      less the checkpoint.* keys): loadable as the model.
+// Checkpoint folders of the earlier single-optimizer layout (last.safetensors
+// without "checkpoint.optimizers", beside optim-epoch<k>.safetensors) resume too.
 // The training mode the caller had is restored on every exit, exceptions included.
 #pragma once
 #include <cstdint>
