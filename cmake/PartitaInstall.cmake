@@ -1,7 +1,7 @@
 # Install the headers, the component libraries and a CMake package so that
 # `find_package(partita)` + `target_link_libraries(app partita::partita)` works.
 include(CMakePackageConfigHelpers)
-# ARCNN::default_weights_path() (src/models/arcnn_pretrained.cpp) looks next to the
+# The shipped-model registry (src/models/registry.cpp) looks next to the
 # binary (<bin>/../share/partita/models, found with dladdr) and in this build's
 # install data dir, so a C++ app linking an installed partita finds the shipped model.
 target_link_libraries(partita_models PRIVATE ${CMAKE_DL_LIBS})
@@ -17,7 +17,7 @@ if(NOT SKBUILD)  # a wheel ships the Python module only
   set(PARTITA_INSTALL_DATADIR "${CMAKE_INSTALL_FULL_DATADIR}/partita")
   install(FILES python/partita/models/arcnn-default.safetensors
           DESTINATION ${CMAKE_INSTALL_DATADIR}/partita/models)
-  set_property(SOURCE src/models/arcnn_pretrained.cpp APPEND PROPERTY
+  set_property(SOURCE src/models/registry.cpp APPEND PROPERTY
                COMPILE_DEFINITIONS "PARTITA_INSTALL_DATADIR=\"${PARTITA_INSTALL_DATADIR}\"")
   install(EXPORT partitaTargets NAMESPACE partita::
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/partita)

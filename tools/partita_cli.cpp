@@ -1,6 +1,8 @@
 // partita-cli: the C++ command line (mirrors the Python `partita` command for the
-// AR-CNN): `partita-cli edit IN.mid -o OUT.mid [controls]` and
-// `partita-cli train arcnn --out DIR [options]` (used by scripts/train_arcnn.sh).
+// AR-CNN): `partita-cli edit IN.mid -o OUT.mid [controls]`, `partita-cli models`
+// and `partita-cli train arcnn --out DIR [options]` (used by scripts/train_arcnn.sh).
+// Every default comes from the library (EditControls, ArcnnFitOptions,
+// ArcnnConfig::compact(), the shipped-model registry).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include "partita/data/midi_folder.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn.hpp"
+#include "partita/models/registry.hpp"
 #include "partita/music/midi.hpp"
 
 using namespace partita;
@@ -50,16 +53,34 @@ Args parse(int argc, char** argv, int first) {
   return a;
 }
 
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 int usage() {
-  std::fprintf(stderr,
-               "usage:\n"
-               "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct 100] [--max-add 500]\n"
-               "      [--iterations 100] [--creative-risk 1.0] [--seed 0] [--track -1]\n"
-               "      [--weights FILE] [--threads N]\n"
-               "  partita-cli train arcnn --out DIR [--epochs 10] [--batch-size 32] [--lr 1e-3]\n"
-               "      [--levels 4] [--base-filters 16] [--dropout 0.5] [--bn-momentum 0.9] [--seed 0]\n"
-               "      [--valid-fraction 0.1] [--transpose 0] [--midi-dir DIR] [--threads 1]\n"
-               "      [--variants 8] [--max-steps-per-epoch 0] [--resume]\n");
+  const models::EditControls e;
+  const models::ArcnnFitOptions f;
+  const models::ArcnnConfig c = models::ArcnnConfig::compact();
+  const std::string text =
+      "usage:\n"
+      "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct " + num(e.max_remove_pct) + "] [--max-add " +
+      std::to_string(e.max_add) + "]\n"
+      "      [--iterations " + std::to_string(e.iterations) + "] [--creative-risk " + num(e.creative_risk) +
+      "] [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
+      "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
+      "  partita-cli models                  (the shipped models and where their files are)\n"
+      "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
+      std::to_string(f.batch_size) + "] [--lr " + num(f.lr) + "]\n"
+      "      [--levels " + std::to_string(c.levels) + "] [--base-filters " + std::to_string(c.base_filters) +
+      "] [--dropout " + num(c.dropout) + "] [--bn-momentum " + num(c.bn_momentum) + "] [--seed " +
+      std::to_string(f.seed) + "]\n"
+      "      [--valid-fraction 0.1] [--transpose " + std::to_string(f.pairs.max_transpose) +
+      "] [--midi-dir DIR] [--threads 1]\n"
+      "      [--variants " + std::to_string(f.pairs.variants) + "] [--max-steps-per-epoch " +
+      std::to_string(f.max_steps_per_epoch) + "] [--max-steps " + std::to_string(f.max_steps) + "] [--resume]\n";
+  std::fputs(text.c_str(), stderr);
   return 2;
 }
 
@@ -75,14 +96,15 @@ double peak_rss_mb() {
 int cmd_edit(const Args& a) {
   if (a.positional.size() != 1 || !a.flag("output")) return usage();
   if (a.flag("threads")) set_num_threads(std::stoi(a.get("threads", "1")));
-  models::EditControls c;
-  c.max_remove_pct = std::stod(a.get("max-remove-pct", "100"));
-  c.max_add = std::stoi(a.get("max-add", "500"));
-  c.iterations = std::stoi(a.get("iterations", "100"));
-  c.creative_risk = std::stod(a.get("creative-risk", "1.0"));
-  c.seed = std::stoull(a.get("seed", "0"));
-  models::ARCNN m = a.flag("weights") ? models::ARCNN::load(a.get("weights", ""))
-                                      : models::ARCNN::pretrained();
+  models::EditControls c;  // the library's defaults unless given
+  if (a.flag("max-remove-pct")) c.max_remove_pct = std::stod(a.get("max-remove-pct", ""));
+  if (a.flag("max-add")) c.max_add = std::stoi(a.get("max-add", ""));
+  if (a.flag("iterations")) c.iterations = std::stoi(a.get("iterations", ""));
+  if (a.flag("creative-risk")) c.creative_risk = std::stod(a.get("creative-risk", ""));
+  if (a.flag("seed")) c.seed = std::stoull(a.get("seed", ""));
+  models::ARCNN m = a.flag("weights")
+                        ? models::ARCNN::load(a.get("weights", ""))
+                        : models::ARCNN::pretrained(a.get("model", models::default_shipped_model("arcnn").name));
   Score in = read_midi(a.positional[0]);
   Score out = m.edit(in, c, std::stoi(a.get("track", "-1")));
   write_midi(out, a.get("output", ""));
@@ -99,16 +121,17 @@ int cmd_train_arcnn(const Args& a) {
   cfg.base_filters = std::stoi(a.get("base-filters", std::to_string(cfg.base_filters)));
   cfg.dropout = std::stof(a.get("dropout", std::to_string(cfg.dropout)));
   cfg.bn_momentum = std::stof(a.get("bn-momentum", std::to_string(cfg.bn_momentum)));
-  models::FitOptions o;
-  o.epochs = std::stoi(a.get("epochs", "10"));
-  o.batch_size = std::stoll(a.get("batch-size", "32"));
-  o.lr = std::stod(a.get("lr", "1e-3"));
-  o.seed = std::stoull(a.get("seed", "0"));
-  o.pairs.max_transpose = std::stoi(a.get("transpose", "0"));
-  o.pairs.variants = std::stoi(a.get("variants", "8"));
+  models::ArcnnFitOptions o;  // the library's defaults unless given
+  if (a.flag("epochs")) o.epochs = std::stoi(a.get("epochs", ""));
+  if (a.flag("batch-size")) o.batch_size = std::stoll(a.get("batch-size", ""));
+  if (a.flag("lr")) o.lr = std::stod(a.get("lr", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("transpose")) o.pairs.max_transpose = std::stoi(a.get("transpose", ""));
+  if (a.flag("variants")) o.pairs.variants = std::stoi(a.get("variants", ""));
   o.checkpoint_dir = a.get("out", "");
   o.resume = a.flag("resume");
-  o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", "0"));
+  if (a.flag("max-steps-per-epoch")) o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", ""));
+  if (a.flag("max-steps")) o.max_steps = std::stoll(a.get("max-steps", ""));
   std::vector<PianoRoll> rolls;
   if (a.flag("midi-dir")) {
     data::MidiFolderReport rep;
@@ -144,6 +167,20 @@ int cmd_train_arcnn(const Args& a) {
   return 0;
 }
 
+int cmd_models() {
+  for (const models::ShippedModel& m : models::shipped_models()) {
+    std::string names = m.name, where;
+    for (const auto& al : m.aliases) names += ", " + al;
+    try {
+      where = models::shipped_model_path(m.name);
+    } catch (const IoError&) {
+      where = "(not found" + (m.env_var.empty() ? std::string() : ": set " + m.env_var) + ")";
+    }
+    std::printf("%s\t%s\t%s\n    %s\n", names.c_str(), m.kind.c_str(), where.c_str(), m.description.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,6 +188,7 @@ int main(int argc, char** argv) {
   try {
     std::string cmd = argv[1];
     if (cmd == "edit") return cmd_edit(parse(argc, argv, 2));
+    if (cmd == "models") return cmd_models();
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "arcnn")
       return cmd_train_arcnn(parse(argc, argv, 3));
     return usage();

@@ -1,17 +1,21 @@
-// AR-CNN bindings: the model (construct, load, save, forward, loss), editing of
-// Scores and rolls, and fit with Python callbacks. Long calls release the GIL;
-// callbacks take it back only while they run. The Python-side conveniences
-// (tqdm progress, pretrained() from the package data) are in partita/arcnn.py.
+// AR-CNN bindings: the model (construct, load, pretrained, save, forward, loss),
+// its config, editing of Scores and rolls with EditControls, and fit with
+// Python callbacks and a progress bar (partita/_progress.py, imported when
+// fit runs with progress=True). Defaults shown to Python come from the C++
+// structs (ArcnnConfig::compact(), ArcnnFitOptions, EditControls). Long calls
+// release the GIL; callbacks take it back only while they run.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "partita/core/error.hpp"
 #include "partita/models/arcnn.hpp"
+#include "partita/music/pianoroll.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -41,18 +45,19 @@ EditControls controls(double max_remove_pct, int max_add, int iterations, double
   return c;
 }
 
-py::dict config_dict(const ArcnnConfig& c) {
-  return py::dict("levels"_a = c.levels, "base_filters"_a = c.base_filters,
-                  "bottleneck_filters"_a = c.bottleneck(), "dropout"_a = c.dropout,
-                  "bn_momentum"_a = c.bn_momentum);
+// rec["name"] reads the attribute `name`, as the dicts of earlier versions did.
+template <class C>
+void mapping_access(C& cls) {
+  cls.def("__getitem__", [](const py::object& self, const std::string& key) {
+    if (!key.empty() && key[0] != '_' && py::hasattr(self, key.c_str())) return self.attr(key.c_str());
+    throw py::key_error(key);
+  });
 }
 
-py::list stats_list(const std::vector<EditStats>& st) {
-  py::list l;
-  for (const auto& s : st)
-    l.append(py::dict("iterations_run"_a = s.iterations_run, "removed"_a = s.removed,
-                      "added"_a = s.added, "stopped_early"_a = s.stopped_early));
-  return l;
+std::string fnum(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
 }
 
 Tensor nhwc_from(const py::array& arr, const char* who) {
@@ -67,20 +72,112 @@ Tensor nhwc_from(const py::array& arr, const char* who) {
 }  // namespace
 
 PARTITA_BIND(arcnn, 60) {
+  const ArcnnConfig dc = ArcnnConfig::compact();
+  const ArcnnFitOptions df;
+  const EditControls de;
+
+  auto config_cls = py::class_<ArcnnConfig>(m, "ArcnnConfig", R"doc(AR-CNN architecture: levels, base_filters,
+bottleneck_filters (0: base_filters * 2**levels), dropout, bn_momentum (Keras convention).
+ArcnnConfig() is the shipped compact default; ArcnnConfig.reference() the reference's 31.5M-parameter network.)doc")
+      .def(py::init([](int levels, int base_filters, int bottleneck_filters, float dropout, float bn_momentum) {
+             ArcnnConfig c{levels, base_filters, bottleneck_filters, dropout, bn_momentum};
+             c.validate("ArcnnConfig");
+             return c;
+           }),
+           "levels"_a = dc.levels, "base_filters"_a = dc.base_filters, "bottleneck_filters"_a = dc.bottleneck_filters,
+           "dropout"_a = dc.dropout, "bn_momentum"_a = dc.bn_momentum)
+      .def_static("compact", &ArcnnConfig::compact)
+      .def_static("reference", &ArcnnConfig::reference)
+      .def_readwrite("levels", &ArcnnConfig::levels)
+      .def_readwrite("base_filters", &ArcnnConfig::base_filters)
+      .def_property("bottleneck_filters", &ArcnnConfig::bottleneck,
+                    [](ArcnnConfig& c, int v) { c.bottleneck_filters = v; })
+      .def_readwrite("dropout", &ArcnnConfig::dropout)
+      .def_readwrite("bn_momentum", &ArcnnConfig::bn_momentum)
+      .def("to_json", &ArcnnConfig::to_json)
+      .def("__eq__", [](const ArcnnConfig& a, const ArcnnConfig& b) { return a == b; })
+      .def("__repr__", [](const ArcnnConfig& c) { return "ArcnnConfig(" + c.to_json() + ")"; });
+  mapping_access(config_cls);
+
+  auto controls_cls =
+      py::class_<EditControls>(m, "EditControls", R"doc(The Music Studio's edit controls plus the seed.
+
+max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
+iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100].
+EditControls() holds the defaults ARCNN.edit and both command lines use.)doc")
+          .def(py::init([](double max_remove_pct, int max_add, int iterations, double creative_risk,
+                           std::uint64_t seed) { return controls(max_remove_pct, max_add, iterations, creative_risk, seed); }),
+               "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
+               "creative_risk"_a = de.creative_risk, "seed"_a = de.seed)
+          .def_readwrite("max_remove_pct", &EditControls::max_remove_pct)
+          .def_readwrite("max_add", &EditControls::max_add)
+          .def_readwrite("iterations", &EditControls::iterations)
+          .def_readwrite("creative_risk", &EditControls::creative_risk)
+          .def_readwrite("seed", &EditControls::seed)
+          .def("__repr__", [](const EditControls& c) {
+            return "EditControls(max_remove_pct=" + fnum(c.max_remove_pct) + ", max_add=" + std::to_string(c.max_add) +
+                   ", iterations=" + std::to_string(c.iterations) + ", creative_risk=" + fnum(c.creative_risk) +
+                   ", seed=" + std::to_string(c.seed) + ")";
+          });
+  mapping_access(controls_cls);
+
+  auto stats_cls = py::class_<EditStats>(m, "EditStats", "What one window's edit did.")
+                       .def_readonly("iterations_run", &EditStats::iterations_run, "toggles made")
+                       .def_readonly("removed", &EditStats::removed, "original notes removed (final count)")
+                       .def_readonly("added", &EditStats::added, "notes added (final count)")
+                       .def_readonly("stopped_early", &EditStats::stopped_early,
+                                     "every cell was masked before the last iteration")
+                       .def("__repr__", [](const EditStats& s) {
+                         return "EditStats(iterations_run=" + std::to_string(s.iterations_run) +
+                                ", removed=" + std::to_string(s.removed) + ", added=" + std::to_string(s.added) +
+                                (s.stopped_early ? ", stopped_early=True" : "") + ")";
+                       });
+  mapping_access(stats_cls);
+
+  py::class_<ArcnnFitOptions>(m, "ArcnnFitOptions", R"doc(The defaults of ARCNN.fit (and `partita train arcnn`).
+
+Loop: epochs, max_steps (0: no step budget), max_steps_per_epoch (0: whole epochs), seed,
+checkpoint_dir, resume. AR-CNN: batch_size, lr, variants (corrupted pairs per window and
+epoch), transpose (random transposition, +- semitones), max_valid_batches (0: all),
+bn_recalibration_batches (BatchNorm statistics re-estimated before each validation).)doc")
+      .def(py::init<>())
+      .def_readwrite("epochs", &ArcnnFitOptions::epochs)
+      .def_readwrite("max_steps", &ArcnnFitOptions::max_steps)
+      .def_readwrite("max_steps_per_epoch", &ArcnnFitOptions::max_steps_per_epoch)
+      .def_readwrite("seed", &ArcnnFitOptions::seed)
+      .def_readwrite("checkpoint_dir", &ArcnnFitOptions::checkpoint_dir)
+      .def_readwrite("resume", &ArcnnFitOptions::resume)
+      .def_readwrite("batch_size", &ArcnnFitOptions::batch_size)
+      .def_readwrite("lr", &ArcnnFitOptions::lr)
+      .def_property(
+          "variants", [](const ArcnnFitOptions& o) { return o.pairs.variants; },
+          [](ArcnnFitOptions& o, int v) { o.pairs.variants = v; })
+      .def_property(
+          "transpose", [](const ArcnnFitOptions& o) { return o.pairs.max_transpose; },
+          [](ArcnnFitOptions& o, int v) { o.pairs.max_transpose = v; })
+      .def_readwrite("max_valid_batches", &ArcnnFitOptions::max_valid_batches)
+      .def_readwrite("bn_recalibration_batches", &ArcnnFitOptions::bn_recalibration_batches)
+      .def("__repr__", [](const ArcnnFitOptions& o) {
+        return "ArcnnFitOptions(epochs=" + std::to_string(o.epochs) + ", batch_size=" + std::to_string(o.batch_size) +
+               ", lr=" + fnum(o.lr) + ", seed=" + std::to_string(o.seed) + ", variants=" +
+               std::to_string(o.pairs.variants) + ", transpose=" + std::to_string(o.pairs.max_transpose) + ", ...)";
+      });
+
   py::class_<ARCNN>(m, "ARCNN", R"doc(The AR-CNN melody editor (a U-Net over 128 x 128 piano-roll windows).
 
 ARCNN(levels=4, base_filters=16, bottleneck_filters=0, dropout=0.5, bn_momentum=0.9,
-seed=0): a fresh network (the shipped compact default; levels=5, base_filters=32,
-bn_momentum=0.99 is the reference's 31.5M-parameter network). ARCNN.pretrained() loads the shipped model,
-ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
+seed=0): a fresh network in training mode (the shipped compact default, ArcnnConfig();
+levels=5, base_filters=32, bn_momentum=0.99 is the reference's 31.5M-parameter network).
+ARCNN.pretrained() loads the shipped model, ARCNN.load(path) any saved one, both in eval
+mode. edit() rewrites a melody; fit() trains.)doc")
       .def(py::init([](int levels, int base_filters, int bottleneck_filters, float dropout,
                        float bn_momentum, std::uint64_t seed) {
              ArcnnConfig c{levels, base_filters, bottleneck_filters, dropout, bn_momentum};
              py::gil_scoped_release rel;
              return std::make_unique<ARCNN>(c, seed);
            }),
-           "levels"_a = 4, "base_filters"_a = 16, "bottleneck_filters"_a = 0, "dropout"_a = 0.5f,
-           "bn_momentum"_a = 0.9f, "seed"_a = 0)
+           "levels"_a = dc.levels, "base_filters"_a = dc.base_filters, "bottleneck_filters"_a = dc.bottleneck_filters,
+           "dropout"_a = dc.dropout, "bn_momentum"_a = dc.bn_momentum, "seed"_a = 0)
       .def_static(
           "load",
           [](const py::object& path) {
@@ -88,10 +185,22 @@ ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
             py::gil_scoped_release rel;
             return std::make_unique<ARCNN>(ARCNN::load(p));
           },
-          "path"_a, "A network rebuilt from a weights file's config and loaded with its weights.")
+          "path"_a, "A network rebuilt from a model file's config and loaded with its weights, in eval mode.")
+      .def_static(
+          "pretrained",
+          [](const std::string& name) {
+            py::gil_scoped_release rel;
+            return std::make_unique<ARCNN>(ARCNN::pretrained(name));
+          },
+          "name"_a = "arcnn-default",
+          "A shipped model by name (partita.models_available()), in eval mode. The file is found as "
+          "partita.shipped_model_path(name) says: $PARTITA_ARCNN_WEIGHTS, next to the library, the "
+          "install data dir, then the source tree.")
       .def_static("default_weights_path", &ARCNN::default_weights_path,
-                  "Where the C++ side finds the shipped model: $PARTITA_ARCNN_WEIGHTS, next to the "
+                  "Where the shipped default model is: $PARTITA_ARCNN_WEIGHTS, next to the "
                   "program, the install data dir, then the source tree.")
+      .def_property_readonly_static("DEFAULTS", [](const py::object&) { return ArcnnFitOptions(); },
+                                    "ArcnnFitOptions(): the defaults of fit()")
       .def(
           "save",
           [](const ARCNN& m, const py::object& path, const std::map<std::string, std::string>& metadata) {
@@ -101,9 +210,9 @@ ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
             m.save(p, md);
           },
           "path"_a, "metadata"_a = std::map<std::string, std::string>{},
-          "Save weights (PyTorch twin's layout) and config to a safetensors file, atomically.")
+          "Save a model file (PyTorch twin's layout, kind, version, config) atomically.")
       .def("load_weights", [](ARCNN& m, const py::object& path) { m.load_weights(fspath(path)); }, "path"_a)
-      .def_property_readonly("config", [](const ARCNN& m) { return config_dict(m.config()); })
+      .def_property_readonly("config", &ARCNN::config, "the ArcnnConfig")
       .def_property_readonly("parameter_count", &ARCNN::parameter_count, "trainable parameters")
       .def_property("training", &ARCNN::training, &ARCNN::set_training,
                     "train mode (dropout on, batch statistics) or eval mode")
@@ -141,18 +250,19 @@ ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.)doc")
               py::gil_scoped_release rel;
               out = m.edit(melody, c, track, &st);
             }
-            if (return_stats) return py::make_tuple(out, stats_list(st));
+            if (return_stats) return py::make_tuple(out, st);
             return py::cast(out);
           },
-          "melody"_a, "max_remove_pct"_a = 100.0, "max_add"_a = 500, "iterations"_a = 100,
-          "creative_risk"_a = 1.0, "seed"_a = 0, "track"_a = -1, "return_stats"_a = false,
+          "melody"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add,
+          "iterations"_a = de.iterations, "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
+          "track"_a = -1, "return_stats"_a = false,
           R"doc(Rewrite `track` of `melody` (-1: the first track with notes) as the Music Studio does.
 
 max_remove_pct: maximum input notes to remove (%), max_add: maximum notes to add,
-iterations: sampling iterations (one toggle each), creative_risk: temperature.
-Inputs longer than 8 bars are edited window by window, shorter ones padded. Returns a
-Score with the input's tempo map, meters, program and timing and one track at velocity
-100 (and per-window statistics with return_stats=True).)doc")
+iterations: sampling iterations (one toggle each), creative_risk: temperature (defaults:
+partita.EditControls()). Inputs longer than 8 bars are edited window by window, shorter
+ones padded. Returns a Score with the input's tempo map, meters, program and timing and one
+track at velocity 100 (and a list of EditStats, one per window, with return_stats=True).)doc")
       .def(
           "edit_roll",
           [](ARCNN& m, const py::object& roll, double max_remove_pct, int max_add, int iterations,
@@ -166,62 +276,73 @@ Score with the input's tempo map, meters, program and timing and one track at ve
             }
             return out;
           },
-          "roll"_a, "max_remove_pct"_a = 100.0, "max_add"_a = 500, "iterations"_a = 100,
-          "creative_risk"_a = 1.0, "seed"_a = 0,
+          "roll"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
+          "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
           "Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution "
           "raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary "
           "PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).")
       .def(
-          "_fit",
-          [](ARCNN& m, const data::WindowSet& train, const data::WindowSet& valid, int epochs,
-             std::int64_t batch_size, double lr, std::uint64_t seed, int variants, int transpose,
-             const std::string& checkpoint_dir, bool resume, std::int64_t max_steps_per_epoch,
-             std::int64_t max_valid_batches, py::object on_step, py::object on_epoch) {
-            FitOptions o;
+          "fit",
+          [](ARCNN& m, const data::WindowSet& train, const py::object& valid, int epochs, std::int64_t batch_size,
+             double lr, std::uint64_t seed, int variants, int transpose, const py::object& checkpoint_dir,
+             bool resume, std::int64_t max_steps_per_epoch, std::int64_t max_steps, std::int64_t max_valid_batches,
+             std::int64_t bn_recalibration_batches, py::object callback, py::object on_epoch, bool progress) {
+            ArcnnFitOptions o;
             o.epochs = epochs;
             o.batch_size = batch_size;
             o.lr = lr;
             o.seed = seed;
             o.pairs.variants = variants;
             o.pairs.max_transpose = transpose;
-            o.checkpoint_dir = checkpoint_dir;
+            o.checkpoint_dir = checkpoint_dir.is_none() ? std::string() : fspath(checkpoint_dir);
             o.resume = resume;
             o.max_steps_per_epoch = max_steps_per_epoch;
+            o.max_steps = max_steps;
             o.max_valid_batches = max_valid_batches;
+            o.bn_recalibration_batches = bn_recalibration_batches;
+            data::WindowSet empty(train.steps());
+            const data::WindowSet& v = valid.is_none() ? empty : valid.cast<const data::WindowSet&>();
+            py::object bar = progress ? py::module_::import("partita._progress").attr("FitProgress")() : py::none();
             FitCallbacks cb;
             cb.on_step = [&](const StepInfo& s) {
               py::gil_scoped_acquire gil;
               if (PyErr_CheckSignals() != 0) throw py::error_already_set();  // Ctrl-C
-              if (on_step.is_none()) return true;
-              py::object r = on_step(py::dict("epoch"_a = s.epoch, "step"_a = s.step,
-                                               "steps_in_epoch"_a = s.steps_in_epoch,
-                                               "global_step"_a = s.global_step, "loss"_a = s.loss));
+              if (!bar.is_none()) bar.attr("step")(s);
+              if (callback.is_none()) return true;
+              py::object r = callback(s);
               return r.is_none() || r.cast<bool>();
             };
             cb.on_epoch = [&](const EpochInfo& e) {
-              if (on_epoch.is_none()) return;
               py::gil_scoped_acquire gil;
-              on_epoch(py::dict("epoch"_a = e.epoch, "train_loss"_a = e.train_loss,
-                                "valid_loss"_a = e.valid_loss, "best"_a = e.best, "seconds"_a = e.seconds));
+              if (!bar.is_none()) bar.attr("epoch")(e);
+              if (!on_epoch.is_none()) on_epoch(e);
             };
             FitResult r;
-            {
+            try {
               py::gil_scoped_release rel;
-              r = m.fit(train, valid, o, cb);
+              r = m.fit(train, v, o, cb);
+            } catch (...) {
+              if (!bar.is_none()) bar.attr("close")();
+              throw;
             }
-            py::list hist;
-            for (const auto& e : r.history)
-              hist.append(py::dict("epoch"_a = e.epoch, "train_loss"_a = e.train_loss,
-                                   "valid_loss"_a = e.valid_loss, "best"_a = e.best, "seconds"_a = e.seconds));
-            return py::dict("history"_a = hist, "best_valid_loss"_a = r.best_valid_loss,
-                            "best_epoch"_a = r.best_epoch, "stopped"_a = r.stopped);
+            if (!bar.is_none()) bar.attr("close")();
+            return r;
           },
-          "train"_a, "valid"_a, "epochs"_a, "batch_size"_a, "lr"_a, "seed"_a, "variants"_a,
-          "transpose"_a, "checkpoint_dir"_a, "resume"_a, "max_steps_per_epoch"_a,
-          "max_valid_batches"_a, "on_step"_a, "on_epoch"_a,
-          "Low-level fit (see partita.arcnn.fit, which adds the progress bar).")
+          "train"_a, "valid"_a = py::none(), py::kw_only(), "epochs"_a = df.epochs, "batch_size"_a = df.batch_size,
+          "lr"_a = df.lr, "seed"_a = df.seed, "variants"_a = df.pairs.variants, "transpose"_a = df.pairs.max_transpose,
+          "checkpoint_dir"_a = py::none(), "resume"_a = df.resume, "max_steps_per_epoch"_a = df.max_steps_per_epoch,
+          "max_steps"_a = df.max_steps, "max_valid_batches"_a = df.max_valid_batches,
+          "bn_recalibration_batches"_a = df.bn_recalibration_batches, "callback"_a = py::none(),
+          "on_epoch"_a = py::none(), "progress"_a = true,
+          R"doc(Train on `train` windows (a WindowSet), validating on `valid` each epoch.
+
+Runs in training mode and restores the model's mode afterwards; the C++ loop runs without
+the GIL. callback(StepInfo) is called after every optimizer step (return False to stop);
+on_epoch(EpochInfo) after every epoch. With `checkpoint_dir`, last/best model files and the
+optimizer state are written atomically each epoch; resume=True continues from them exactly.
+progress=True shows a tqdm bar. Defaults: ARCNN.DEFAULTS. Returns a FitResult.)doc")
       .def("__repr__", [](const ARCNN& m) {
         return "ARCNN(config=" + m.config().to_json() + ", parameters=" +
-               std::to_string(m.parameter_count()) + ")";
+               std::to_string(m.parameter_count()) + (m.training() ? ", training" : ", eval") + ")";
       });
 }

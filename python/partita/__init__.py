@@ -24,6 +24,6 @@ if hasattr(_core, "Score"):
     _core.Score.to_pretty_midi, _core.Score.from_pretty_midi = to_pretty_midi, staticmethod(from_pretty_midi)
 __all__ += ["Audio", "plot_pianoroll", "from_pretty_midi", "to_pretty_midi"]
 
-# AR-CNN (arcnn): ARCNN.pretrained() and ARCNN.fit() with a progress bar, on _core.ARCNN.
+# AR-CNN (arcnn): the model is _core.ARCNN; partita.arcnn holds the training-data helper.
 if hasattr(_core, "ARCNN"):
     from . import arcnn  # noqa: E402,F401

@@ -11,8 +11,10 @@ from partita import RenderError
 from partita import ShapeError
 from partita import WeightsError
 import typing
+import numpy.typing
+import collections.abc
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ConstantSchedule', 'ControlChange', 'Error', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'KeySignature', 'MidiError', 'MultiTrackRoll', 'Note', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'RenderError', 'Schedule', 'Score', 'ShapeError', 'StepSchedule', 'Synth', 'TempoChange', 'TimeSignature', 'Track', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'KeySignature', 'MidiError', 'MultiTrackRoll', 'Note', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'RenderError', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TimeSignature', 'Track', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'shipped_model_path', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class Note:
@@ -620,59 +622,56 @@ class ARCNN:
     The AR-CNN melody editor (a U-Net over 128 x 128 piano-roll windows).
     
     ARCNN(levels=4, base_filters=16, bottleneck_filters=0, dropout=0.5, bn_momentum=0.9,
-    seed=0): a fresh network (the shipped compact default; levels=5, base_filters=32,
-    bn_momentum=0.99 is the reference's 31.5M-parameter network). ARCNN.pretrained() loads the shipped model,
-    ARCNN.load(path) any saved one. edit() rewrites a melody; fit() trains.
+    seed=0): a fresh network in training mode (the shipped compact default, ArcnnConfig();
+    levels=5, base_filters=32, bn_momentum=0.99 is the reference's 31.5M-parameter network).
+    ARCNN.pretrained() loads the shipped model, ARCNN.load(path) any saved one, both in eval
+    mode. edit() rewrites a melody; fit() trains.
     """
+    DEFAULTS: typing.ClassVar[ArcnnFitOptions]
     @staticmethod
     def default_weights_path() -> str:
         """
-        Where the C++ side finds the shipped model: $PARTITA_ARCNN_WEIGHTS, next to the program, the install data dir, then the source tree.
+        Where the shipped default model is: $PARTITA_ARCNN_WEIGHTS, next to the program, the install data dir, then the source tree.
         """
     @staticmethod
     def load(path: typing.Any) -> ARCNN:
         """
-        A network rebuilt from a weights file's config and loaded with its weights.
+        A network rebuilt from a model file's config and loaded with its weights, in eval mode.
         """
-    @classmethod
-    def pretrained(cls = None):
+    @staticmethod
+    def pretrained(name: str = 'arcnn-default') -> ARCNN:
         """
-        The shipped AR-CNN model (trained on the JSB chorales; see docs/arcnn.md).
+        A shipped model by name (partita.models_available()), in eval mode. The file is found as partita.shipped_model_path(name) says: $PARTITA_ARCNN_WEIGHTS, next to the library, the install data dir, then the source tree.
         """
-    def __init__(self, levels: int = 4, base_filters: int = 16, bottleneck_filters: int = 0, dropout: float = 0.5, bn_momentum: float = 0.8999999761581421, seed: int = 0) -> None:
+    def __init__(self, levels: typing.SupportsInt | typing.SupportsIndex = 4, base_filters: typing.SupportsInt | typing.SupportsIndex = 16, bottleneck_filters: typing.SupportsInt | typing.SupportsIndex = 0, dropout: typing.SupportsFloat | typing.SupportsIndex = 0.5, bn_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.8999999761581421, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
     def __repr__(self) -> str:
         ...
-    def _fit(self, train: WindowSet, valid: WindowSet, epochs: int, batch_size: int, lr: float, seed: int, variants: int, transpose: int, checkpoint_dir: str, resume: bool, max_steps_per_epoch: int, max_valid_batches: int, on_step: typing.Any, on_epoch: typing.Any) -> dict:
-        """
-        Low-level fit (see partita.arcnn.fit, which adds the progress bar).
-        """
-    def edit(self, melody: Score, max_remove_pct: float = 100.0, max_add: int = 500, iterations: int = 100, creative_risk: float = 1.0, seed: int = 0, track: int = -1, return_stats: bool = False) -> typing.Any:
+    def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, track: typing.SupportsInt | typing.SupportsIndex = -1, return_stats: bool = False) -> typing.Any:
         """
         Rewrite `track` of `melody` (-1: the first track with notes) as the Music Studio does.
         
         max_remove_pct: maximum input notes to remove (%), max_add: maximum notes to add,
-        iterations: sampling iterations (one toggle each), creative_risk: temperature.
-        Inputs longer than 8 bars are edited window by window, shorter ones padded. Returns a
-        Score with the input's tempo map, meters, program and timing and one track at velocity
-        100 (and per-window statistics with return_stats=True).
+        iterations: sampling iterations (one toggle each), creative_risk: temperature (defaults:
+        partita.EditControls()). Inputs longer than 8 bars are edited window by window, shorter
+        ones padded. Returns a Score with the input's tempo map, meters, program and timing and one
+        track at velocity 100 (and a list of EditStats, one per window, with return_stats=True).
         """
-    def edit_roll(self, roll, max_remove_pct = 100.0, max_add = 500, iterations = 100, creative_risk = 1.0, seed = 0):
+    def edit_roll(self, roll: typing.Any, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.uint8]:
         """
-        Edit a (time, 128) roll on the 16th-note grid: a numpy array, or a partita.PianoRoll
-            whose resolution must be 4 steps per quarter (InvalidArgument otherwise).
+        Edit a (time, 128) roll on the 16th-note grid (a numpy array, or a partita.PianoRoll of resolution 4); returns a uint8 roll of the same shape.
         """
-    def fit(self, train, valid = None, *, epochs = 10, batch_size = 32, lr = 0.001, seed = 0, variants = 8, transpose = 0, checkpoint_dir = None, resume = False, max_steps_per_epoch = 0, max_valid_batches = 0, callback = None, progress = True):
+    def fit(self, train: WindowSet, valid: typing.Any = None, *, epochs: typing.SupportsInt | typing.SupportsIndex = 10, batch_size: typing.SupportsInt | typing.SupportsIndex = 32, lr: typing.SupportsFloat | typing.SupportsIndex = 0.001, seed: typing.SupportsInt | typing.SupportsIndex = 0, variants: typing.SupportsInt | typing.SupportsIndex = 8, transpose: typing.SupportsInt | typing.SupportsIndex = 0, checkpoint_dir: typing.Any = None, resume: bool = False, max_steps_per_epoch: typing.SupportsInt | typing.SupportsIndex = 0, max_steps: typing.SupportsInt | typing.SupportsIndex = 0, max_valid_batches: typing.SupportsInt | typing.SupportsIndex = 0, bn_recalibration_batches: typing.SupportsInt | typing.SupportsIndex = 8, callback: typing.Any = None, on_epoch: typing.Any = None, progress: bool = True) -> FitResult:
         """
-        Train on ``train`` windows (a WindowSet), validating on ``valid`` each epoch.
+        Train on `train` windows (a WindowSet), validating on `valid` each epoch.
         
-            callback(step_info: dict) is called after every optimizer step (return False to
-            stop). With ``checkpoint_dir``, last/best weights and the optimizer state are written
-            atomically each epoch; ``resume=True`` continues from them. Returns a dict with
-            ``history`` (one dict per epoch), ``best_valid_loss``, ``best_epoch``, ``stopped``.
-            
+        Runs in training mode and restores the model's mode afterwards; the C++ loop runs without
+        the GIL. callback(StepInfo) is called after every optimizer step (return False to stop);
+        on_epoch(EpochInfo) after every epoch. With `checkpoint_dir`, last/best model files and the
+        optimizer state are written atomically each epoch; resume=True continues from them exactly.
+        progress=True shows a tqdm bar. Defaults: ARCNN.DEFAULTS. Returns a FitResult.
         """
-    def forward(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.ndarray[typing.Any, numpy.dtype[numpy.float32]]:
+    def forward(self, x: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float32]:
         """
         Logits (n, steps, 128) for rolls (n, steps, 128) in the current mode.
         """
@@ -682,13 +681,15 @@ class ARCNN:
         """
         KL loss (per-sample, batch mean) in eval mode, no gradients.
         """
-    def save(self, path: typing.Any, metadata: dict[str, str] = {}) -> None:
+    def save(self, path: typing.Any, metadata: collections.abc.Mapping[str, str] = {}) -> None:
         """
-        Save weights (PyTorch twin's layout) and config to a safetensors file, atomically.
+        Save a model file (PyTorch twin's layout, kind, version, config) atomically.
         """
     @property
-    def config(self) -> dict:
-        ...
+    def config(self) -> ArcnnConfig:
+        """
+        the ArcnnConfig
+        """
     @property
     def parameter_count(self) -> int:
         """
@@ -702,6 +703,344 @@ class ARCNN:
     @training.setter
     def training(self, arg1: bool) -> None:
         ...
+class ArcnnConfig:
+    """
+    AR-CNN architecture: levels, base_filters,
+    bottleneck_filters (0: base_filters * 2**levels), dropout, bn_momentum (Keras convention).
+    ArcnnConfig() is the shipped compact default; ArcnnConfig.reference() the reference's 31.5M-parameter network.
+    """
+    __hash__: typing.ClassVar[None] = None
+    @staticmethod
+    def compact() -> ArcnnConfig:
+        ...
+    @staticmethod
+    def reference() -> ArcnnConfig:
+        ...
+    def __eq__(self, arg0: ArcnnConfig) -> bool:
+        ...
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __init__(self, levels: typing.SupportsInt | typing.SupportsIndex = 4, base_filters: typing.SupportsInt | typing.SupportsIndex = 16, bottleneck_filters: typing.SupportsInt | typing.SupportsIndex = 0, dropout: typing.SupportsFloat | typing.SupportsIndex = 0.5, bn_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.8999999761581421) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def to_json(self) -> str:
+        ...
+    @property
+    def base_filters(self) -> int:
+        ...
+    @base_filters.setter
+    def base_filters(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def bn_momentum(self) -> float:
+        ...
+    @bn_momentum.setter
+    def bn_momentum(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def bottleneck_filters(self) -> int:
+        ...
+    @bottleneck_filters.setter
+    def bottleneck_filters(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def dropout(self) -> float:
+        ...
+    @dropout.setter
+    def dropout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def levels(self) -> int:
+        ...
+    @levels.setter
+    def levels(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class ArcnnFitOptions:
+    """
+    The defaults of ARCNN.fit (and `partita train arcnn`).
+    
+    Loop: epochs, max_steps (0: no step budget), max_steps_per_epoch (0: whole epochs), seed,
+    checkpoint_dir, resume. AR-CNN: batch_size, lr, variants (corrupted pairs per window and
+    epoch), transpose (random transposition, +- semitones), max_valid_batches (0: all),
+    bn_recalibration_batches (BatchNorm statistics re-estimated before each validation).
+    """
+    checkpoint_dir: str
+    resume: bool
+    def __init__(self) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def batch_size(self) -> int:
+        ...
+    @batch_size.setter
+    def batch_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def bn_recalibration_batches(self) -> int:
+        ...
+    @bn_recalibration_batches.setter
+    def bn_recalibration_batches(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epochs(self) -> int:
+        ...
+    @epochs.setter
+    def epochs(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def lr(self) -> float:
+        ...
+    @lr.setter
+    def lr(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps(self) -> int:
+        ...
+    @max_steps.setter
+    def max_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps_per_epoch(self) -> int:
+        ...
+    @max_steps_per_epoch.setter
+    def max_steps_per_epoch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_valid_batches(self) -> int:
+        ...
+    @max_valid_batches.setter
+    def max_valid_batches(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def transpose(self) -> int:
+        ...
+    @transpose.setter
+    def transpose(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def variants(self) -> int:
+        ...
+    @variants.setter
+    def variants(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class EditControls:
+    """
+    The Music Studio's edit controls plus the seed.
+    
+    max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
+    iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100].
+    EditControls() holds the defaults ARCNN.edit and both command lines use.
+    """
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __init__(self, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def creative_risk(self) -> float:
+        ...
+    @creative_risk.setter
+    def creative_risk(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def iterations(self) -> int:
+        ...
+    @iterations.setter
+    def iterations(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_add(self) -> int:
+        ...
+    @max_add.setter
+    def max_add(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_remove_pct(self) -> float:
+        ...
+    @max_remove_pct.setter
+    def max_remove_pct(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class EditStats:
+    """
+    What one window's edit did.
+    """
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def added(self) -> int:
+        """
+        notes added (final count)
+        """
+    @property
+    def iterations_run(self) -> int:
+        """
+        toggles made
+        """
+    @property
+    def removed(self) -> int:
+        """
+        original notes removed (final count)
+        """
+    @property
+    def stopped_early(self) -> bool:
+        """
+        every cell was masked before the last iteration
+        """
+class EpochInfo:
+    """
+    One finished epoch of training.
+    """
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def best(self) -> bool:
+        """
+        a new best: saved as best.safetensors
+        """
+    @property
+    def epoch(self) -> int:
+        ...
+    @property
+    def seconds(self) -> float:
+        ...
+    @property
+    def steps(self) -> int:
+        ...
+    @property
+    def train_loss(self) -> float:
+        """
+        mean main loss over the epoch's steps
+        """
+    @property
+    def train_losses(self) -> dict:
+        """
+        mean of every named loss
+        """
+    @property
+    def valid_loss(self) -> float:
+        """
+        NaN without validation
+        """
+class FitResult:
+    """
+    What fit() returns.
+    """
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def best_epoch(self) -> int:
+        """
+        -1 when no epoch finished
+        """
+    @property
+    def best_valid_loss(self) -> float:
+        ...
+    @property
+    def global_step(self) -> int:
+        ...
+    @property
+    def history(self) -> list[EpochInfo]:
+        """
+        list of EpochInfo, resumed epochs included
+        """
+    @property
+    def stopped(self) -> bool:
+        """
+        a callback asked to stop
+        """
+class ShippedModel:
+    """
+    A pretrained model shipped with partita (see models_available()).
+    """
+    def __repr__(self) -> str:
+        ...
+    @property
+    def aliases(self) -> list[str]:
+        ...
+    @property
+    def description(self) -> str:
+        ...
+    @property
+    def env_var(self) -> str:
+        """
+        environment variable that overrides the file
+        """
+    @property
+    def file(self) -> str:
+        ...
+    @property
+    def kind(self) -> str:
+        """
+        model kind: 'arcnn', ...
+        """
+    @property
+    def name(self) -> str:
+        ...
+class StepInfo:
+    """
+    One training step, as fit's per-step callback sees it.
+    """
+    def __getitem__(self, arg0: str) -> ...:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def epoch(self) -> int:
+        """
+        0-based
+        """
+    @property
+    def global_step(self) -> int:
+        """
+        steps so far, this one included
+        """
+    @property
+    def loss(self) -> float:
+        """
+        the main loss (the first of `losses`)
+        """
+    @property
+    def losses(self) -> dict:
+        """
+        every named loss of the step, e.g. {'loss': 0.8}
+        """
+    @property
+    def step(self) -> int:
+        """
+        within the epoch, 0-based
+        """
+    @property
+    def steps_in_epoch(self) -> int:
+        ...
+def models_available() -> list[ShippedModel]:
+    """
+    The pretrained models partita ships (name, aliases, kind, file); load one with e.g. partita.ARCNN.pretrained(name).
+    """
+def shipped_model_path(name: str) -> str:
+    """
+    Where the file of a shipped model is: its environment variable, next to the library, the install data dir, then the source tree (IoError listing the places tried).
+    """
 def AdamW(params: ParameterSet, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-08, weight_decay: float = 0.01) -> Adam:
     """
     An Adam with decoupled weight decay (torch.optim.AdamW defaults).

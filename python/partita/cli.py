@@ -328,6 +328,7 @@ SUBCOMMANDS: List[Tuple[Callable, Callable[[argparse.Namespace], int]]] = [
 # edit (AR-CNN) and train
 
 def add_edit(sub) -> argparse.ArgumentParser:
+    d = partita.EditControls()  # the library's defaults
     p = sub.add_parser("edit", help="rewrite a melody note by note with the AR-CNN (\"more like Bach\")",
                        description="Edit a melody with the AR-CNN as the Music Studio does: each "
                                    "iteration toggles one cell of the 16th-note piano roll, sampled "
@@ -335,18 +336,21 @@ def add_edit(sub) -> argparse.ArgumentParser:
                                    "a time. Tempo, meter, program and timing are kept; velocity 100.")
     p.add_argument("midi", help="input MIDI file (.mid)")
     add_output_argument(p, ".edited.mid", "MIDI file to write")
-    p.add_argument("--max-remove-pct", type=float, default=100.0, metavar="PCT",
-                   help="maximum input notes to remove, percent (default: 100)")
-    p.add_argument("--max-add", type=int, default=500, metavar="N",
-                   help="maximum notes to add (default: 500)")
-    p.add_argument("--iterations", type=int, default=100, metavar="N",
-                   help="sampling iterations, one toggle each (default: 100)")
-    p.add_argument("--creative-risk", type=float, default=1.0, metavar="T",
-                   help="sampling temperature, typically 0.5-6 (default: 1.0)")
+    p.add_argument("--max-remove-pct", type=float, default=d.max_remove_pct, metavar="PCT",
+                   help="maximum input notes to remove, percent (default: %(default)g)")
+    p.add_argument("--max-add", type=int, default=d.max_add, metavar="N",
+                   help="maximum notes to add (default: %(default)s)")
+    p.add_argument("--iterations", type=int, default=d.iterations, metavar="N",
+                   help="sampling iterations, one toggle each (default: %(default)s)")
+    p.add_argument("--creative-risk", type=float, default=d.creative_risk, metavar="T",
+                   help="sampling temperature, typically 0.5-6 (default: %(default)g)")
     p.add_argument("--track", type=int, default=-1, metavar="I",
                    help="track to edit (default: the first track with notes)")
     p.add_argument("--weights", metavar="FILE",
-                   help="AR-CNN weights (.safetensors; default: the shipped model)")
+                   help="AR-CNN model file (.safetensors; default: the shipped model)")
+    p.add_argument("--model", default="arcnn-default", metavar="NAME",
+                   help="shipped model to use when --weights is not given (`partita models` lists "
+                        "them; default: %(default)s)")
     add_seed_argument(p)
     add_wav_arguments(p)
     return p
@@ -354,36 +358,56 @@ def add_edit(sub) -> argparse.ArgumentParser:
 
 def run_edit(args: argparse.Namespace) -> int:
     out_path = output_path(args, ".edited.mid")
-    model = partita.ARCNN.load(args.weights) if args.weights else partita.ARCNN.pretrained()
+    model = partita.ARCNN.load(args.weights) if args.weights else partita.ARCNN.pretrained(args.model)
     score = partita.read_midi(args.midi)
     edited, stats = model.edit(score, max_remove_pct=args.max_remove_pct, max_add=args.max_add,
                                iterations=args.iterations, creative_risk=args.creative_risk,
                                seed=resolve_seed(args), track=args.track, return_stats=True)
     partita.write_midi(edited, out_path)
-    removed = sum(s["removed"] for s in stats)
-    added = sum(s["added"] for s in stats)
+    removed = sum(s.removed for s in stats)
+    added = sum(s.added for s in stats)
     print(f"wrote {out_path}: {edited.note_count} notes ({score.note_count} in), "
           f"{len(stats)} window(s), {removed} cells removed, {added} added")
     maybe_render_wav(edited, args)
     return 0
 
 
+def add_models(sub) -> argparse.ArgumentParser:
+    return sub.add_parser("models", help="list the pretrained models partita ships",
+                          description="List the shipped models (name, kind, file) and where each "
+                                      "file is found; use a name with `partita edit --model NAME`.")
+
+
+def run_models(args: argparse.Namespace) -> int:
+    for m in partita.models_available():
+        try:
+            where = partita.shipped_model_path(m.name)
+        except partita.IoError:
+            where = "(not found: set " + m.env_var + ")" if m.env_var else "(not found)"
+        names = ", ".join([m.name] + list(m.aliases))
+        print(f"{names}\t{m.kind}\t{where}\n    {m.description}")
+    return 0
+
+
 def add_train_arcnn(p: argparse.ArgumentParser) -> None:
+    d = partita.ArcnnFitOptions()  # the library's defaults
+    c = partita.ArcnnConfig.compact()
     p.add_argument("--data", default="jsb", metavar="jsb|FOLDER",
                    help="the JSB chorales' training split (default) or a folder of MIDI files")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="checkpoint folder (last.safetensors, best.safetensors, optimizer state)")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--levels", type=int, default=4)
-    p.add_argument("--base-filters", type=int, default=16)
-    p.add_argument("--dropout", type=float, default=0.5)
-    p.add_argument("--bn-momentum", type=float, default=0.9)
-    p.add_argument("--variants", type=int, default=8, help="corrupted pairs per window and epoch")
-    p.add_argument("--transpose", type=int, default=0, help="random transposition, +- semitones")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--levels", type=int, default=c.levels)
+    p.add_argument("--base-filters", type=int, default=c.base_filters)
+    p.add_argument("--dropout", type=float, default=c.dropout)
+    p.add_argument("--bn-momentum", type=float, default=c.bn_momentum)
+    p.add_argument("--variants", type=int, default=d.variants, help="corrupted pairs per window and epoch")
+    p.add_argument("--transpose", type=int, default=d.transpose, help="random transposition, +- semitones")
     p.add_argument("--valid-fraction", type=float, default=0.1)
-    p.add_argument("--max-steps-per-epoch", type=int, default=0, help="0: whole epochs")
+    p.add_argument("--max-steps-per-epoch", type=int, default=d.max_steps_per_epoch, help="0: whole epochs")
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help="total step budget (0: none)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_seed_argument(p)
@@ -398,11 +422,12 @@ def run_train_arcnn(args: argparse.Namespace) -> int:
     result = model.fit(train, valid, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        seed=seed, variants=args.variants, transpose=args.transpose,
                        checkpoint_dir=args.out, resume=args.resume,
-                       max_steps_per_epoch=args.max_steps_per_epoch, progress=not args.no_progress)
-    for e in result["history"]:
-        print(f"epoch {e['epoch']}: train_loss {e['train_loss']:.4f} valid_loss {e['valid_loss']:.4f}"
-              f"{' (best)' if e['best'] else ''}")
-    print(f"best valid_loss {result['best_valid_loss']:.4f} at epoch {result['best_epoch']}: "
+                       max_steps_per_epoch=args.max_steps_per_epoch, max_steps=args.max_steps,
+                       progress=not args.no_progress)
+    for e in result.history:
+        print(f"epoch {e.epoch}: train_loss {e.train_loss:.4f} valid_loss {e.valid_loss:.4f}"
+              f"{' (best)' if e.best else ''}")
+    print(f"best valid_loss {result.best_valid_loss:.4f} at epoch {result.best_epoch}: "
           f"{os.path.join(args.out, 'best.safetensors')}")
     return 0
 
@@ -427,7 +452,7 @@ def run_train(args: argparse.Namespace) -> int:
     return args.train_func(args)
 
 
-SUBCOMMANDS += [(add_edit, run_edit), (add_train, run_train)]
+SUBCOMMANDS += [(add_edit, run_edit), (add_models, run_models), (add_train, run_train)]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,10 +136,10 @@ std::string default_jsb_path() {
   const std::string rel = "jsb-chorales/Jsb16thSeparated.json";
   std::vector<std::string> tried;
   if (const char* env = std::getenv("PARTITA_DATA_DIR")) tried.push_back(std::string(env) + "/" + rel);
-  // This file is <root>/src/data/jsb_chorales.cpp; the data lives in <root>/data.
-  std::string here = __FILE__;
-  auto pos = here.rfind("src/data/");
-  if (pos != std::string::npos) tried.push_back(here.substr(0, pos) + "data/" + rel);
+#ifdef PARTITA_SOURCE_DIR
+  // The source tree this library was built from (absent in relocatable builds).
+  tried.push_back(std::string(PARTITA_SOURCE_DIR) + "/data/" + rel);
+#endif
   tried.push_back("data/" + rel);
   for (const auto& p : tried)
     if (std::ifstream(p).good()) return p;

@@ -7,6 +7,8 @@
 
 #include "partita/core/error.hpp"
 #include "models/arcnn_impl.hpp"
+#include "partita/models/model_file.hpp"
+#include "partita/models/registry.hpp"
 #include "partita/optim/json.hpp"
 #include "partita/optim/safetensors.hpp"
 
@@ -275,22 +277,11 @@ void ARCNN::save(const std::string& path,
                  const std::vector<std::pair<std::string, std::string>>& extra) const {
   optim::Metadata md;
   for (const auto& kv : extra) md[kv.first] = kv.second;
-  md["model"] = "arcnn";
-  md["config"] = impl_->config.to_json();
-  optim::save_safetensors(path, impl_->params, md);
+  save_model_file(path, impl_->params, "arcnn", impl_->config.to_json(), md);
 }
 
 static ArcnnConfig config_of_file(const std::string& path, const char* who) {
-  optim::SafetensorsReader r(path);
-  auto it = r.metadata().find("config");
-  auto model = r.metadata().find("model");
-  if (model != r.metadata().end() && model->second != "arcnn")
-    throw WeightsError(std::string(who) + ": " + path + " holds a \"" + model->second +
-                       "\" model, not arcnn");
-  if (it == r.metadata().end())
-    throw WeightsError(std::string(who) + ": " + path +
-                       " has no \"config\" in its metadata (not an AR-CNN weights file?)");
-  return ArcnnConfig::from_json(it->second, who);
+  return ArcnnConfig::from_json(read_model_header(path, "arcnn", who).config, who);
 }
 
 void ARCNN::load_weights(const std::string& path) {
@@ -322,7 +313,23 @@ ARCNN ARCNN::load(const std::string& path) {
   check_file_holds_config(path, config, "ARCNN::load");
   ARCNN m(config, 0);
   optim::load_safetensors(path, m.impl_->params, true);
+  m.set_training(false);  // a loaded model is for inference until fit() says otherwise
   return m;
+}
+
+ARCNN ARCNN::pretrained(const std::string& name) {
+  const ShippedModel& entry = find_shipped_model(name);
+  if (entry.kind != "arcnn")
+    throw InvalidArgument("ARCNN::pretrained: '" + name + "' is a \"" + entry.kind + "\" model, not an AR-CNN");
+  return load(shipped_model_path(entry.name));
+}
+
+std::string ARCNN::default_weights_path() {
+  try {
+    return shipped_model_path(default_shipped_model("arcnn").name);
+  } catch (const IoError& e) {
+    throw IoError(std::string("ARCNN::default_weights_path: ") + e.what());
+  }
 }
 
 }  // namespace partita::models

@@ -26,40 +26,25 @@ struct Weights3 {
   float at(int ky, int kx, int64_t ci, int64_t o) const { return w[((ky * 3 + kx) * cin + ci) * cout + o]; }
 };
 
-Weights3 weights3(nn::ParameterSet& p, const std::string& name) {
+Weights3 weights3(nn::Parameter& w, const nn::Parameter* b) {
   Weights3 r;
-  nn::Parameter& w = p.get(name + ".weight");
   const Shape& s = w.value.shape();
-  if (s.size() != 4 || s[0] != 3 || s[1] != 3)
-    throw InvalidArgument("ArcnnInference: " + name + ".weight is not a 3x3 convolution");
+  if (s.size() != 4 || s[0] != 3 || s[1] != 3 || !b)
+    throw InvalidArgument("ArcnnInference: " + w.name + " is not a 3x3 convolution with a bias");
   r.w = w.value.data();
-  r.b = p.get(name + ".bias").value.data();
+  r.b = b->value.data();
   r.cin = s[2];
   r.cout = s[3];
   return r;
 }
+Weights3 weights3(nn::Conv2d& c) { return weights3(c.weight(), c.bias()); }
+Weights3 weights3(nn::UpConcatConv2d& c) { return weights3(c.weight(), &c.bias()); }
 
-// Eval-mode BatchNorm as y = a * x + b per channel (identity when name is empty).
-struct Affine {
-  std::vector<double> a, b;
-};
+// Eval-mode BatchNorm as y = a * x + b per channel.
+using Affine = nn::ChannelAffine;
 
-Affine batchnorm_affine(nn::ParameterSet& p, const std::string& name, int64_t c) {
-  Affine f;
-  f.a.assign(static_cast<size_t>(c), 1.0);
-  f.b.assign(static_cast<size_t>(c), 0.0);
-  if (name.empty()) return f;
-  const float eps = nn::BatchNormSpec::keras().eps;  // ArcnnImpl's BatchNorms use Keras' eps
-  const float* g = p.get(name + ".weight").value.data();
-  const float* be = p.get(name + ".bias").value.data();
-  const float* m = p.get(name + ".running_mean").value.data();
-  const float* v = p.get(name + ".running_var").value.data();
-  for (int64_t i = 0; i < c; ++i) {
-    const double a = g[i] / std::sqrt(static_cast<double>(v[i]) + eps);
-    f.a[i] = a;
-    f.b[i] = be[i] - m[i] * a;
-  }
-  return f;
+Affine eval_affine(nn::SplitBatchNorm& bn) {
+  return nn::batchnorm_eval_affine(bn.weight(), bn.bias(), bn.running_mean(), bn.running_var(), bn.spec().eps);
 }
 
 // Taps of a 3x3 kernel inside the image for a pixel of border class `cls`.
@@ -162,7 +147,6 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
   if (steps < m || pitches < m || steps % m != 0 || pitches % m != 0)
     throw ShapeError("ArcnnInference: the roll (" + std::to_string(steps) + " x " +
                      std::to_string(pitches) + ") must be multiples of 2^levels = " + std::to_string(m));
-  nn::ParameterSet& P = impl.params;
   const int64_t F = impl.config.base_filters, B = impl.config.bottleneck();
   auto grid = [](int64_t h, int64_t w, int64_t c) {
     Grid g;
@@ -171,9 +155,10 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
     return g;
   };
   // A 3x3 convolution from grid `in` into grid `out` (same size).
-  auto conv3 = [&](Grid& in, Grid& out, const std::string& name, const std::string& bn, bool relu) {
-    Weights3 w = weights3(P, name);
-    const Affine f = batchnorm_affine(P, bn, w.cin);
+  // `bn`: the BatchNorm the input went through last (nullptr: none).
+  auto conv3 = [&](Grid& in, Grid& out, nn::Conv2d& conv, const nn::BatchNorm* bn, bool relu) {
+    Weights3 w = weights3(conv);
+    const Affine f = bn ? bn->eval_affine() : Affine::identity(w.cin);
     Conv c = same3(in, out.c, rows3(w, f, 0, w.cin, in.c, out.c), bias_classes(w, f, out.c));
     c.job.out = out.at(0, 0), c.job.out_row = out.row(), c.job.out_ld = out.c;
     c.job.relu = relu;
@@ -184,7 +169,6 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
   int64_t h = steps, w = pitches, cin = 1;
   for (int i = 0; i < L; ++i) {
     const int64_t f = cpad(F << i);
-    const std::string p = "enc." + std::to_string(i);
     e1_.push_back(grid(h, w, f));
     skip_.push_back(grid(h, w, f));
     pooled_.push_back(grid(h / 2, w / 2, f));
@@ -203,25 +187,26 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
   }
   // Build the convolutions only after every buffer exists (the jobs hold pointers).
   for (int i = 0; i < L; ++i) {
-    const std::string p = "enc." + std::to_string(i);
     Grid& in = i == 0 ? x_ : pooled_[i - 1];
-    enc1_.push_back(conv3(in, e1_[i], p + ".conv1", i == 0 ? "" : "enc." + std::to_string(i - 1) + ".bn", true));
-    enc2_.push_back(conv3(e1_[i], skip_[i], p + ".conv2", "", true));
+    enc1_.push_back(conv3(in, e1_[i], impl.enc[i]->conv1, i == 0 ? nullptr : &impl.enc[i - 1]->bn, true));
+    enc2_.push_back(conv3(e1_[i], skip_[i], impl.enc[i]->conv2, nullptr, true));
   }
-  mid1_ = conv3(pooled_[L - 1], m1_, "mid.conv1", "enc." + std::to_string(L - 1) + ".bn", true);
-  mid2_ = conv3(m1_, m2_, "mid.conv2", "", true);
+  mid1_ = conv3(pooled_[L - 1], m1_, *impl.mid1, &impl.enc[L - 1]->bn, true);
+  mid2_ = conv3(m1_, m2_, *impl.mid2, nullptr, true);
   up_.resize(static_cast<size_t>(L));
   for (int j = 0; j < L; ++j) {
     const int i = L - 1 - j;
-    const std::string p = "dec." + std::to_string(j);
+    DecoderLevel& level = *impl.dec[j];
     Grid& hin = j == 0 ? m2_ : c2_[j - 1];
     Grid& skip = skip_[i];
     Grid& out = c1_[j];
     const int64_t cp = out.c, cu = j == 0 ? B : (F << (i + 1)), fr = F << i;
     const int nb = nb_for(cp);
-    Weights3 wt = weights3(P, p + ".conv1");
-    if (wt.cin != cu + fr) throw InvalidArgument("ArcnnInference: " + p + ".conv1 has " + std::to_string(wt.cin) + " inputs, expected " + std::to_string(cu + fr));
-    const Affine f = batchnorm_affine(P, p + ".bn", wt.cin);
+    Weights3 wt = weights3(level.conv1);
+    if (wt.cin != cu + fr)
+      throw InvalidArgument("ArcnnInference: " + level.conv1.weight().name + " has " + std::to_string(wt.cin) +
+                            " inputs, expected " + std::to_string(cu + fr));
+    const Affine f = eval_affine(level.bn);
     // Skip part (+ every bias) into pre_[j].
     Conv pc = same3(skip, cp, rows3(wt, f, cu, fr, skip.c, cp), bias_classes(wt, f, cp));
     pc.job.out = pre_[j].data(), pc.job.out_row = skip.w * cp, pc.job.out_ld = cp;
@@ -246,7 +231,7 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
       uj.relu = true;
       up_[j].push_back(std::move(uc));
     }
-    dec2_.push_back(conv3(c1_[j], c2_[j], p + ".conv2", "", true));
+    dec2_.push_back(conv3(c1_[j], c2_[j], level.conv2, nullptr, true));
   }
   // The jobs point at the packed data (vectors keep their buffers when moved).
   auto finish = [](Conv& c) {
@@ -259,11 +244,11 @@ ArcnnInference::ArcnnInference(ArcnnImpl& impl, int64_t steps, int64_t pitches, 
     for (Conv& c : v) finish(c);
   finish(mid1_);
   finish(mid2_);
-  nn::Parameter& hw = P.get("out.weight");
+  nn::Parameter& hw = impl.out->weight();
   head_c_ = F;
-  if (hw.value.size() != F) throw InvalidArgument("ArcnnInference: out.weight has the wrong size");
+  if (hw.value.size() != F || !impl.out->bias()) throw InvalidArgument("ArcnnInference: " + hw.name + " has the wrong size");
   head_w_.assign(hw.value.data(), hw.value.data() + F);
-  head_b_ = P.get("out.bias").value[0];
+  head_b_ = impl.out->bias()->value[0];
   logits_.assign(static_cast<size_t>(steps * pitches), 0.0f);
   last_x_.assign(static_cast<size_t>(steps * pitches), 0.0f);
 }

@@ -10,7 +10,7 @@
 //   of the U-Net feeds a convolution, so a is folded into that convolution's
 //   weights and b into its bias. With zero padding the folded constant only
 //   reaches the taps inside the image, so the bias depends on whether an
-//   output pixel lies on the first/last row/column (infer_conv.hpp's classes).
+//   output pixel lies on the first/last row/column (nn/infer_conv.hpp's classes).
 // - A decoder's first convolution reads concat(upsample2(h), skip). The part
 //   on the upsampled channels is, for each of the four output phases, a 2x2
 //   convolution of the low-resolution h with summed weights (4 taps instead of
@@ -25,25 +25,27 @@
 //   operations of a full pass, so the logits are bit-identical to recomputing
 //   everything (a test checks it).
 // - Convolutions run directly on zero-padded NHWC buffers (no column matrix),
-//   threads in a spin-then-sleep Team (infer_team.hpp).
+//   threads in a spin-then-sleep Team (core/thread_team.hpp).
 //
-// Per step of the shipped model this is about 0.75 GFLOP instead of 1.74.
+// Per step of the shipped model this is about 0.77 GFLOP instead of 1.74.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <vector>
 
-#include "models/infer_conv.hpp"
-#include "models/infer_team.hpp"
+#include "core/thread_team.hpp"
+#include "nn/infer_conv.hpp"
 
 namespace partita::models {
+
+namespace infer = ::partita::nn::infer;  // the batch-1 convolution kernels (src/nn/infer_conv.hpp)
 
 struct ArcnnImpl;
 
 class ArcnnInference {
  public:
-  /// Fold and pack the weights of `impl` (read by parameter name) for rolls of
+  /// Fold and pack the weights of `impl` (read from its layers) for rolls of
   /// `steps` x `pitches` (multiples of 2^levels), on `threads` threads.
   ArcnnInference(ArcnnImpl& impl, std::int64_t steps, std::int64_t pitches, int threads);
   ~ArcnnInference();
@@ -87,7 +89,7 @@ class ArcnnInference {
 
   int levels_;
   std::int64_t steps_, pitches_;
-  infer::Team team_;
+  core::Team team_;
   Grid x_;
   std::vector<Grid> e1_, skip_, pooled_, c1_, c2_;
   Grid m1_, m2_;

@@ -64,4 +64,34 @@ const Tensor& BatchNorm::backward(const Tensor& dy) {
   return dx_;
 }
 
+ChannelAffine ChannelAffine::identity(std::int64_t channels) {
+  ChannelAffine f;
+  f.a.assign(static_cast<size_t>(channels), 1.0);
+  f.b.assign(static_cast<size_t>(channels), 0.0);
+  return f;
+}
+
+ChannelAffine batchnorm_eval_affine(const Parameter& gamma, const Parameter& beta, const Parameter& running_mean,
+                                    const Parameter& running_var, float eps) {
+  const std::int64_t c = gamma.value.size();
+  if (beta.value.size() != c || running_mean.value.size() != c || running_var.value.size() != c)
+    throw InvalidArgument("batchnorm_eval_affine: " + gamma.name + ", " + beta.name + ", " + running_mean.name +
+                          " and " + running_var.name + " differ in size");
+  ChannelAffine f;
+  f.a.resize(static_cast<size_t>(c));
+  f.b.resize(static_cast<size_t>(c));
+  const float* g = gamma.value.data();
+  const float* be = beta.value.data();
+  const float* m = running_mean.value.data();
+  const float* v = running_var.value.data();
+  for (std::int64_t i = 0; i < c; ++i) {
+    const double a = g[i] / std::sqrt(static_cast<double>(v[i]) + eps);
+    f.a[static_cast<size_t>(i)] = a;
+    f.b[static_cast<size_t>(i)] = be[i] - m[i] * a;
+  }
+  return f;
+}
+
+ChannelAffine BatchNorm::eval_affine() const { return batchnorm_eval_affine(*gamma_, *beta_, *rmean_, *rvar_, spec_.eps); }
+
 }  // namespace partita::nn

@@ -168,7 +168,7 @@ TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
   auto dir = temp_dir("fit");
   auto train = toy_windows(12, 1), valid = toy_windows(4, 2);
   ArcnnConfig c{2, 4, 0, 0.25f};
-  FitOptions o;
+  ArcnnFitOptions o;
   o.epochs = 4;
   o.batch_size = 8;
   o.lr = 3e-3;
@@ -192,13 +192,13 @@ TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
   // Same run with checkpoints, stopped after 2 epochs, then resumed.
   o.checkpoint_dir = (dir / "ck").string();
   ARCNN part(c, 11);
-  FitOptions o2 = o;
+  ArcnnFitOptions o2 = o;
   o2.epochs = 2;
   part.fit(train, valid, o2);
   EXPECT_TRUE(fs::exists(dir / "ck" / "last.safetensors"));
   EXPECT_TRUE(fs::exists(dir / "ck" / "best.safetensors"));
-  EXPECT_TRUE(fs::exists(dir / "ck" / "optim-epoch1.safetensors"));
-  EXPECT_FALSE(fs::exists(dir / "ck" / "optim-epoch0.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "ck" / "last.optim.step6.safetensors"));   // 2 epochs x 3 steps
+  EXPECT_FALSE(fs::exists(dir / "ck" / "last.optim.step3.safetensors"));  // the previous epoch's, removed
   ARCNN resumed(c, 99);  // different init: everything must come from the checkpoint
   o.resume = true;
   FitResult r2 = resumed.fit(train, valid, o);
@@ -209,6 +209,31 @@ TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
   }
   for (std::int64_t i = 0; i < full.parameters().size(); ++i)
     ASSERT_NEAR(full.parameters().values()[i], resumed.parameters().values()[i], 1e-5);
+  // A folder in the layout written before the shared loop (optim-epoch<k> files,
+  // no checkpoint.* keys) resumes to the same weights.
+  {
+    const fs::path legacy = dir / "legacy";
+    ARCNN old(c, 11);
+    ArcnnFitOptions ol = o2;
+    ol.checkpoint_dir = (dir / "tmp").string();
+    ol.resume = false;
+    old.fit(train, valid, ol);
+    fs::create_directories(legacy);
+    optim::SafetensorsReader r((dir / "tmp" / "last.safetensors").string());
+    std::vector<std::pair<std::string, std::string>> md;
+    for (const auto& kv : r.metadata())
+      if (kv.first.rfind("checkpoint.", 0) != 0 && kv.first != "model.version") md.push_back(kv);
+    old.save((legacy / "last.safetensors").string(), md);
+    fs::copy_file(dir / "tmp" / "last.optim.step6.safetensors", legacy / "optim-epoch1.safetensors");
+    ARCNN back(c, 5);
+    ArcnnFitOptions ob = o;
+    ob.checkpoint_dir = legacy.string();
+    FitResult rb = back.fit(train, valid, ob);
+    ASSERT_EQ(rb.history.size(), 4u);
+    EXPECT_EQ(rb.global_step, 12);
+    for (std::int64_t i = 0; i < full.parameters().size(); ++i)
+      ASSERT_EQ(resumed.parameters().values()[i], back.parameters().values()[i]);
+  }
   // No temporary files left behind.
   for (auto& f : fs::directory_iterator(dir / "ck"))
     EXPECT_EQ(f.path().string().find(".tmp"), std::string::npos) << f.path();
@@ -216,7 +241,7 @@ TEST(Arcnn, FitLowersLossWritesCheckpointsAndResumesExactly) {
   ARCNN s(c, 1);
   FitCallbacks stop;
   stop.on_step = [](const StepInfo& st) { return st.global_step < 2; };
-  FitOptions o3 = o;
+  ArcnnFitOptions o3 = o;
   o3.checkpoint_dir.clear();
   o3.resume = false;
   EXPECT_TRUE(s.fit(train, valid, o3, stop).stopped);

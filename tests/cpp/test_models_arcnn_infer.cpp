@@ -11,8 +11,8 @@
 
 #include "models/arcnn_impl.hpp"
 #include "models/arcnn_infer.hpp"
-#include "models/infer_conv.hpp"
-#include "models/infer_team.hpp"
+#include "nn/infer_conv.hpp"
+#include "core/thread_team.hpp"
 #include "partita/core/random.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/models/arcnn_sampler.hpp"
@@ -162,7 +162,7 @@ TEST(InferConv, KernelMatchesPlainLoopBitForBit) {
 TEST(InferTeam, CoversEveryItemOnceAndPropagatesErrors) {
   for (int size : {1, 2, 3}) {
     for (int spin : {0, 200}) {
-      infer::Team team(size, spin);
+      core::Team team(size, spin);
       for (std::int64_t items : {1, 7, 64, 1000}) {
         for (std::int64_t grain : {1, 3, 50}) {
           std::vector<std::atomic<int>> hits(static_cast<size_t>(items));
@@ -191,7 +191,7 @@ TEST(InferTeam, CoversEveryItemOnceAndPropagatesErrors) {
     }
   }
   // With two members and long ranges the helper takes part.
-  infer::Team team(2, 200);
+  core::Team team(2, 200);
   for (int rep = 0; rep < 50 && team.helper_ranges() == 0; ++rep)
     team.run(64, 1, [](std::int64_t, std::int64_t) { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
   EXPECT_GT(team.helper_ranges(), 0);

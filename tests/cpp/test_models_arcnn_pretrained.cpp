@@ -11,7 +11,10 @@
 #include <string>
 
 #include "partita/core/error.hpp"
+#include "partita/core/random.hpp"
 #include "partita/models/arcnn.hpp"
+#include "partita/models/model_file.hpp"
+#include "partita/models/registry.hpp"
 
 using partita::IoError;
 using partita::models::ARCNN;
@@ -125,4 +128,67 @@ TEST(ArcnnPretrainedPath, NoSourceTreeFlagZeroKeepsTheSourceTree) {
   ScopedEnv w("PARTITA_ARCNN_WEIGHTS", nullptr);
   ScopedEnv s("PARTITA_NO_SOURCE_TREE_WEIGHTS", "0");
   EXPECT_NO_THROW(ARCNN::default_weights_path());
+}
+
+// The registry: names and aliases resolve to one entry; ARCNN::pretrained goes through it.
+TEST(ShippedModels, NamesAliasesAndKinds) {
+  using namespace partita::models;
+  ASSERT_FALSE(shipped_models().empty());
+  const ShippedModel& m = find_shipped_model("arcnn");
+  EXPECT_EQ(&m, &find_shipped_model("arcnn-default"));
+  EXPECT_EQ(&m, &default_shipped_model("arcnn"));
+  EXPECT_EQ(m.kind, "arcnn");
+  EXPECT_EQ(m.env_var, "PARTITA_ARCNN_WEIGHTS");
+  EXPECT_THROW(find_shipped_model("no-such-model"), partita::InvalidArgument);
+  EXPECT_THROW(default_shipped_model("no-such-kind"), partita::InvalidArgument);
+  EXPECT_THROW(ARCNN::pretrained("no-such-model"), partita::InvalidArgument);
+  ScopedEnv w("PARTITA_ARCNN_WEIGHTS", nullptr);
+  EXPECT_EQ(shipped_model_path("arcnn"), ARCNN::default_weights_path());
+}
+
+// The shipped file predates "model.version": it reads as version 1; a loaded
+// model is in eval mode, so forward gives the deterministic eval logits.
+TEST(ShippedModels, PretrainedLoadsInEvalModeAndFitRestoresTheMode) {
+  using namespace partita;
+  using namespace partita::models;
+  ScopedEnv w("PARTITA_ARCNN_WEIGHTS", kSourceModel.c_str());
+  ModelFileHeader h = read_model_header(kSourceModel, "arcnn", "test");
+  EXPECT_EQ(h.version, 1);
+  ARCNN a = ARCNN::pretrained();
+  EXPECT_FALSE(a.training());
+  ARCNN b = ARCNN::load(kSourceModel);
+  EXPECT_FALSE(b.training());
+  Tensor x({1, 128, 128, 1});
+  Generator g(3);
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = g.uniform() < 0.02 ? 1.0f : 0.0f;
+  const Tensor first = a.forward(x);
+  b.set_training(true);
+  b.set_training(false);  // explicitly eval
+  const Tensor eval = b.forward(x);
+  for (std::int64_t i = 0; i < first.size(); ++i) ASSERT_EQ(first[i], eval[i]) << i;
+  b.set_training(true);
+  const Tensor train = b.forward(x);
+  bool differs = false;
+  for (std::int64_t i = 0; i < first.size() && !differs; ++i) differs = train[i] != first[i];
+  EXPECT_TRUE(differs);  // training mode (dropout, batch statistics) is another function
+
+  // fit() trains in training mode and hands the model back in the caller's mode.
+  data::WindowSet win(128);
+  std::vector<std::uint8_t> cells(128 * 128, 0);
+  for (int t = 0; t < 128; ++t) cells[t * 128 + 60 + (t / 8) % 5] = 1;
+  win.push(cells.data());
+  ArcnnFitOptions o;
+  o.epochs = 1;
+  o.batch_size = 1;
+  o.max_steps_per_epoch = 1;
+  o.bn_recalibration_batches = 0;
+  bool trained_in_training_mode = false;
+  FitCallbacks cb;
+  cb.on_step = [&](const StepInfo&) {
+    trained_in_training_mode = a.training();
+    return true;
+  };
+  a.fit(win, data::WindowSet(128), o, cb);
+  EXPECT_TRUE(trained_in_training_mode);
+  EXPECT_FALSE(a.training());
 }

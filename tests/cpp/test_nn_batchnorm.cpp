@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "partita/core/error.hpp"
 #include "partita/core/random.hpp"
 #include "partita/nn/batchnorm.hpp"
 #include "partita/nn/gradcheck.hpp"
@@ -112,4 +113,33 @@ TEST(BatchNorm, BadInput) {
   Tensor x({2, 3});
   bn.forward(x);
   EXPECT_THROW(bn.backward(Tensor({3, 3})), ShapeError);
+}
+
+TEST(BatchNorm, EvalAffineIsTheEvalForward) {
+  ParameterSet ps;
+  BatchNorm bn(ps, "bn", 3, BatchNormSpec::keras(0.9f));
+  ps.allocate(1);
+  Generator g(7);
+  for (int c = 0; c < 3; ++c) {
+    bn.weight().value[c] = g.uniform(0.5f, 2.0f);
+    bn.bias().value[c] = g.uniform(-1.0f, 1.0f);
+    bn.running_mean().value[c] = g.uniform(-1.0f, 1.0f);
+    bn.running_var().value[c] = g.uniform(0.1f, 3.0f);
+  }
+  bn.set_training(false);
+  Tensor x({2, 2, 3});
+  for (std::int64_t i = 0; i < x.size(); ++i) x[i] = g.uniform(-2.0f, 2.0f);
+  const Tensor& y = bn.forward(x);
+  const ChannelAffine f = bn.eval_affine();
+  ASSERT_EQ(f.a.size(), 3u);
+  for (std::int64_t i = 0; i < x.size(); ++i)
+    EXPECT_NEAR(y[i], f.a[i % 3] * x[i] + f.b[i % 3], 1e-5) << i;
+  const ChannelAffine id = ChannelAffine::identity(2);
+  EXPECT_EQ(id.a, (std::vector<double>{1.0, 1.0}));
+  EXPECT_EQ(id.b, (std::vector<double>{0.0, 0.0}));
+  ParameterSet other;
+  BatchNorm small(other, "small", 2);
+  other.allocate(1);
+  EXPECT_THROW(batchnorm_eval_affine(bn.weight(), small.bias(), bn.running_mean(), bn.running_var(), 1e-3f),
+               InvalidArgument);
 }

@@ -63,7 +63,8 @@ def test_edit_score_keeps_timing_and_program(melody_paths, tiny_weights):
     assert [t.qpm for t in out.tempos] == [t.qpm for t in score.tempos]
     assert len(out.tracks) == 1 and out.tracks[0].program == score.tracks[0].program
     assert {n.velocity for n in out.tracks[0].notes} == {100}
-    assert stats[0]["iterations_run"] == 25
+    assert isinstance(stats[0], partita.EditStats) and stats[0].iterations_run == 25
+    assert "iterations_run=25" in repr(stats[0])
     again = m.edit(score, iterations=25, seed=2)
     assert [(n.pitch, n.start, n.end) for n in again.tracks[0].notes] == \
         [(n.pitch, n.start, n.end) for n in out.tracks[0].notes]
@@ -107,18 +108,26 @@ def test_fit_callback_checkpoints_resume(tmp_path):
     train = partita.WindowSet(arr)
     m = partita.ARCNN(seed=3, **TINY)
     seen = []
+    epochs = []
     r = m.fit(train, None, epochs=2, batch_size=4, variants=2, checkpoint_dir=tmp_path,
-              callback=lambda info: seen.append(info["loss"]), progress=False)
-    assert len(seen) == 6 and len(r["history"]) == 2
+              callback=lambda info: seen.append(info), on_epoch=epochs.append, progress=False)
+    assert len(seen) == 6 and len(r.history) == 2 and len(epochs) == 2
+    assert isinstance(r, partita.FitResult) and isinstance(r.history[0], partita.EpochInfo)
+    assert isinstance(seen[0], partita.StepInfo) and seen[0].losses == {"loss": seen[0].loss}
+    assert [s.global_step for s in seen] == [1, 2, 3, 4, 5, 6]
+    assert r.global_step == 6 and r.history[1].train_loss == pytest.approx(
+        sum(s.loss for s in seen[3:]) / 3)
+    assert seen[0]["loss"] == seen[0].loss and r["history"] == r.history  # mapping access still works
+    assert repr(r).startswith("FitResult(epochs=2") and "train_loss=" in repr(r.history[0])
     assert (tmp_path / "best.safetensors").exists() and (tmp_path / "last.safetensors").exists()
     again = partita.ARCNN(seed=9, **TINY)
     r2 = again.fit(train, None, epochs=3, batch_size=4, variants=2, checkpoint_dir=tmp_path,
                    resume=True, progress=False)
-    assert len(r2["history"]) == 3
-    assert r2["history"][0]["train_loss"] == pytest.approx(r["history"][0]["train_loss"])
+    assert len(r2.history) == 3
+    assert r2.history[0].train_loss == r.history[0].train_loss  # exact resume
     stop = partita.ARCNN(seed=3, **TINY).fit(train, None, epochs=5, batch_size=4,
                                              callback=lambda info: False, progress=False)
-    assert stop["stopped"] and stop["history"] == []
+    assert stop.stopped and stop.history == []
 
 
 def test_fit_releases_the_gil():
@@ -146,7 +155,7 @@ def test_pretrained_model_loads_and_edits(melody_paths):
     if not os.path.exists(path):
         pytest.skip("shipped model not present")
     m = partita.ARCNN.pretrained()
-    assert m.config["levels"] == 4
+    assert m.config.levels == 4 and m.config == partita.ArcnnConfig.compact()
     score = partita.read_midi(melody_paths[3])
     out = m.edit(score, iterations=20, seed=1)
     before = {(n.pitch, n.start) for n in score.tracks[0].notes}
@@ -194,3 +203,69 @@ def test_edit_roll_accepts_pianoroll_at_16ths_only(tiny_weights):
     assert np.array_equal(np.asarray(same.array), np.asarray(out.array))
     with pytest.raises(partita.InvalidArgument, match="resolution"):
         m.edit_roll(partita.PianoRoll.zeros(64, resolution=24), iterations=3)
+
+
+def test_pretrained_is_in_eval_mode_and_fit_restores_the_mode():
+    if not os.path.exists(partita.arcnn.DEFAULT_WEIGHTS):
+        pytest.skip("shipped model not present")
+    m = partita.ARCNN.pretrained()
+    assert type(m) is partita.ARCNN and m.training is False
+    x = np.zeros((1, 128, 128), np.float32)
+    x[0, ::4, 60] = 1
+    explicit = partita.ARCNN.load(partita.arcnn.default_weights_path())
+    explicit.training = False
+    assert np.array_equal(m.forward(x), explicit.forward(x))
+    explicit.training = True
+    assert not np.array_equal(m.forward(x), explicit.forward(x))  # dropout + batch statistics
+    assert partita.ARCNN.pretrained("arcnn").training is False
+    with pytest.raises(ValueError, match="no-such-model"):
+        partita.ARCNN.pretrained("no-such-model")
+    arr = np.zeros((2, 128, 128), np.uint8)
+    arr[:, :, 62] = 1
+    modes = []
+    m.fit(partita.WindowSet(arr), None, epochs=1, batch_size=2, max_steps_per_epoch=1,
+          bn_recalibration_batches=0, callback=lambda s: modes.append(m.training), progress=False)
+    assert modes == [True] and m.training is False
+
+
+def test_defaults_come_from_the_library():
+    d = partita.EditControls()
+    assert (d.max_remove_pct, d.max_add, d.iterations, d.creative_risk) == (100.0, 500, 100, 1.0)
+    assert "iterations=100" in repr(d)
+    with pytest.raises(ValueError):
+        partita.EditControls(creative_risk=0)
+    f = partita.ArcnnFitOptions()
+    assert (f.epochs, f.batch_size, f.variants, f.bn_recalibration_batches) == (10, 32, 8, 8)
+    assert partita.ARCNN.DEFAULTS.lr == f.lr == pytest.approx(1e-3)
+    assert partita.ArcnnConfig() == partita.ArcnnConfig.compact()
+    from partita import cli
+    parser = cli.build_parser()
+    args = parser.parse_args(["edit", "x.mid"])
+    assert (args.max_remove_pct, args.max_add, args.iterations, args.creative_risk) == \
+        (d.max_remove_pct, d.max_add, d.iterations, d.creative_risk)
+    args = parser.parse_args(["train", "arcnn", "--out", "o"])
+    assert (args.epochs, args.batch_size, args.lr, args.variants, args.levels) == \
+        (f.epochs, f.batch_size, f.lr, f.variants, partita.ArcnnConfig.compact().levels)
+
+
+def test_registry_and_no_patched_classes():
+    models = partita.models_available()
+    names = [m.name for m in models]
+    assert "arcnn-default" in names
+    entry = models[names.index("arcnn-default")]
+    assert entry.kind == "arcnn" and "arcnn" in entry.aliases
+    assert entry.env_var == "PARTITA_ARCNN_WEIGHTS"
+    if os.path.exists(partita.arcnn.DEFAULT_WEIGHTS):
+        assert partita.shipped_model_path("arcnn") == partita.ARCNN.default_weights_path()
+    # Every ARCNN method is the compiled one: nothing is assigned onto the class at import.
+    import inspect
+    for name in ("pretrained", "fit", "edit", "edit_roll", "load"):
+        attr = partita.ARCNN.__dict__[name]
+        assert not inspect.isfunction(getattr(attr, "__func__", attr)), name
+
+
+def test_models_subcommand(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    r = subprocess.run([sys.executable, "-m", "partita", "models"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "arcnn-default" in r.stdout and "arcnn" in r.stdout

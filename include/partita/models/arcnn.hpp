@@ -1,4 +1,4 @@
-// ARCNN: the AR-CNN melody editor (AWS DeepComposer's reference, DESIGN.md).
+// ARCNN: the AR-CNN melody editor (after the AWS DeepComposer samples' AR-CNN, MIT-0).
 //
 // A U-Net scores every cell of a 128-step x 128-pitch piano-roll window; the
 // editor (arcnn_sampler.hpp) toggles one cell per iteration, sampling from the
@@ -20,9 +20,9 @@
 // deepest), out. The loss is KL(label / sum(label) || softmax(logits)) per sample
 // (nn::KLDivergenceLoss), averaged over the batch.
 //
-// Weights files are safetensors in the twin's layout; the header's metadata holds
-// "model": "arcnn" and "config": the ArcnnConfig as JSON, so `ARCNN::load(path)`
-// rebuilds the right network.
+// Weights files are model files (model_file.hpp) of kind "arcnn" in the twin's
+// layout, with the ArcnnConfig as the "config" JSON, so `ARCNN::load(path)`
+// rebuilds the right network. Training runs on the shared loop (trainer.hpp).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -35,6 +35,7 @@
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn_sampler.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "partita/models/trainer.hpp"
 #include "partita/music/score.hpp"
 #include "partita/nn/parameters.hpp"
 
@@ -66,52 +67,18 @@ struct ArcnnConfig {
   }
 };
 
-/// Options of ARCNN::fit.
-struct FitOptions {
-  int epochs = 10;
+/// Options of ARCNN::fit: the loop's (trainer.hpp: epochs, max_steps,
+/// max_steps_per_epoch, seed, checkpoint_dir, resume) and the AR-CNN's own.
+struct ArcnnFitOptions : FitOptions {
   std::int64_t batch_size = 32;
   double lr = 1e-3;
-  std::uint64_t seed = 0;           // pairs, shuffling, dropout
-  data::PairOptions pairs;          // 8 variants per window, add 1-1.5 %, no transposition
-  std::string checkpoint_dir;       // "": no checkpoints. Else last/best files there
-  bool resume = false;              // continue from checkpoint_dir/last.safetensors if present
-  std::int64_t max_steps_per_epoch = 0;   // 0: the whole epoch (small values for demos)
+  data::PairOptions pairs;                // 8 variants per window, add 1-1.5 %, no transposition
   std::int64_t max_valid_batches = 0;     // 0: the whole validation set
   /// Before each validation, re-estimate BatchNorm's running statistics as the plain
   /// average of this many training batches' statistics, with dropout off (so eval mode
   /// sees the statistics of eval-mode activations, not a lagging, dropout-inflated
   /// moving average). 0 keeps the moving averages as they are (the reference).
   std::int64_t bn_recalibration_batches = 8;
-};
-
-struct StepInfo {
-  int epoch = 0;                   // 0-based
-  std::int64_t step = 0;           // within the epoch, 0-based
-  std::int64_t steps_in_epoch = 0;
-  std::int64_t global_step = 0;    // optimizer steps so far (after this one)
-  float loss = 0.0f;
-};
-
-struct EpochInfo {
-  int epoch = 0;
-  double train_loss = 0.0;   // mean over the epoch's steps
-  double valid_loss = 0.0;   // mean over validation pairs (eval mode); NaN without validation
-  bool best = false;         // new best validation loss (saved as best.safetensors)
-  double seconds = 0.0;
-};
-
-struct FitResult {
-  std::vector<EpochInfo> history;  // every epoch, including resumed ones
-  double best_valid_loss = 0.0;
-  int best_epoch = -1;
-  bool stopped = false;            // a callback asked to stop
-};
-
-struct FitCallbacks {
-  /// Called after every optimizer step; return false to stop after this step.
-  std::function<bool(const StepInfo&)> on_step;
-  /// Called after every epoch (after checkpoints are written).
-  std::function<void(const EpochInfo&)> on_epoch;
 };
 
 struct ArcnnImpl;  // the layers (src/models/arcnn_impl.hpp)
@@ -124,24 +91,19 @@ class ARCNN {
   ARCNN(ARCNN&&) noexcept;
   ARCNN& operator=(ARCNN&&) noexcept;
 
-  /// The network a weights file describes (its config from the metadata), loaded.
+  /// The network a model file describes (its config from the metadata), loaded,
+  /// in eval mode. WeightsError if the file is not an "arcnn" model file of a
+  /// version this build reads.
   static ARCNN load(const std::string& path);
-  /// The shipped model (default_weights_path()).
-  static ARCNN pretrained();
-  /// Where the shipped model (arcnn-default.safetensors) is, in this order:
-  /// 1. $PARTITA_ARCNN_WEIGHTS if set and non-empty; a missing file there is an
-  ///    IoError naming it (no fall-through);
-  /// 2. relative to the binary holding the library: <bin>/../share/partita/models/
-  ///    (an app installed in partita's prefix, also after the prefix is moved) and
-  ///    <bin>/models/ (the Python module inside its package);
-  /// 3. the install data dir compiled in: <CMAKE_INSTALL_PREFIX>/<datadir>/partita/models/
-  ///    (`cmake --install` puts the model there; not in wheel builds);
-  /// 4. the source tree it was compiled from, then ./python/partita/models/, skipped
-  ///    when $PARTITA_NO_SOURCE_TREE_WEIGHTS is set (not "0").
-  /// IoError listing every place tried when none has it.
+  /// A shipped model by name (registry.hpp; "arcnn-default", alias "arcnn"), in
+  /// eval mode. InvalidArgument for an unknown name or another kind's model.
+  static ARCNN pretrained(const std::string& name = "arcnn-default");
+  /// Where the shipped default model is: shipped_model_path("arcnn-default")
+  /// ($PARTITA_ARCNN_WEIGHTS, next to the binary, the install data dir, the
+  /// source tree; registry.hpp). IoError listing every place tried.
   static std::string default_weights_path();
 
-  /// Save weights (twin layout) with the config and `extra` metadata, atomically.
+  /// Save a model file (twin layout, kind "arcnn", the config) with `extra` metadata, atomically.
   void save(const std::string& path, const std::vector<std::pair<std::string, std::string>>& extra = {}) const;
   /// Load weights into this network; WeightsError if the file's config differs.
   void load_weights(const std::string& path);
@@ -162,9 +124,11 @@ class ARCNN {
   /// Loss without gradients, in eval mode (restores the previous mode).
   float evaluate_loss(const Tensor& x, const Tensor& label);
 
-  /// Train on `train` windows, validate on `valid` (may be empty) each epoch.
+  /// Train on `train` windows, validate on `valid` (may be empty) each epoch, in
+  /// training mode; the caller's mode is restored on return (exceptions too).
+  /// Step losses are named "loss".
   FitResult fit(const data::WindowSet& train, const data::WindowSet& valid,
-                const FitOptions& options, const FitCallbacks& callbacks = {});
+                const ArcnnFitOptions& options, const FitCallbacks& callbacks = {});
 
   static constexpr std::int64_t kMaxEditSteps = std::int64_t{1} << 16;
 

@@ -4,7 +4,7 @@
 // score per cell of the current 128 x 128 window, turns them into
 // p = softmax(logits / T) over all cells (T = creative risk), masks the moves
 // the controls forbid, samples one cell and toggles it. Two counters follow the
-// edit (DESIGN.md, as the reference):
+// edit (as the AWS DeepComposer samples' AR-CNN does):
 //   removing a note that was in the original   -> removed += 1
 //   removing a note the editor had added       -> added   -= 1
 //   adding a note that was not in the original -> added   += 1

@@ -47,6 +47,20 @@ struct BatchNormSpec {
   float batch_weight() const { return convention == Convention::Keras ? 1.0f - momentum : momentum; }
 };
 
+/// Eval-mode batch normalisation as a per-channel affine map y = a[c] * x + b[c]
+/// (a = gamma / sqrt(running_var + eps), b = beta - running_mean * a), in double:
+/// what an inference engine folds into the convolution that reads the output.
+struct ChannelAffine {
+  std::vector<double> a, b;
+  /// The identity map over `channels` channels (a = 1, b = 0).
+  static ChannelAffine identity(std::int64_t channels);
+};
+
+/// The eval-mode affine map of BatchNorm parameters (gamma, beta, running mean
+/// and variance, all of one size). InvalidArgument if the sizes differ.
+ChannelAffine batchnorm_eval_affine(const Parameter& gamma, const Parameter& beta, const Parameter& running_mean,
+                                    const Parameter& running_var, float eps);
+
 class BatchNorm {
  public:
   BatchNorm(ParameterSet& params, const std::string& name, std::int64_t channels,
@@ -67,6 +81,8 @@ class BatchNorm {
   Parameter& bias() { return *beta_; }
   Parameter& running_mean() { return *rmean_; }
   Parameter& running_var() { return *rvar_; }
+  /// This layer in eval mode as y = a * x + b per channel (its running statistics).
+  ChannelAffine eval_affine() const;
 
  private:
   BatchNormSpec spec_;

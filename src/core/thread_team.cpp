@@ -1,5 +1,5 @@
-// Team: dynamically claimed ranges, bounded spin, then sleep (see infer_team.hpp).
-#include "models/infer_team.hpp"
+// Team: dynamically claimed ranges, bounded spin, then sleep (see thread_team.hpp).
+#include "core/thread_team.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 #define PARTITA_PAUSE() std::this_thread::yield()
 #endif
 
-namespace partita::models::infer {
+namespace partita::core {
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -126,4 +126,4 @@ void Team::run(std::int64_t items, std::int64_t grain, const Range& fn) {
   if (error_) std::rethrow_exception(error_);
 }
 
-}  // namespace partita::models::infer
+}  // namespace partita::core

@@ -1,4 +1,4 @@
-// A small team of threads for latency-bound inference (private to src/models).
+// A small team of threads for latency-bound inference (private to the library).
 //
 // The AR-CNN editor runs about 20 parallel steps per network evaluation and a
 // hundred evaluations per edit, each step a fraction of a millisecond. OpenMP
@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-namespace partita::models::infer {
+namespace partita::core {
 
 class Team {
  public:
@@ -73,4 +73,4 @@ class Team {
   std::exception_ptr error_;
 };
 
-}  // namespace partita::models::infer
+}  // namespace partita::core

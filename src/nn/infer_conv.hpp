@@ -1,5 +1,5 @@
 // Direct convolution for batch-1 inference on zero-padded NHWC buffers
-// (private to src/models; used by the AR-CNN editor, arcnn_infer.cpp).
+// (private to the library; used by batch-1 inference engines such as src/models/arcnn_infer.cpp).
 //
 // An output grid of H x W pixels, Cout channels. Pixel (y, x) is
 //   out(y, x)[o] = act( init(y, x)[o] + sum_s sum_{j < k_s} A_s(y, x)[j] * Wpack_s[j][o] )
@@ -28,7 +28,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace partita::models::infer {
+namespace partita::nn::infer {
 
 constexpr int kMaxSegments = 6;
 
@@ -82,4 +82,4 @@ void run_conv_reference(const ConvJob& job, std::int64_t y0, std::int64_t y1, st
 std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments,
                                 std::int64_t cout, int nb);
 
-}  // namespace partita::models::infer
+}  // namespace partita::nn::infer

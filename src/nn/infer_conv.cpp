@@ -1,5 +1,5 @@
 // Direct convolution kernels for batch-1 inference (see infer_conv.hpp).
-#include "models/infer_conv.hpp"
+#include "nn/infer_conv.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #endif
 
-namespace partita::models::infer {
+namespace partita::nn::infer {
 
 using std::int64_t;
 
@@ -166,4 +166,4 @@ std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments,
   return out;
 }
 
-}  // namespace partita::models::infer
+}  // namespace partita::nn::infer
