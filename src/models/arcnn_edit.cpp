@@ -81,10 +81,9 @@ Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
   } else if (melody.tracks[track].notes.empty()) {
     throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " has no notes");
   }
-  if (melody.ticks_per_quarter <= 0 || melody.ticks_per_quarter % 4 != 0)
+  if (melody.ticks_per_quarter <= 0)
     throw InvalidArgument("ARCNN::edit: ticks per quarter " +
-                          std::to_string(melody.ticks_per_quarter) +
-                          " is not a positive multiple of 4: the model works on a 16th-note grid");
+                          std::to_string(melody.ticks_per_quarter) + " is not positive");
   // The track's length in 16ths (the quantizer's rule), before building its roll.
   std::int64_t last_end = 0;
   for (const Note& n : melody.tracks[track].notes) last_end = std::max(last_end, n.end);

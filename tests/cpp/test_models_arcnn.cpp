@@ -298,6 +298,34 @@ TEST(Arcnn, EditKeepsTimingProgramAndLengthAndIsSeeded) {
   EXPECT_GT(long_out.end_tick(), 64 * 480);
 }
 
+// Any ticks per quarter works: the one quantizer rounds each note to the nearest
+// 16th, and the result goes back to the input's ticks. A melody at 95 ticks per
+// quarter edits like the same melody at 480 (all notes on the 16th grid).
+TEST(Arcnn, EditTakesAnyTicksPerQuarter) {
+  ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
+  EditControls c;
+  c.iterations = 20;
+  c.seed = 3;
+  Score a = melody(4);
+  Score b = a;
+  b.ticks_per_quarter = 95;
+  for (Note& n : b.tracks[0].notes) {
+    n.start = (n.start * 95 + a.ticks_per_quarter / 2) / a.ticks_per_quarter;
+    n.end = (n.end * 95 + a.ticks_per_quarter / 2) / a.ticks_per_quarter;
+  }
+  const Score ea = m.edit(a, c), eb = m.edit(b, c);
+  ASSERT_EQ(eb.ticks_per_quarter, 95);
+  ASSERT_EQ(ea.tracks[0].notes.size(), eb.tracks[0].notes.size());
+  for (size_t i = 0; i < ea.tracks[0].notes.size(); ++i) {
+    const Note& x = ea.tracks[0].notes[i];
+    const Note& y = eb.tracks[0].notes[i];
+    EXPECT_EQ(x.pitch, y.pitch);
+    // Step s lies at tick round(s * tpq / 4) in either file.
+    const std::int64_t sx = x.start * 4 / a.ticks_per_quarter;
+    EXPECT_EQ(y.start, (sx * 95 * 2 + 4) / 8) << i;
+  }
+}
+
 TEST(Arcnn, EditRejectsBadInput) {
   ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
   EditControls c;
@@ -309,7 +337,7 @@ TEST(Arcnn, EditRejectsBadInput) {
   EXPECT_THROW(m.edit(no_notes, c, 0), InvalidArgument);
   Score s = melody(4);
   EXPECT_THROW(m.edit(s, c, 3), InvalidArgument);
-  s.ticks_per_quarter = 95;
+  s.ticks_per_quarter = 0;
   EXPECT_THROW(m.edit(s, c), InvalidArgument);
   s = melody(4);
   c.creative_risk = -1;
