@@ -314,6 +314,33 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
           "value"_a)
       .def("clear", [](const L& l) { l.get().clear(); })
       .def(
+          "__add__",
+          [](const L& l, const py::typing::Iterable<I>& other) -> py::typing::List<I> {
+            std::vector<T> v = l.get();
+            std::vector<T> more = values_of<T>(other);
+            v.insert(v.end(), more.begin(), more.end());
+            return copies_of(v);
+          },
+          py::is_operator(), "A plain list of copies: this list's items, then `other`'s.")
+      .def(
+          "__radd__",
+          [](const L& l, const py::typing::Iterable<I>& other) -> py::typing::List<I> {
+            std::vector<T> v = values_of<T>(other);
+            const std::vector<T>& mine = l.get();
+            v.insert(v.end(), mine.begin(), mine.end());
+            return copies_of(v);
+          },
+          py::is_operator())
+      .def(
+          "__iadd__",
+          [](const py::object& self, const py::typing::Iterable<I>& other) {
+            std::vector<T> more = values_of<T>(other);
+            auto& v = self.cast<const L&>().get();
+            v.insert(v.end(), more.begin(), more.end());
+            return self;
+          },
+          py::is_operator())
+      .def(
           "sort",
           [assign](const L& l, const py::object& key, bool reverse) {
             py::list all = copies_of(l.get());
