@@ -23,6 +23,22 @@
 #include "path_arg.hpp"
 #include "registry.hpp"
 
+namespace partita::py_bind {
+// A pretty_midi.PrettyMIDI (any object at run time; named so for signatures and stubs).
+class PrettyMIDI : public pybind11::object {
+ public:
+  using object::object;
+  static bool check_(pybind11::handle h) { return h.ptr() != nullptr; }
+};
+}  // namespace partita::py_bind
+
+namespace pybind11::detail {
+template <>
+struct handle_type_name<partita::py_bind::PrettyMIDI> {
+  static constexpr auto name = const_name("pretty_midi.PrettyMIDI");
+};
+}  // namespace pybind11::detail
+
 namespace py = pybind11;
 using namespace pybind11::literals;
 using partita::py_bind::Item;
@@ -371,13 +387,14 @@ PARTITA_BIND(music, 10) {
       .def(
           "to_pretty_midi",
           [](const py::object& self) {
-            return py::module_::import("partita.pretty_midi_io").attr("to_pretty_midi")(self);
+            py::object pm = py::module_::import("partita.pretty_midi_io").attr("to_pretty_midi")(self);
+            return py::reinterpret_steal<py_bind::PrettyMIDI>(pm.release());
           },
           "A pretty_midi.PrettyMIDI with this score's notes, tempo map, meters, keys, programs, "
           "control changes and pitch bends (partita.pretty_midi_io.to_pretty_midi; needs pretty_midi).")
       .def_static(
           "from_pretty_midi",
-          [](const py::object& pm) -> Score {
+          [](const py_bind::PrettyMIDI& pm) -> Score {
             return py::module_::import("partita.pretty_midi_io").attr("from_pretty_midi")(pm).cast<Score>();
           },
           "pm"_a,

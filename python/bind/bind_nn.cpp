@@ -45,14 +45,14 @@ struct LoadReport {
   std::vector<std::string> loaded;      // parameters set
   std::vector<std::string> missing;     // parameters the source lacks (left untouched)
   std::vector<std::string> unexpected;  // source tensors no parameter matches (ignored)
-  py::dict metadata;                    // the file's __metadata__ ({} for a state dict)
+  py::typing::Dict<py::str, py::str> metadata;  // the file's __metadata__ ({} for a state dict)
 };
 
 // What load_safetensors returns (Python: partita.SafetensorsData); unpacks as
 // `tensors, metadata = load_safetensors(path)`.
 struct SafetensorsData {
-  py::dict tensors;   // {name: numpy array}
-  py::dict metadata;  // {str: str}
+  py::typing::Dict<py::str, py::array> tensors;  // {name: numpy array}
+  py::typing::Dict<py::str, py::str> metadata;
 };
 
 const std::map<std::string, DType>& numpy_to_dtype() {
@@ -84,8 +84,8 @@ Metadata to_metadata(const std::optional<py::dict>& md, const char* who) {
   return out;
 }
 
-py::dict from_metadata(const Metadata& m) {
-  py::dict d;
+py::typing::Dict<py::str, py::str> from_metadata(const Metadata& m) {
+  py::typing::Dict<py::str, py::str> d;
   for (const auto& [k, v] : m) d[py::str(k)] = py::str(v);
   return d;
 }
@@ -138,7 +138,7 @@ void save_dict(const partita::py_bind::PathArg& path_arg, const py::dict& tensor
 
 SafetensorsData load_dict(const partita::py_bind::PathArg& path) {
   partita::optim::SafetensorsReader r(path.str);
-  py::dict out;
+  py::typing::Dict<py::str, py::array> out;
   for (const auto& info : r.tensors()) {
     if (info.dtype == DType::BF16) {  // numpy has no bfloat16: widen to float32
       std::vector<std::uint16_t> raw(static_cast<size_t>(info.numel()));
@@ -217,7 +217,7 @@ LoadReport load_state_dict(ParameterSet& ps, const py::dict& sd, bool strict) {
     loaded.append(py::str(p->name));
   }
   return LoadReport{loaded.cast<std::vector<std::string>>(), missing.cast<std::vector<std::string>>(),
-                    unexpected.cast<std::vector<std::string>>(), py::dict()};
+                    unexpected.cast<std::vector<std::string>>(), py::typing::Dict<py::str, py::str>()};
 }
 
 LoadReport report_of(const partita::optim::LoadReport& r) {
@@ -265,7 +265,7 @@ PARTITA_BIND(nn, 40) {
       .def("__len__", [](const SafetensorsData&) { return 2; })
       .def(
           "__getitem__",
-          [](const SafetensorsData& d, py::ssize_t i) -> py::dict {
+          [](const SafetensorsData& d, py::ssize_t i) -> py::object {
             if (i == 0 || i == -2) return d.tensors;
             if (i == 1 || i == -1) return d.metadata;
             throw py::index_error("SafetensorsData index out of range (0: tensors, 1: metadata)");

@@ -315,7 +315,8 @@ array is used in place (no copy): writing to it changes the roll and back.
       .def_property_readonly("steps", &PianoRoll::steps)
       .def("__len__", &PianoRoll::steps)
       .def_property_readonly("shape",
-                             [](const PianoRoll& r) { return py::make_tuple(r.steps(), kPitches); })
+                             [](const PianoRoll& r) { return std::make_tuple(std::int64_t(r.steps()), std::int64_t(kPitches)); },
+                             "(steps, 128), as the array's shape")
       .def_property(
           "resolution", [](const PianoRoll& r) { return r.grid.resolution; },
           [](PianoRoll& r, int v) {
@@ -336,7 +337,7 @@ array is used in place (no copy): writing to it changes the roll and back.
           "Quarter notes per minute restored by to_score().")
       .def_property(
           "time_signature",
-          [](const PianoRoll& r) { return py::make_tuple(r.grid.numerator, r.grid.denominator); },
+          [](const PianoRoll& r) { return std::make_pair(r.grid.numerator, r.grid.denominator); },
           [](PianoRoll& r, std::pair<int, int> ts) {
             RollGrid g = r.grid;
             g.numerator = ts.first;
@@ -438,13 +439,13 @@ Indexing gives a PianoRoll that shares this roll's memory.)doc")
       .def_property_readonly("steps", &MultiTrackRoll::steps)
       .def_property_readonly("shape",
                              [](const MultiTrackRoll& r) {
-                               return py::make_tuple(r.num_tracks(), r.steps(), kPitches);
+                               return std::make_tuple(std::int64_t(r.num_tracks()), std::int64_t(r.steps()), std::int64_t(kPitches));
                              })
       .def_property_readonly("resolution", [](const MultiTrackRoll& r) { return r.grid.resolution; })
       .def_property_readonly("tempo", [](const MultiTrackRoll& r) { return r.grid.tempo; })
       .def_property_readonly("time_signature",
                              [](const MultiTrackRoll& r) {
-                               return py::make_tuple(r.grid.numerator, r.grid.denominator);
+                               return std::make_pair(r.grid.numerator, r.grid.denominator);
                              })
       .def_property_readonly("programs",
                              [](const MultiTrackRoll& r) {

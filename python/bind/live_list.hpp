@@ -124,7 +124,7 @@ py::class_<Item<T>> bind_item(py::module_& m, const char* name, const char* doc,
   py::class_<I> c(m, name, doc);
   c.def(
        "__eq__", [state](const I& a, const I& b) { return state(a.get()).equal(state(b.get())); },
-       py::is_operator())
+       py::is_operator(), py::arg("other"))
       .def_property_readonly("is_view", &I::is_view,
                              "True for a view of an element of a Score's (or Track's) list; False "
                              "for a free-standing value")
@@ -230,17 +230,20 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
            "value"_a)
       .def(
           "__eq__",
-          [same](const L& l, const py::object& other) -> py::object {
+          [same](const L& l, const py::object& other) {
+            // Equal to a list, tuple or live list of equal items in the same order.
             if (!py::isinstance<L>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other))
-              return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+              return false;
+            for (py::handle h : other)
+              if (!py::isinstance<I>(h)) return false;
             const std::vector<T> b = values_of<T>(other);
             const auto& a = l.get();
-            if (a.size() != b.size()) return py::bool_(false);
+            if (a.size() != b.size()) return false;
             for (std::size_t k = 0; k < a.size(); ++k)
-              if (!same(a[k], b[k])) return py::bool_(false);
-            return py::bool_(true);
+              if (!same(a[k], b[k])) return false;
+            return true;
           },
-          py::is_operator())
+          "other"_a)
       .def(
           "append",
           [adopt](const L& l, I& item) {
@@ -321,7 +324,7 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
             v.insert(v.end(), more.begin(), more.end());
             return copies_of(v);
           },
-          py::is_operator(), "A plain list of copies: this list's items, then `other`'s.")
+          py::is_operator(), "other"_a, "A plain list of copies: this list's items, then `other`'s.")
       .def(
           "__radd__",
           [](const L& l, const py::typing::Iterable<I>& other) -> py::typing::List<I> {
@@ -330,16 +333,16 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
             v.insert(v.end(), mine.begin(), mine.end());
             return copies_of(v);
           },
-          py::is_operator())
+          py::is_operator(), "other"_a)
       .def(
           "__iadd__",
-          [](const py::object& self, const py::typing::Iterable<I>& other) {
+          [](L& self, const py::typing::Iterable<I>& other) -> L& {
             std::vector<T> more = values_of<T>(other);
-            auto& v = self.cast<const L&>().get();
+            auto& v = self.get();
             v.insert(v.end(), more.begin(), more.end());
             return self;
           },
-          py::is_operator())
+          py::is_operator(), py::return_value_policy::reference, "other"_a)
       .def(
           "sort",
           [assign](const L& l, const py::object& key, bool reverse) {
