@@ -45,13 +45,21 @@ def edit_roll(self, roll: numpy.ndarray | PianoRoll, max_remove_pct: float = 100
 ''',
     ("ARCNN", "edit"): '''
 @typing.overload
-def edit(self, melody: Score, max_remove_pct: float = 100.0, max_add: int = 500,
-         iterations: int = 100, creative_risk: float = 1.0, seed: int = 0, track: int = -1,
+def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0,
+         max_add: typing.SupportsInt | typing.SupportsIndex = 500,
+         iterations: typing.SupportsInt | typing.SupportsIndex = 100,
+         creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0,
+         seed: typing.SupportsInt | typing.SupportsIndex = 0,
+         track: typing.SupportsInt | typing.SupportsIndex = -1,
          return_stats: typing.Literal[False] = False) -> Score:
     """Rewrite `track` of `melody` as the Music Studio does; returns the new Score."""
 @typing.overload
-def edit(self, melody: Score, max_remove_pct: float = 100.0, max_add: int = 500,
-         iterations: int = 100, creative_risk: float = 1.0, seed: int = 0, track: int = -1,
+def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0,
+         max_add: typing.SupportsInt | typing.SupportsIndex = 500,
+         iterations: typing.SupportsInt | typing.SupportsIndex = 100,
+         creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0,
+         seed: typing.SupportsInt | typing.SupportsIndex = 0,
+         track: typing.SupportsInt | typing.SupportsIndex = -1,
          *, return_stats: typing.Literal[True]) -> tuple[Score, list[dict[str, typing.Any]]]:
     """With return_stats=True: (Score, one statistics dict per edited window)."""
 ''',
