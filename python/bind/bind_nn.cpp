@@ -176,9 +176,9 @@ void require_allocated(const ParameterSet& ps, const char* who) {
   if (!ps.allocated()) throw InvalidArgument(std::string(who) + ": the ParameterSet is not allocated");
 }
 
-py::dict state_dict(ParameterSet& ps) {
+py::typing::Dict<py::str, py::array> state_dict(ParameterSet& ps) {
   require_allocated(ps, "ParameterSet.state_dict");
-  py::dict d;
+  py::typing::Dict<py::str, py::array> d;
   for (auto& p : ps.params()) {
     py::array a = numpy_empty(partita::optim::torch_shape(p), "float32");
     partita::optim::to_torch_layout(p, p.value.data(), static_cast<float*>(a.mutable_data()));

@@ -297,9 +297,9 @@ array is used in place (no copy): writing to it changes the roll and back.
           "The cells as a (time, 128) numpy array sharing the roll's memory.")
       .def_property_readonly(
           "onsets",
-          [](py::object self) -> py::object {
+          [](py::object self) -> std::optional<py::array> {
             auto& r = self.cast<PianoRoll&>();
-            if (!r.has_onsets()) return py::none();
+            if (!r.has_onsets()) return std::nullopt;
             return view_of(self, r.onsets_data(), {py::ssize_t(r.steps()), py::ssize_t(kPitches)},
                            false);
           },
@@ -407,9 +407,9 @@ Indexing gives a PianoRoll that shares this roll's memory.)doc")
           "The cells as a (track, time, 128) numpy array sharing the roll's memory.")
       .def_property_readonly(
           "onsets",
-          [](py::object self) -> py::object {
+          [](py::object self) -> std::optional<py::array> {
             auto& r = self.cast<MultiTrackRoll&>();
-            if (!r.has_onsets()) return py::none();
+            if (!r.has_onsets()) return std::nullopt;
             return view_of(
                 self, r.onsets_data(),
                 {py::ssize_t(r.num_tracks()), py::ssize_t(r.steps()), py::ssize_t(kPitches)}, false);

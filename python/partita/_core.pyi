@@ -1152,7 +1152,7 @@ class PianoRoll:
     def has_onsets(self) -> bool:
         ...
     @property
-    def onsets(self) -> typing.Any:
+    def onsets(self) -> numpy.ndarray | None:
         """
         The onset channel (uint8, 1 = a note starts) as a numpy view, or None.
         """
@@ -1236,7 +1236,7 @@ class MultiTrackRoll:
     def names(self) -> list[str]:
         ...
     @property
-    def onsets(self) -> typing.Any:
+    def onsets(self) -> numpy.ndarray | None:
         ...
     @property
     def programs(self) -> list[int]:
@@ -1444,7 +1444,7 @@ class ParameterSet:
         """
         Save as safetensors in the twin's layout, atomically.
         """
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, numpy.ndarray]:
         """
         Copies in the PyTorch twin's layout (load with torch's load_state_dict).
         """
