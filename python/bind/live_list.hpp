@@ -138,9 +138,10 @@ py::class_<Item<T>> bind_item(py::module_& m, const char* name, const char* doc,
 // A read-write attribute `name` of Item<T> backed by the member `member`.
 template <class T, class F>
 void field(py::class_<Item<T>>& c, const char* name, F T::*member, const char* doc = "") {
+  const std::string who = py::str(c.attr("__name__")).cast<std::string>() + "." + name;
   c.def_property(
-      name, [member](const Item<T>& e) -> F { return e.get().*member; },
-      [member](const Item<T>& e, F v) { e.get().*member = std::move(v); }, doc);
+      name, [member, who](const Item<T>& e) -> F { return e.get(who.c_str()).*member; },
+      [member, who](const Item<T>& e, F v) { e.get(who.c_str()).*member = std::move(v); }, doc);
 }
 
 // The Python class of LiveList<T>: the list protocol (len, index, slice, iter,
@@ -209,7 +210,7 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
           "__delitem__",
           [assign](const L& l, const py::slice& s) {
             py::list all = copies_of(l.get());
-            PyObject_DelItem(all.ptr(), s.ptr()) == 0 ? void() : throw py::error_already_set();
+            if (PyObject_DelItem(all.ptr(), s.ptr()) != 0) throw py::error_already_set();
             assign(l, all);
           },
           "index"_a)
@@ -274,9 +275,9 @@ py::class_<LiveList<T>> bind_live_list(py::module_& m, const char* name, const c
           "index"_a, "value"_a, "Insert a copy of `value` before `index` (as list.insert).")
       .def(
           "pop",
-          [position](const L& l, py::ssize_t i) {
+          [position, cls](const L& l, py::ssize_t i) {
             auto& v = l.get();
-            if (v.empty()) throw py::index_error("pop from empty " + std::string("list"));
+            if (v.empty()) throw py::index_error(cls + ".pop: the list is empty");
             const std::size_t p = position(v.size(), i);
             I out(v[p]);
             v.erase(v.begin() + static_cast<std::ptrdiff_t>(p));
