@@ -1094,8 +1094,6 @@ class PianoRoll:
     array is used in place (no copy): writing to it changes the roll and back.
     `.array` / `.onsets` are numpy views of the roll's memory.
     """
-    is_drum: bool
-    name: str
     @staticmethod
     def zeros(steps: typing.SupportsInt | typing.SupportsIndex, resolution: typing.SupportsInt | typing.SupportsIndex = 4, onsets: bool = False, binary: bool = False) -> PianoRoll:
         """
@@ -1152,13 +1150,31 @@ class PianoRoll:
     def has_onsets(self) -> bool:
         ...
     @property
+    def is_drum(self) -> bool:
+        """
+        a percussion track (for a track of a MultiTrackRoll, that track's)
+        """
+    @is_drum.setter
+    def is_drum(self, arg1: bool) -> None:
+        ...
+    @property
+    def name(self) -> str:
+        """
+        track name (for a track of a MultiTrackRoll, that track's)
+        """
+    @name.setter
+    def name(self, arg1: str) -> None:
+        ...
+    @property
     def onsets(self) -> numpy.ndarray | None:
         """
         The onset channel (uint8, 1 = a note starts) as a numpy view, or None.
         """
     @property
     def program(self) -> int:
-        ...
+        """
+        General MIDI program (for a track of a MultiTrackRoll, that track's)
+        """
     @program.setter
     def program(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -1203,8 +1219,10 @@ class MultiTrackRoll:
     """
     def __array__(self, dtype: typing.Any = None, copy: typing.Any = None) -> typing.Any:
         ...
-    def __getitem__(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> PianoRoll:
-        ...
+    def __getitem__(self, index: typing.SupportsInt | typing.SupportsIndex) -> PianoRoll:
+        """
+        Track `index` as a PianoRoll sharing its cells (see tracks).
+        """
     def __init__(self, array: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex = 4, onsets: typing.Any = None, tempo: typing.SupportsFloat | typing.SupportsIndex = 120.0, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] = (4, 4), programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, is_drums: collections.abc.Sequence[bool] | None = None, names: collections.abc.Sequence[str] | None = None) -> None:
         ...
     def __len__(self) -> int:
@@ -1230,16 +1248,31 @@ class MultiTrackRoll:
     def binary(self) -> bool:
         ...
     @property
-    def is_drums(self) -> list[bool]:
+    def is_drums(self) -> tuple[bool, ...]:
+        """
+        one per track (a tuple; assign a whole sequence to change)
+        """
+    @is_drums.setter
+    def is_drums(self, arg1: collections.abc.Sequence[bool]) -> None:
         ...
     @property
-    def names(self) -> list[str]:
+    def names(self) -> tuple[str, ...]:
+        """
+        one per track (a tuple; assign a whole sequence to change)
+        """
+    @names.setter
+    def names(self, arg1: collections.abc.Sequence[str]) -> None:
         ...
     @property
     def onsets(self) -> numpy.ndarray | None:
         ...
     @property
-    def programs(self) -> list[int]:
+    def programs(self) -> tuple[int, ...]:
+        """
+        one per track (a tuple; assign a whole sequence to change)
+        """
+    @programs.setter
+    def programs(self, arg1: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
         ...
     @property
     def resolution(self) -> int:
@@ -1257,8 +1290,10 @@ class MultiTrackRoll:
     def time_signature(self) -> tuple[int, int]:
         ...
     @property
-    def tracks(self) -> list[PianoRoll]:
-        ...
+    def tracks(self) -> tuple[PianoRoll, ...]:
+        """
+        Each track as a PianoRoll sharing its cells; program, is_drum and name write through, the grid is read-only there.
+        """
 class Synth:
     """
     Offline General MIDI synthesizer (FluidSynth) with one SoundFont loaded.
