@@ -7,7 +7,8 @@ annotations) and ARCNN.edit, whose return type depends on `return_stats`. For
 those, OVERRIDES gives the stub text; it must keep the run-time parameter names,
 kinds and defaults (tests/python/test_stubs.py checks that). An override whose
 member has gone from the generated stub is reported and skipped, so a stale
-entry cannot add a name the module lacks.
+entry cannot add a name the module lacks; one whose member has become typed
+at run time (a return annotation other than Any) is skipped the same way.
 
 Usage: python scripts/stub_overrides.py GENERATED.pyi OUT.pyi
 """
@@ -78,6 +79,10 @@ def apply(text: str) -> str:
         if not defs:
             print(f"stub_overrides: {cls}.{member} is not in the generated stub; override skipped",
                   file=sys.stderr)
+            continue
+        if all(d.returns is not None and ast.unparse(d.returns) != "typing.Any" for d in defs):
+            print(f"stub_overrides: {cls}.{member} is typed at run time now; override skipped "
+                  f"(remove it from OVERRIDES)", file=sys.stderr)
             continue
         first = min(min([d.lineno for d in n.decorator_list] + [n.lineno]) for n in defs)
         last = max(n.end_lineno for n in defs)

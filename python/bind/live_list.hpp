@@ -99,7 +99,12 @@ std::vector<T> values_of(const py::handle& items) {
     out = py::cast<LiveList<T>&>(items).get();
     return out;
   }
-  for (py::handle h : py::iter(items)) out.push_back(py::cast<const Item<T>&>(h).get());
+  for (py::handle h : py::iter(items)) {
+    if (!py::isinstance<Item<T>>(h))
+      throw py::type_error("expected " + py::str(py::type::of<Item<T>>().attr("__name__")).cast<std::string>() +
+                           " items, got " + py::str(py::type::of(h).attr("__name__")).cast<std::string>());
+    out.push_back(py::cast<const Item<T>&>(h).get());
+  }
   return out;
 }
 

@@ -155,6 +155,13 @@ def test_wrong_item_types_fail_loudly():
         s.tracks.append(Note())
     with pytest.raises(TypeError):
         s.tracks[0].notes[0].pitch = "C4"
+    with pytest.raises(TypeError, match="expected Track items, got Note"):
+        s.tracks = [Note()]
+    with pytest.raises(TypeError, match="expected Note items, got tuple"):
+        s.tracks[0].notes.extend([(60, 100, 0, 96)])
+    with pytest.raises(TypeError):
+        Track(notes="abc")
+    assert len(s.tracks) == 2 and len(s.tracks[0].notes) == 2  # nothing changed
 
 
 def test_note_seconds_follow_the_tempo_map():
