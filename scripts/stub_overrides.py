@@ -15,6 +15,7 @@ Usage: python scripts/stub_overrides.py GENERATED.pyi OUT.pyi
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import textwrap
 
@@ -69,6 +70,30 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
 NEEDED_IMPORTS = ["import collections.abc", "import numpy", "import numpy.typing", "import os", "import typing"]
 
 
+def exception_classes(text: str) -> str:
+    """`from partita import InvalidArgument` (stubgen's way to name the exception
+    classes, whose __module__ is "partita") becomes a class with the run-time
+    bases, so type checkers need no import cycle through the package."""
+    import partita._core as core
+
+    def base_name(b: type) -> str:
+        return b.__name__ if b.__module__ in ("builtins", "partita", "partita._core") else f"{b.__module__}.{b.__name__}"
+
+    out, classes = [], []
+    for line in text.splitlines():
+        m = re.fullmatch(r"from partita import (\w+)", line)
+        cls = getattr(core, m.group(1), None) if m else None
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            bases = ", ".join(base_name(b) for b in cls.__bases__)
+            classes += [f"class {cls.__name__}({bases}):", "    pass"]
+        else:
+            out.append(line)
+    # after the base class Error (class Error(RuntimeError): / pass)
+    at = next(i for i, line in enumerate(out) if line.startswith("class Error(")) + 2
+    out[at:at] = classes
+    return "\n".join(out) + "\n"
+
+
 def apply(text: str) -> str:
     tree = ast.parse(text)
     lines = text.splitlines()
@@ -98,6 +123,10 @@ def apply(text: str) -> str:
     if doc is not None:
         end = tree.body[0].end_lineno
         out = "\n".join(out.splitlines()[end:]) + "\n"
+    # pybind11 sets __hash__ = None on classes that define __eq__; typeshed spells it so
+    out = out.replace("__hash__: typing.ClassVar[None] = None",
+                      "__hash__: typing.ClassVar[None]  # type: ignore[assignment]")
+    out = exception_classes(out)
     for imp in NEEDED_IMPORTS:
         if imp not in out.splitlines():
             out = out.replace("from __future__ import annotations\n",

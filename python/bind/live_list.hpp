@@ -128,8 +128,11 @@ py::class_<Item<T>> bind_item(py::module_& m, const char* name, const char* doc,
   using I = Item<T>;
   py::class_<I> c(m, name, doc);
   c.def(
-       "__eq__", [state](const I& a, const I& b) { return state(a.get()).equal(state(b.get())); },
-       py::is_operator(), py::arg("other"))
+       "__eq__",
+       [state](const I& a, const py::object& b) {
+         return py::isinstance<I>(b) && state(a.get()).equal(state(b.cast<const I&>().get()));
+       },
+       py::arg("other"), "Equal values (a view and a copy of the same note are equal).")
       .def_property_readonly("is_view", &I::is_view,
                              "True for a view of an element of a Score's (or Track's) list; False "
                              "for a free-standing value")

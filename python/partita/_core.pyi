@@ -9,18 +9,25 @@ import collections.abc
 import numpy
 import numpy.typing
 import os
-from partita import FormatError
-from partita import InvalidArgument
-from partita import IoError
-from partita import MidiError
-from partita import RenderError
-from partita import ShapeError
-from partita import WeightsError
 import pretty_midi
 import typing
 import typing_extensions
 __all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'Error', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
+    pass
+class FormatError(Error, ValueError):
+    pass
+class InvalidArgument(Error, ValueError):
+    pass
+class IoError(Error, OSError):
+    pass
+class MidiError(FormatError):
+    pass
+class RenderError(Error):
+    pass
+class ShapeError(InvalidArgument):
+    pass
+class WeightsError(FormatError):
     pass
 class Note:
     """
@@ -28,9 +35,11 @@ class Note:
     
     A Note reached through a Score (score.tracks[i].notes[j]) is a view of that note: setting a field changes the Score, and start_seconds, end_seconds and duration_seconds use the Score's tempo map.
     """
-    __hash__: typing.ClassVar[None] = None
-    def __eq__(self, other: Note) -> bool:
-        ...
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, pitch: typing.SupportsInt | typing.SupportsIndex = 60, velocity: typing.SupportsInt | typing.SupportsIndex = 100, start: typing.SupportsInt | typing.SupportsIndex = 0, end: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
@@ -113,9 +122,11 @@ class ControlChange:
     """
     A control change: tick, controller number, value.
     """
-    __hash__: typing.ClassVar[None] = None
-    def __eq__(self, other: ControlChange) -> bool:
-        ...
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, tick: typing.SupportsInt | typing.SupportsIndex = 0, number: typing.SupportsInt | typing.SupportsIndex = 0, value: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
@@ -159,9 +170,11 @@ class PitchBend:
     """
     A pitch bend: tick and value in -8192..8191.
     """
-    __hash__: typing.ClassVar[None] = None
-    def __eq__(self, other: PitchBend) -> bool:
-        ...
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, tick: typing.SupportsInt | typing.SupportsIndex = 0, value: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
@@ -197,9 +210,11 @@ class TempoChange:
     """
     A tempo change: tick and quarter notes per minute.
     """
-    __hash__: typing.ClassVar[None] = None
-    def __eq__(self, other: TempoChange) -> bool:
-        ...
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, tick: typing.SupportsInt | typing.SupportsIndex = 0, qpm: typing.SupportsFloat | typing.SupportsIndex = 120.0) -> None:
@@ -238,9 +253,11 @@ class TimeSignature:
     """
     A time signature change: tick, numerator, denominator.
     """
-    __hash__: typing.ClassVar[None] = None
-    def __eq__(self, other: TimeSignature) -> bool:
-        ...
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, tick: typing.SupportsInt | typing.SupportsIndex = 0, numerator: typing.SupportsInt | typing.SupportsIndex = 4, denominator: typing.SupportsInt | typing.SupportsIndex = 4) -> None:
@@ -282,10 +299,12 @@ class KeySignature:
     """
     A key signature change: tick, sharps (-7..7, negative = flats), minor.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     minor: bool
-    def __eq__(self, other: KeySignature) -> bool:
-        ...
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, tick: typing.SupportsInt | typing.SupportsIndex = 0, sharps: typing.SupportsInt | typing.SupportsIndex = 0, minor: bool = False) -> None:
@@ -321,7 +340,7 @@ class NoteList:
     """
     The live list of a Track's notes (see Track).
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[Note]) -> list[Note]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -398,7 +417,7 @@ class ControlChangeList:
     """
     The live list of a Track's control changes.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[ControlChange]) -> list[ControlChange]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -475,7 +494,7 @@ class PitchBendList:
     """
     The live list of a Track's pitch bends.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[PitchBend]) -> list[PitchBend]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -552,7 +571,7 @@ class TempoChangeList:
     """
     The live list of a Score's tempo changes.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[TempoChange]) -> list[TempoChange]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -629,7 +648,7 @@ class TimeSignatureList:
     """
     The live list of a Score's time signatures.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[TimeSignature]) -> list[TimeSignature]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -706,7 +725,7 @@ class KeySignatureList:
     """
     The live list of a Score's key signatures.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[KeySignature]) -> list[KeySignature]:
         """
         A plain list of copies: this list's items, then `other`'s.
@@ -785,10 +804,12 @@ class Track:
     
     notes, controls and pitch_bends are live lists: `track.notes.append(n)` and `track.notes[0].pitch = 62` change the track (and its Score, for a track reached through score.tracks). Items are views of a list position; the constructor copies its lists.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     name: str
-    def __eq__(self, other: Track) -> bool:
-        ...
+    def __eq__(self, other: typing.Any) -> bool:
+        """
+        Equal values (a view and a copy of the same note are equal).
+        """
     def __getstate__(self) -> tuple:
         ...
     def __init__(self, name: str = '', program: typing.SupportsInt | typing.SupportsIndex = 0, is_drum: bool = False, channel: typing.SupportsInt | typing.SupportsIndex = -1, notes: collections.abc.Iterable[Note] = (), controls: collections.abc.Iterable[ControlChange] = (), pitch_bends: collections.abc.Iterable[PitchBend] = ()) -> None:
@@ -858,7 +879,7 @@ class TrackList:
     """
     The live list of a Score's tracks.
     """
-    __hash__: typing.ClassVar[None] = None
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
     def __add__(self, other: collections.abc.Iterable[Track]) -> list[Track]:
         """
         A plain list of copies: this list's items, then `other`'s.

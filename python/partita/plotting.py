@@ -92,7 +92,7 @@ def plot_pianoroll(roll: RollLike, ax: matplotlib.axes.Axes | None = None, resol
         raise core.InvalidArgument(f"plot_pianoroll: pitch_range must lie in 0..127, got {pitch_range}")
     window = cells[:, :, lo:hi + 1]
     extent = (0.0, steps / res, lo - 0.5, hi + 0.5)
-    common = dict(origin="lower", aspect="auto", interpolation="nearest", extent=extent)
+    common: dict[str, Any] = dict(origin="lower", aspect="auto", interpolation="nearest", extent=extent)
     if k == 1:
         ax.imshow(window[0].T, cmap=cmap, vmin=0.0, vmax=1.0, **common)
     else:

@@ -243,8 +243,10 @@ def compare_class(cls_node: ast.ClassDef, cls) -> list[str]:
         elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
             stub_attrs[n.target.id] = normalize(ast.unparse(n.annotation))
     members = {k: v for k, v in vars(cls).items() if k not in _SKIP_MEMBERS}
-    if issubclass(cls, BaseException):
-        return []
+    if issubclass(cls, BaseException):  # exceptions: the same bases
+        stub_bases = [ast.unparse(b).split(".")[-1] for b in cls_node.bases]
+        run_bases = [b.__name__ for b in cls.__bases__]
+        return [] if stub_bases == run_bases else [f"{cls.__name__}: bases {stub_bases} in the stub, {run_bases} at run time"]
     for name in sorted(set(members) | set(stub_defs)):
         where = f"{cls.__name__}.{name}"
         if name not in members:
@@ -354,6 +356,8 @@ def _drift(old: str, new: str) -> list[str]:
     ("def sort(self, *, key", "def sort(self, key", "NoteList.sort: key is pos"),
     # a wrong property type
     ("def is_view(self) -> bool:", "def is_view(self) -> int:", "Note.is_view: property type"),
+    # wrong exception bases
+    ("class IoError(Error, OSError):", "class IoError(Error):", "IoError: bases"),
     # a missing method
     ("    def to_pretty_midi(self)", "    def to_pretty_midi_(self)", "Score.to_pretty_midi: at run time, missing"),
 ])
