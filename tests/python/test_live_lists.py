@@ -225,6 +225,33 @@ def test_note_seconds_match_pretty_midi(tmp_path):
     assert n.start == pm.time_to_tick(2.345)
 
 
+def test_note_seconds_match_pretty_midi_on_a_file_written_by_mido(tmp_path):
+    """The same check on a file partita did not write (mido, tempo changes on a
+    separate conductor track, between notes and mid-note)."""
+    mido = pytest.importorskip("mido")
+    pretty_midi = pytest.importorskip("pretty_midi")
+    f = mido.MidiFile(type=1, ticks_per_beat=384)
+    conductor = mido.MidiTrack()
+    for delta, bpm in ((0, 96), (1000, 150), (1333, 60), (2000, 123.4)):
+        conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=delta))
+    piano = mido.MidiTrack()
+    for k in range(40):
+        piano.append(mido.Message("note_on", note=50 + k % 30, velocity=80, time=0 if k == 0 else 50))
+        piano.append(mido.Message("note_off", note=50 + k % 30, velocity=0, time=190 + 7 * (k % 4)))
+    f.tracks += [conductor, piano]
+    path = tmp_path / "mido.mid"
+    f.save(path)
+    s = partita.read_midi(path)
+    pm = pretty_midi.PrettyMIDI(str(path))
+    notes = [n for t in s.tracks for n in t.notes]
+    theirs = [n for i in pm.instruments for n in i.notes]
+    assert len(notes) == len(theirs) == 40 and len(s.tempos) == 4
+    for a, b in zip(sorted(notes, key=lambda n: (n.start, n.pitch)), sorted(theirs, key=lambda n: (n.start, n.pitch))):
+        assert a.pitch == b.pitch
+        np.testing.assert_allclose([a.start_seconds, a.end_seconds, a.duration_seconds],
+                                   [b.start, b.end, b.get_duration()], rtol=0, atol=1e-6)
+
+
 def test_to_and_from_pretty_midi_are_methods():
     assert "to_pretty_midi" in Score.__dict__ and "from_pretty_midi" in Score.__dict__
     assert Score.to_pretty_midi.__module__ != "partita.pretty_midi_io"  # not patched in
