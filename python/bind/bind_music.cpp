@@ -139,10 +139,11 @@ const Score& require_score(const Item<Note>& n, const char* who) {
   return s.cast<const Score&>();
 }
 
+// Score::nearest_tick with the Python-side name in the error.
 std::int64_t nearest_tick(const Score& s, double seconds, const char* who) {
   if (!std::isfinite(seconds) || seconds < 0)
     throw InvalidArgument(std::string(who) + ": seconds must be finite and >= 0, got " + std::to_string(seconds));
-  return static_cast<std::int64_t>(std::llround(s.ticks(seconds)));
+  return s.nearest_tick(seconds);
 }
 
 std::string note_repr(const Note& n) {
