@@ -12,43 +12,31 @@
 // share track i's cells. Their program, is_drum and name write through to the
 // MultiTrackRoll; their grid (resolution, tempo, time signature) is the whole
 // MultiTrackRoll's, so setting it on one track raises InvalidArgument instead of
-// silently changing a copy. `programs`, `is_drums` and `names` are tuples (item
-// assignment fails loudly) and take a whole new sequence.
+// silently changing a copy (roll_tracks.hpp). `programs`, `is_drums` and `names`
+// are tuples (item assignment fails loudly) and take a whole new sequence.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <pybind11/typing.h>
 
 #include <optional>
-#include <unordered_map>
 #include <string>
 
 #include "partita/core/error.hpp"
 #include "partita/music/pianoroll.hpp"
 #include "registry.hpp"
+#include "roll_tracks.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
 
-namespace partita::py_bind {
-// A PianoRoll Python object handed out as a track of a MultiTrackRoll (named so in signatures).
-class PianoRollObject : public pybind11::object {
- public:
-  using object::object;
-  static bool check_(pybind11::handle h) { return h.ptr() != nullptr; }
-};
-}  // namespace partita::py_bind
-
-namespace pybind11::detail {
-template <>
-struct handle_type_name<partita::py_bind::PianoRollObject> {
-  static constexpr auto name = const_name("partita._core.PianoRoll");
-};
-}  // namespace pybind11::detail
 
 namespace {
 
+using partita::py_bind::linked_track;
 using partita::py_bind::PianoRollObject;
+using partita::py_bind::refuse_track_grid;
+using partita::py_bind::set_info;
 
 using partita::InvalidArgument;
 using partita::kPitches;
@@ -301,59 +289,6 @@ velocity: velocity of every note (default: the cell values; 100 for binary rolls
 ticks_per_quarter: resolution of the returned Score (default 480).
 onsets: onset array for a bare `roll` array (non-zero = a note starts).
 Each run of non-zero cells on a pitch is one note, split where onsets are set.)doc";
-
-// Which MultiTrackRoll track a PianoRoll object stands for (see the file comment).
-// Keyed by the PianoRoll's Python object; the entry goes when that object does
-// (a weak reference's callback), so a reused address never finds a stale link.
-struct TrackLink {
-  py::object multi;
-  std::size_t index = 0;
-  py::object weakref;
-};
-std::unordered_map<PyObject*, TrackLink>& track_links() {
-  static auto* links = new std::unordered_map<PyObject*, TrackLink>();  // never destroyed: holds Python objects
-  return *links;
-}
-// Weak references whose callback ran: dropped on the next link, not inside their own callback.
-std::vector<py::object>& spent_weakrefs() {
-  static auto* spent = new std::vector<py::object>();
-  return *spent;
-}
-
-py::object linked_track(const py::object& multi, std::size_t index) {
-  spent_weakrefs().clear();
-  py::object roll = py::cast(multi.cast<const MultiTrackRoll&>().track(index));
-  PyObject* key = roll.ptr();
-  py::cpp_function forget([key](const py::handle&) {
-    auto it = track_links().find(key);
-    if (it == track_links().end()) return;
-    spent_weakrefs().push_back(std::move(it->second.weakref));
-    track_links().erase(it);
-  });
-  track_links()[key] = TrackLink{multi, index, py::weakref(roll, forget)};
-  return roll;
-}
-
-const TrackLink* link_of(const py::handle& roll) {
-  auto it = track_links().find(roll.ptr());
-  return it == track_links().end() ? nullptr : &it->second;
-}
-
-// Per-track metadata of a PianoRoll: set on the roll and, for a track of a
-// MultiTrackRoll, on that track.
-template <class F>
-void set_info(const py::object& self, F&& set) {
-  set(self.cast<PianoRoll&>().info);
-  if (const TrackLink* l = link_of(self)) set(l->multi.cast<MultiTrackRoll&>().info.at(l->index));
-}
-
-// Grid fields are shared by every track of a MultiTrackRoll.
-void refuse_track_grid(const py::object& self, const char* who) {
-  if (const TrackLink* l = link_of(self))
-    throw InvalidArgument(std::string(who) + ": this roll is track " + std::to_string(l->index) +
-                          " of a MultiTrackRoll, whose tracks share one grid; use .copy() for a "
-                          "free-standing roll");
-}
 
 }  // namespace
 
