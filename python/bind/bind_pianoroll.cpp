@@ -30,7 +30,6 @@
 namespace py = pybind11;
 using namespace pybind11::literals;
 
-
 namespace {
 
 using partita::py_bind::linked_track;
