@@ -127,11 +127,24 @@ def apply(text: str) -> str:
     out = out.replace("__hash__: typing.ClassVar[None] = None",
                       "__hash__: typing.ClassVar[None]  # type: ignore[assignment]")
     out = exception_classes(out)
-    for imp in NEEDED_IMPORTS:
-        if imp not in out.splitlines():
-            out = out.replace("from __future__ import annotations\n",
-                              "from __future__ import annotations\n" + imp + "\n", 1)
-    return HEADER + out
+    return HEADER + sorted_imports(out)
+
+
+def sorted_imports(text: str) -> str:
+    """One sorted block of `import x` lines after `from __future__`, with the
+    modules the overrides use and pretty_midi when it is named (stubgen leaves
+    that import out where pretty_midi is not installed), so the stub is the
+    same on every machine."""
+    lines = text.splitlines()
+    start = lines.index("from __future__ import annotations") + 1
+    end = start
+    while end < len(lines) and lines[end].startswith("import "):
+        end += 1
+    imports = set(lines[start:end]) | set(NEEDED_IMPORTS)
+    if "pretty_midi." in text:
+        imports.add("import pretty_midi")
+    lines[start:end] = sorted(imports)
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:
