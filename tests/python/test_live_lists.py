@@ -75,6 +75,9 @@ def test_list_protocol_on_notes():
     assert notes.index(Note(74, 80, 96, 384)) == 1 and notes.count(Note(72, 90, 0, 96)) == 1
     assert notes == [Note(72, 90, 0, 96), Note(74, 80, 96, 384)]
     assert [n.pitch for n in notes] == [72, 74] and [n.pitch for n in notes[::-1]] == [74, 72]
+    notes[1:][0].velocity = 81  # a slice is a list of views
+    assert s.tracks[0].notes[1].velocity == 81 and [n.pitch for n in reversed(notes)] == [74, 72]
+    notes[1].velocity = 80
     notes.extend(notes)  # the values are collected before appending
     assert len(s.tracks[0].notes) == 4
     notes.sort(key=lambda n: (-n.pitch, n.start))
