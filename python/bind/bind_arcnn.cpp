@@ -4,6 +4,8 @@
 // fit runs with progress=True). Defaults shown to Python come from the C++
 // structs (ArcnnConfig::compact(), ArcnnFitOptions, EditControls). Long calls
 // release the GIL; callbacks take it back only while they run.
+#include <optional>
+
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -16,6 +18,8 @@
 #include "partita/core/error.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "path_arg.hpp"
+#include "records.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -29,9 +33,6 @@ PianoRoll model_roll_from_python(const py::object& roll, const char* who);  // b
 
 namespace {
 
-std::string fspath(const py::object& path) {
-  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
-}
 
 EditControls controls(double max_remove_pct, int max_add, int iterations, double creative_risk,
                       std::uint64_t seed) {
@@ -43,15 +44,6 @@ EditControls controls(double max_remove_pct, int max_add, int iterations, double
   c.seed = seed;
   c.validate("ARCNN.edit");
   return c;
-}
-
-// rec["name"] reads the attribute `name`, as the dicts of earlier versions did.
-template <class C>
-void mapping_access(C& cls) {
-  cls.def("__getitem__", [](const py::object& self, const std::string& key) {
-    if (!key.empty() && key[0] != '_' && py::hasattr(self, key.c_str())) return self.attr(key.c_str());
-    throw py::key_error(key);
-  });
 }
 
 std::string fnum(double v) {
@@ -97,7 +89,7 @@ ArcnnConfig() is the shipped compact default; ArcnnConfig.reference() the refere
       .def("to_json", &ArcnnConfig::to_json)
       .def("__eq__", [](const ArcnnConfig& a, const ArcnnConfig& b) { return a == b; })
       .def("__repr__", [](const ArcnnConfig& c) { return "ArcnnConfig(" + c.to_json() + ")"; });
-  mapping_access(config_cls);
+  py_bind::mapping_access(config_cls);
 
   auto controls_cls =
       py::class_<EditControls>(m, "EditControls", R"doc(The Music Studio's edit controls plus the seed.
@@ -119,7 +111,7 @@ EditControls() holds the defaults ARCNN.edit and both command lines use.)doc")
                    ", iterations=" + std::to_string(c.iterations) + ", creative_risk=" + fnum(c.creative_risk) +
                    ", seed=" + std::to_string(c.seed) + ")";
           });
-  mapping_access(controls_cls);
+  py_bind::mapping_access(controls_cls);
 
   auto stats_cls = py::class_<EditStats>(m, "EditStats", "What one window's edit did.")
                        .def_readonly("iterations_run", &EditStats::iterations_run, "toggles made")
@@ -132,7 +124,7 @@ EditControls() holds the defaults ARCNN.edit and both command lines use.)doc")
                                 ", removed=" + std::to_string(s.removed) + ", added=" + std::to_string(s.added) +
                                 (s.stopped_early ? ", stopped_early=True" : "") + ")";
                        });
-  mapping_access(stats_cls);
+  py_bind::mapping_access(stats_cls);
 
   py::class_<ArcnnFitOptions>(m, "ArcnnFitOptions", R"doc(The defaults of ARCNN.fit (and `partita train arcnn`).
 
@@ -180,10 +172,9 @@ mode. edit() rewrites a melody; fit() trains.)doc")
            "dropout"_a = dc.dropout, "bn_momentum"_a = dc.bn_momentum, "seed"_a = 0)
       .def_static(
           "load",
-          [](const py::object& path) {
-            std::string p = fspath(path);
+          [](const py_bind::PathArg& path) {
             py::gil_scoped_release rel;
-            return std::make_unique<ARCNN>(ARCNN::load(p));
+            return std::make_unique<ARCNN>(ARCNN::load(path.str));
           },
           "path"_a, "A network rebuilt from a model file's config and loaded with its weights, in eval mode.")
       .def_static(
@@ -203,15 +194,20 @@ mode. edit() rewrites a melody; fit() trains.)doc")
                                     "ArcnnFitOptions(): the defaults of fit()")
       .def(
           "save",
-          [](const ARCNN& m, const py::object& path, const std::map<std::string, std::string>& metadata) {
+          [](const ARCNN& m, const py_bind::PathArg& path, const std::map<std::string, std::string>& metadata) {
             std::vector<std::pair<std::string, std::string>> md(metadata.begin(), metadata.end());
-            std::string p = fspath(path);
             py::gil_scoped_release rel;
-            m.save(p, md);
+            m.save(path.str, md);
           },
           "path"_a, "metadata"_a = std::map<std::string, std::string>{},
           "Save a model file (PyTorch twin's layout, kind, version, config) atomically.")
-      .def("load_weights", [](ARCNN& m, const py::object& path) { m.load_weights(fspath(path)); }, "path"_a)
+      .def(
+          "load_weights",
+          [](ARCNN& m, const py_bind::PathArg& path) {
+            py::gil_scoped_release rel;
+            m.load_weights(path.str);
+          },
+          "path"_a, "Load a model file's weights into this network (WeightsError if its config differs).")
       .def_property_readonly("config", &ARCNN::config, "the ArcnnConfig")
       .def_property_readonly("parameter_count", &ARCNN::parameter_count, "trainable parameters")
       .def_property("training", &ARCNN::training, &ARCNN::set_training,
@@ -284,7 +280,7 @@ track at velocity 100 (and a list of EditStats, one per window, with return_stat
       .def(
           "fit",
           [](ARCNN& m, const data::WindowSet& train, const py::object& valid, int epochs, std::int64_t batch_size,
-             double lr, std::uint64_t seed, int variants, int transpose, const py::object& checkpoint_dir,
+             double lr, std::uint64_t seed, int variants, int transpose, const std::optional<py_bind::PathArg>& checkpoint_dir,
              bool resume, std::int64_t max_steps_per_epoch, std::int64_t max_steps, std::int64_t max_valid_batches,
              std::int64_t bn_recalibration_batches, py::object callback, py::object on_epoch, bool progress) {
             ArcnnFitOptions o;
@@ -294,7 +290,7 @@ track at velocity 100 (and a list of EditStats, one per window, with return_stat
             o.seed = seed;
             o.pairs.variants = variants;
             o.pairs.max_transpose = transpose;
-            o.checkpoint_dir = checkpoint_dir.is_none() ? std::string() : fspath(checkpoint_dir);
+            o.checkpoint_dir = checkpoint_dir ? checkpoint_dir->str : std::string();
             o.resume = resume;
             o.max_steps_per_epoch = max_steps_per_epoch;
             o.max_steps = max_steps;

@@ -1,6 +1,8 @@
 // Data bindings: JSB chorales and MIDI folders as windows, the seeded split, and
 // AR-CNN training pairs as numpy arrays (for partita's own fit and for the PyTorch
 // twin's fallback trainer and benchmark). Thin: all logic is in partita::data.
+#include <optional>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -13,6 +15,8 @@
 #include "partita/data/training_pairs.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "path_arg.hpp"
+#include "records.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -22,9 +26,6 @@ using namespace partita::data;
 
 namespace {
 
-std::string fspath(const py::object& path) {
-  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
-}
 
 // A roll's cells as a (time, 128) uint8 array (a copy).
 py::array_t<std::uint8_t> roll_array(const PianoRoll& r) {
@@ -56,6 +57,15 @@ namespace partita::py_bind {
 PianoRoll model_roll_from_python(const py::object& roll, const char* who) { return roll_from_python(roll, who); }
 }  // namespace partita::py_bind
 
+// Results of the loaders, as typed records (attribute access; also rec["name"]).
+struct JsbSplits {
+  py::list train, valid, test;
+};
+struct FolderWindows {
+  WindowSet windows;
+  std::vector<std::string> used, skipped;
+};
+
 PARTITA_BIND(data, 50) {
   py::class_<WindowSet>(m, "WindowSet",
                         "Fixed-size (steps x 128) binary piano-roll windows: the AR-CNN's training data.")
@@ -81,29 +91,48 @@ PARTITA_BIND(data, 50) {
         return "WindowSet(" + std::to_string(w.count()) + " windows of " + std::to_string(w.steps()) + " steps)";
       });
 
+  py::class_<JsbSplits> jsb_cls(m, "JsbSplits",
+                                 "The JSB chorales' standard split: train, valid and test, each a list of "
+                                 "(time, 128) uint8 arrays (voices merged, 16th-note grid).");
+  jsb_cls.def_readonly("train", &JsbSplits::train, "229 chorales")
+      .def_readonly("valid", &JsbSplits::valid, "76 chorales")
+      .def_readonly("test", &JsbSplits::test, "77 chorales")
+      .def("__repr__", [](const JsbSplits& j) {
+        return "JsbSplits(train=" + std::to_string(py::len(j.train)) + ", valid=" + std::to_string(py::len(j.valid)) +
+               ", test=" + std::to_string(py::len(j.test)) + " chorales)";
+      });
+  py_bind::mapping_access(jsb_cls);
+  py::class_<FolderWindows> fw_cls(m, "FolderWindows", "Windows cut from a folder of MIDI files.");
+  fw_cls.def_readonly("windows", &FolderWindows::windows, "the WindowSet")
+      .def_readonly("used", &FolderWindows::used, "files that gave notes")
+      .def_readonly("skipped", &FolderWindows::skipped, "files skipped, as 'path: reason'")
+      .def("__iter__",
+           [](const py::object& self) {
+             return py::iter(py::make_tuple(self.attr("windows"), self.attr("used"), self.attr("skipped")));
+           })
+      .def("__repr__", [](const FolderWindows& f) {
+        return "FolderWindows(" + std::to_string(f.windows.count()) + " windows, " + std::to_string(f.used.size()) +
+               " files used, " + std::to_string(f.skipped.size()) + " skipped)";
+      });
+  py_bind::mapping_access(fw_cls);
   m.def(
       "load_jsb_chorales",
-      [](const py::object& path) {
-        std::string p = path.is_none() ? default_jsb_path() : fspath(path);
+      [](const std::optional<py_bind::PathArg>& path) {
+        std::string p = path ? path->str : default_jsb_path();
         JsbChorales j;
         {
           py::gil_scoped_release rel;
           j = load_jsb_chorales(p);
         }
-        py::dict d;
         auto conv = [](const std::vector<PianoRoll>& rs) {
           py::list l;
           for (const auto& r : rs) l.append(roll_array(r));
           return l;
         };
-        d["train"] = conv(j.train);
-        d["valid"] = conv(j.valid);
-        d["test"] = conv(j.test);
-        return d;
+        return JsbSplits{conv(j.train), conv(j.valid), conv(j.test)};
       },
       "path"_a = py::none(),
-      "The JSB chorales (bundled file by default) as {'train','valid','test'}: lists of "
-      "(time, 128) uint8 arrays, voices merged.");
+      "The JSB chorales (the bundled file by default) as a JsbSplits (train, valid, test).");
   m.def("default_jsb_path", &default_jsb_path, "Path of the bundled Jsb16thSeparated.json.");
   m.def(
       "make_windows",
@@ -117,8 +146,9 @@ PARTITA_BIND(data, 50) {
       "steps (short rolls padded, empty windows skipped).");
   m.def(
       "jsb_windows",
-      [](const std::string& split, const py::object& path, std::int64_t window, std::int64_t hop) {
-        std::string p = path.is_none() ? default_jsb_path() : fspath(path);
+      [](const std::string& split, const std::optional<py_bind::PathArg>& path, std::int64_t window,
+         std::int64_t hop) {
+        std::string p = path ? path->str : default_jsb_path();
         py::gil_scoped_release rel;
         JsbChorales j = load_jsb_chorales(p);
         if (split == "train") return make_windows(j.train, window, hop);
@@ -130,18 +160,19 @@ PARTITA_BIND(data, 50) {
       "Windows of one split of the JSB chorales.");
   m.def(
       "midi_folder_windows",
-      [](const py::object& folder, std::int64_t window, std::int64_t hop) {
-        std::string f = fspath(folder);
+      [](const py_bind::PathArg& folder, std::int64_t window, std::int64_t hop) {
+        const std::string& f = folder.str;
         MidiFolderReport rep;
         WindowSet w;
         {
           py::gil_scoped_release rel;
           w = make_windows(load_midi_folder(f, 4, &rep), window, hop);
         }
-        return py::make_tuple(w, rep.used, rep.skipped);
+        return FolderWindows{std::move(w), std::move(rep.used), std::move(rep.skipped)};
       },
       "folder"_a, "window"_a = 128, "hop"_a = 64,
-      "Windows from every MIDI file under `folder`: (WindowSet, used files, skipped 'path: reason').");
+      "Windows from every MIDI file under `folder`: a FolderWindows (windows, used files, skipped "
+      "'path: reason'); unpacks as a 3-tuple too.");
   m.def("split_windows", &split_windows, "windows"_a, "valid_fraction"_a = 0.1, "seed"_a = 0,
         "Seeded random (train, valid) split of a WindowSet.");
 

@@ -11,6 +11,7 @@
 
 #include "partita/models/registry.hpp"
 #include "partita/models/trainer.hpp"
+#include "records.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -38,15 +39,6 @@ std::string losses_repr(const Losses& l) {
   return s + "}";
 }
 
-// rec["name"] reads the attribute `name` (KeyError for anything else).
-template <class C>
-void mapping_access(C& cls) {
-  cls.def("__getitem__", [](const py::object& self, const std::string& key) {
-    if (!key.empty() && key[0] != '_' && py::hasattr(self, key.c_str())) return self.attr(key.c_str());
-    throw py::key_error(key);
-  });
-}
-
 }  // namespace
 
 PARTITA_BIND(models, 55) {
@@ -63,7 +55,7 @@ PARTITA_BIND(models, 55) {
                            std::to_string(s.steps_in_epoch) + ", global_step=" + std::to_string(s.global_step) +
                            ", losses=" + losses_repr(s.losses) + ")";
                   });
-  mapping_access(step);
+  partita::py_bind::mapping_access(step);
   auto epoch = py::class_<EpochInfo>(m, "EpochInfo", "One finished epoch of training.")
                    .def_readonly("epoch", &EpochInfo::epoch)
                    .def_readonly("steps", &EpochInfo::steps)
@@ -78,7 +70,7 @@ PARTITA_BIND(models, 55) {
                             ", valid_loss=" + num(e.valid_loss) + (e.best ? ", best=True" : "") +
                             ", seconds=" + num(e.seconds) + ")";
                    });
-  mapping_access(epoch);
+  partita::py_bind::mapping_access(epoch);
   auto result = py::class_<FitResult>(m, "FitResult", "What fit() returns.")
                     .def_readonly("history", &FitResult::history, "list of EpochInfo, resumed epochs included")
                     .def_readonly("best_valid_loss", &FitResult::best_valid_loss)
@@ -91,7 +83,7 @@ PARTITA_BIND(models, 55) {
                              std::to_string(r.best_epoch) + ", global_step=" + std::to_string(r.global_step) +
                              (r.stopped ? ", stopped=True" : "") + ")";
                     });
-  mapping_access(result);
+  partita::py_bind::mapping_access(result);
 
   py::class_<ShippedModel>(m, "ShippedModel", "A pretrained model shipped with partita (see models_available()).")
       .def_readonly("name", &ShippedModel::name)

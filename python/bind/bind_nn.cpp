@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include <cstring>
 #include <map>
@@ -22,6 +23,7 @@
 #include "partita/optim/adam.hpp"
 #include "partita/optim/safetensors.hpp"
 #include "partita/optim/schedule.hpp"
+#include "path_arg.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -37,6 +39,21 @@ using partita::nn::Parameter;
 using partita::nn::ParameterSet;
 using partita::optim::DType;
 using partita::optim::Metadata;
+
+// What ParameterSet.load / load_state_dict report (Python: partita.LoadReport).
+struct LoadReport {
+  std::vector<std::string> loaded;      // parameters set
+  std::vector<std::string> missing;     // parameters the source lacks (left untouched)
+  std::vector<std::string> unexpected;  // source tensors no parameter matches (ignored)
+  py::typing::Dict<py::str, py::str> metadata;  // the file's __metadata__ ({} for a state dict)
+};
+
+// What load_safetensors returns (Python: partita.SafetensorsData); unpacks as
+// `tensors, metadata = load_safetensors(path)`.
+struct SafetensorsData {
+  py::typing::Dict<py::str, py::array> tensors;  // {name: numpy array}
+  py::typing::Dict<py::str, py::str> metadata;
+};
 
 const std::map<std::string, DType>& numpy_to_dtype() {
   static const std::map<std::string, DType> m = {
@@ -67,8 +84,8 @@ Metadata to_metadata(const std::optional<py::dict>& md, const char* who) {
   return out;
 }
 
-py::dict from_metadata(const Metadata& m) {
-  py::dict d;
+py::typing::Dict<py::str, py::str> from_metadata(const Metadata& m) {
+  py::typing::Dict<py::str, py::str> d;
   for (const auto& [k, v] : m) d[py::str(k)] = py::str(v);
   return d;
 }
@@ -94,7 +111,7 @@ py::array as_float32(const py::handle& value, const Shape& want, const std::stri
   return a;
 }
 
-void save_dict(const std::string& path, const py::dict& tensors, const std::optional<py::dict>& metadata) {
+void save_dict(const partita::py_bind::PathArg& path_arg, const py::dict& tensors, const std::optional<py::dict>& metadata) {
   py::module_ np = py::module_::import("numpy");
   std::vector<py::array> keep;  // the contiguous arrays must outlive the write
   std::vector<partita::optim::TensorRef> refs;
@@ -116,12 +133,12 @@ void save_dict(const std::string& path, const py::dict& tensors, const std::opti
   }
   Metadata md = to_metadata(metadata, "save_safetensors");
   py::gil_scoped_release release;
-  partita::optim::write_safetensors(path, refs, md);
+  partita::optim::write_safetensors(path_arg.str, refs, md);
 }
 
-py::tuple load_dict(const std::string& path) {
-  partita::optim::SafetensorsReader r(path);
-  py::dict out;
+SafetensorsData load_dict(const partita::py_bind::PathArg& path) {
+  partita::optim::SafetensorsReader r(path.str);
+  py::typing::Dict<py::str, py::array> out;
   for (const auto& info : r.tensors()) {
     if (info.dtype == DType::BF16) {  // numpy has no bfloat16: widen to float32
       std::vector<std::uint16_t> raw(static_cast<size_t>(info.numel()));
@@ -136,7 +153,7 @@ py::tuple load_dict(const std::string& path) {
     r.read_raw(info, a.mutable_data());
     out[py::str(info.name)] = a;
   }
-  return py::make_tuple(out, from_metadata(r.metadata()));
+  return SafetensorsData{out, from_metadata(r.metadata())};
 }
 
 Layout layout_from(const std::string& s) {
@@ -159,9 +176,9 @@ void require_allocated(const ParameterSet& ps, const char* who) {
   if (!ps.allocated()) throw InvalidArgument(std::string(who) + ": the ParameterSet is not allocated");
 }
 
-py::dict state_dict(ParameterSet& ps) {
+py::typing::Dict<py::str, py::array> state_dict(ParameterSet& ps) {
   require_allocated(ps, "ParameterSet.state_dict");
-  py::dict d;
+  py::typing::Dict<py::str, py::array> d;
   for (auto& p : ps.params()) {
     py::array a = numpy_empty(partita::optim::torch_shape(p), "float32");
     partita::optim::to_torch_layout(p, p.value.data(), static_cast<float*>(a.mutable_data()));
@@ -170,7 +187,7 @@ py::dict state_dict(ParameterSet& ps) {
   return d;
 }
 
-py::dict load_state_dict(ParameterSet& ps, const py::dict& sd, bool strict) {
+LoadReport load_state_dict(ParameterSet& ps, const py::dict& sd, bool strict) {
   require_allocated(ps, "ParameterSet.load_state_dict");
   std::vector<std::pair<Parameter*, py::array>> staged;
   py::list missing, unexpected, loaded;
@@ -199,13 +216,15 @@ py::dict load_state_dict(ParameterSet& ps, const py::dict& sd, bool strict) {
     partita::optim::from_torch_layout(*p, static_cast<const float*>(a.data()), p->value.data());
     loaded.append(py::str(p->name));
   }
-  return py::dict("loaded"_a = loaded, "missing"_a = missing, "unexpected"_a = unexpected);
+  return LoadReport{loaded.cast<std::vector<std::string>>(), missing.cast<std::vector<std::string>>(),
+                    unexpected.cast<std::vector<std::string>>(), py::typing::Dict<py::str, py::str>()};
 }
 
-py::dict report_dict(const partita::optim::LoadReport& r) {
-  return py::dict("loaded"_a = r.loaded, "missing"_a = r.missing, "unexpected"_a = r.unexpected,
-                  "metadata"_a = from_metadata(r.metadata));
+LoadReport report_of(const partita::optim::LoadReport& r) {
+  return LoadReport{r.loaded, r.missing, r.unexpected, from_metadata(r.metadata)};
 }
+
+std::string names_repr(const std::vector<std::string>& v) { return py::repr(py::cast(v)).cast<std::string>(); }
 
 }  // namespace
 
@@ -215,12 +234,58 @@ PARTITA_BIND(nn, 40) {
   using partita::py_bind::grad_array;
   using partita::py_bind::param_array;
 
+  py::class_<LoadReport>(m, "LoadReport",
+                         "What ParameterSet.load / load_state_dict did: names loaded, missing (left "
+                         "untouched) and unexpected (ignored), and the file's metadata. "
+                         "report['loaded'] etc. also work.")
+      .def_readonly("loaded", &LoadReport::loaded, "parameters set")
+      .def_readonly("missing", &LoadReport::missing, "parameters the source lacks (left untouched)")
+      .def_readonly("unexpected", &LoadReport::unexpected, "source tensors no parameter matches (ignored)")
+      .def_readonly("metadata", &LoadReport::metadata, "the file's metadata ({} for a state dict)")
+      .def(
+          "__getitem__",
+          [](const LoadReport& r, const std::string& key) -> py::object {
+            if (key == "loaded") return py::cast(r.loaded);
+            if (key == "missing") return py::cast(r.missing);
+            if (key == "unexpected") return py::cast(r.unexpected);
+            if (key == "metadata") return r.metadata;
+            throw py::key_error(key);
+          },
+          "key"_a)
+      .def("__repr__", [](const LoadReport& r) {
+        return "LoadReport(loaded=<" + std::to_string(r.loaded.size()) + " names>, missing=" +
+               names_repr(r.missing) + ", unexpected=" + names_repr(r.unexpected) +
+               ", metadata=" + py::repr(r.metadata).cast<std::string>() + ")";
+      });
+  py::class_<SafetensorsData>(m, "SafetensorsData",
+                              "The tensors {name: numpy array} and metadata {str: str} of a "
+                              "safetensors file; unpacks as `tensors, metadata = ...`.")
+      .def_readonly("tensors", &SafetensorsData::tensors, "{name: numpy array}")
+      .def_readonly("metadata", &SafetensorsData::metadata, "{str: str}")
+      .def("__len__", [](const SafetensorsData&) { return 2; })
+      .def(
+          "__getitem__",
+          [](const SafetensorsData& d, py::ssize_t i) -> py::object {
+            if (i == 0 || i == -2) return d.tensors;
+            if (i == 1 || i == -1) return d.metadata;
+            throw py::index_error("SafetensorsData index out of range (0: tensors, 1: metadata)");
+          },
+          "index"_a)
+      .def("__iter__",
+           [](const SafetensorsData& d) -> py::typing::Iterator<py::dict> {
+             return py::iter(py::make_tuple(d.tensors, d.metadata));
+           })
+      .def("__repr__", [](const SafetensorsData& d) {
+        return "SafetensorsData(tensors=<" + std::to_string(py::len(d.tensors)) +
+               " tensors>, metadata=" + py::repr(d.metadata).cast<std::string>() + ")";
+      });
+
   m.def("save_safetensors", &save_dict, "path"_a, "tensors"_a, "metadata"_a = py::none(),
         "Write a dict {name: numpy array} (float16/32/64, (u)int8-64, bool) to a safetensors\n"
         "file, atomically. `metadata` is a dict of str -> str; \"partita.format\": \"1\" is added.");
   m.def("load_safetensors", &load_dict, "path"_a,
-        "Read a safetensors file with partita's reader: returns (dict {name: numpy array},\n"
-        "metadata dict). BF16 tensors come back as float32. Raises WeightsError on a\n"
+        "Read a safetensors file with partita's reader: a SafetensorsData (.tensors: dict\n"
+        "{name: numpy array}, .metadata: dict; unpacks as `tensors, metadata`). BF16 tensors come back as float32. Raises WeightsError on a\n"
         "malformed file (the message names the file, the tensor and the problem).");
 
   py::class_<ParameterSet>(m, "ParameterSet",
@@ -300,28 +365,28 @@ PARTITA_BIND(nn, 40) {
       .def("zero_grad", &ParameterSet::zero_grad)
       .def("state_dict", &state_dict, "Copies in the PyTorch twin's layout (load with torch's load_state_dict).")
       .def("load_state_dict", &load_state_dict, "state_dict"_a, "strict"_a = true,
-           "Set parameters from {name: array} in the twin's layout. Returns\n"
-           "{'loaded', 'missing', 'unexpected'}; strict raises WeightsError on either.")
+           "Set parameters from {name: array} in the twin's layout. Returns a LoadReport\n"
+           "(loaded, missing, unexpected); strict raises WeightsError on missing or unexpected.")
       .def(
           "save",
-          [](const ParameterSet& ps, const std::string& path, const std::optional<py::dict>& metadata) {
+          [](const ParameterSet& ps, const partita::py_bind::PathArg& path, const std::optional<py::dict>& metadata) {
             Metadata md = to_metadata(metadata, "ParameterSet.save");
             py::gil_scoped_release release;
-            optim::save_safetensors(path, ps, md);
+            optim::save_safetensors(path.str, ps, md);
           },
           "path"_a, "metadata"_a = py::none(), "Save as safetensors in the twin's layout, atomically.")
       .def(
           "load",
-          [](ParameterSet& ps, const std::string& path, bool strict) {
+          [](ParameterSet& ps, const partita::py_bind::PathArg& path, bool strict) {
             optim::LoadReport r;
             {
               py::gil_scoped_release release;
-              r = optim::load_safetensors(path, ps, strict);
+              r = optim::load_safetensors(path.str, ps, strict);
             }
-            return report_dict(r);
+            return report_of(r);
           },
           "path"_a, "strict"_a = true,
-          "Load a safetensors file. Returns {'loaded', 'missing', 'unexpected', 'metadata'}.");
+          "Load a safetensors file. Returns a LoadReport (loaded, missing, unexpected, metadata).");
 
   py::class_<optim::Adam>(m, "Adam",
                           "Adam (L2 weight decay) or AdamW (decoupled) over a ParameterSet, as torch.optim.")
@@ -344,11 +409,13 @@ PARTITA_BIND(nn, 40) {
       .def("reset", &optim::Adam::reset)
       .def(
           "save_state",
-          [](const optim::Adam& a, const std::string& path, const std::optional<py::dict>& md) {
-            a.save_state(path, to_metadata(md, "Adam.save_state"));
+          [](const optim::Adam& a, const partita::py_bind::PathArg& path, const std::optional<py::dict>& md) {
+            a.save_state(path.str, to_metadata(md, "Adam.save_state"));
           },
-          "path"_a, "metadata"_a = py::none())
-      .def("load_state", &optim::Adam::load_state, "path"_a);
+          "path"_a, "metadata"_a = py::none(), "Save the moments and step count as safetensors, atomically.")
+      .def(
+          "load_state", [](optim::Adam& a, const partita::py_bind::PathArg& path) { a.load_state(path.str); },
+          "path"_a, "Load what save_state wrote.");
   m.def(
       "AdamW",
       [](ParameterSet& ps, double lr, std::pair<double, double> betas, double eps, double weight_decay) {

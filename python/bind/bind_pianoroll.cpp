@@ -7,9 +7,17 @@
 // Building a roll from a C-contiguous, writeable uint8 or bool numpy array
 // adopts that array's memory (the roll keeps a reference to it); any other
 // layout or integer dtype is copied once. Binary rolls show as dtype bool.
+//
+// Tracks of a MultiTrackRoll. `multi[i]` and `multi.tracks` give PianoRolls that
+// share track i's cells. Their program, is_drum and name write through to the
+// MultiTrackRoll; their grid (resolution, tempo, time signature) is the whole
+// MultiTrackRoll's, so setting it on one track raises InvalidArgument instead of
+// silently changing a copy (roll_tracks.hpp). `programs`, `is_drums` and `names`
+// are tuples (item assignment fails loudly) and take a whole new sequence.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include <optional>
 #include <string>
@@ -17,11 +25,17 @@
 #include "partita/core/error.hpp"
 #include "partita/music/pianoroll.hpp"
 #include "registry.hpp"
+#include "roll_tracks.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
 
 namespace {
+
+using partita::py_bind::linked_track;
+using partita::py_bind::PianoRollObject;
+using partita::py_bind::refuse_track_grid;
+using partita::py_bind::set_info;
 
 using partita::InvalidArgument;
 using partita::kPitches;
@@ -29,6 +43,7 @@ using partita::MultiTrackRoll;
 using partita::PianoRoll;
 using partita::RollGrid;
 using partita::ShapeError;
+using partita::TrackInfo;
 
 std::string shape_str(const py::array& a) {
   std::string s = "(";
@@ -145,6 +160,16 @@ std::vector<T> per_track(const std::optional<std::vector<T>>& v, std::size_t n, 
     throw ShapeError("MultiTrackRoll: " + std::string(what) + " has " + std::to_string(v->size()) +
                      " entries for " + std::to_string(n) + " tracks");
   return *v;
+}
+
+template <class T, class Set>
+std::vector<TrackInfo> apply_per_track(const MultiTrackRoll& r, const std::vector<T>& v, const char* what, Set set) {
+  if (v.size() != r.info.size())
+    throw ShapeError("MultiTrackRoll." + std::string(what) + ": " + std::to_string(v.size()) + " values for " +
+                     std::to_string(r.info.size()) + " tracks");
+  std::vector<TrackInfo> info = r.info;
+  for (std::size_t k = 0; k < v.size(); ++k) set(info[k], v[k]);
+  return info;
 }
 
 MultiTrackRoll make_multi(const py::object& array, int resolution, const py::object& onsets,
@@ -297,9 +322,9 @@ array is used in place (no copy): writing to it changes the roll and back.
           "The cells as a (time, 128) numpy array sharing the roll's memory.")
       .def_property_readonly(
           "onsets",
-          [](py::object self) -> py::object {
+          [](py::object self) -> std::optional<py::array> {
             auto& r = self.cast<PianoRoll&>();
-            if (!r.has_onsets()) return py::none();
+            if (!r.has_onsets()) return std::nullopt;
             return view_of(self, r.onsets_data(), {py::ssize_t(r.steps()), py::ssize_t(kPitches)},
                            false);
           },
@@ -315,10 +340,13 @@ array is used in place (no copy): writing to it changes the roll and back.
       .def_property_readonly("steps", &PianoRoll::steps)
       .def("__len__", &PianoRoll::steps)
       .def_property_readonly("shape",
-                             [](const PianoRoll& r) { return py::make_tuple(r.steps(), kPitches); })
+                             [](const PianoRoll& r) { return std::make_tuple(std::int64_t(r.steps()), std::int64_t(kPitches)); },
+                             "(steps, 128), as the array's shape")
       .def_property(
           "resolution", [](const PianoRoll& r) { return r.grid.resolution; },
-          [](PianoRoll& r, int v) {
+          [](const py::object& self, int v) {
+            refuse_track_grid(self, "PianoRoll.resolution");
+            PianoRoll& r = self.cast<PianoRoll&>();
             RollGrid g = r.grid;
             g.resolution = v;
             g.validate("PianoRoll.resolution");
@@ -327,7 +355,9 @@ array is used in place (no copy): writing to it changes the roll and back.
           "Steps per quarter note.")
       .def_property(
           "tempo", [](const PianoRoll& r) { return r.grid.tempo; },
-          [](PianoRoll& r, double v) {
+          [](const py::object& self, double v) {
+            refuse_track_grid(self, "PianoRoll.tempo");
+            PianoRoll& r = self.cast<PianoRoll&>();
             RollGrid g = r.grid;
             g.tempo = v;
             g.validate("PianoRoll.tempo");
@@ -336,8 +366,10 @@ array is used in place (no copy): writing to it changes the roll and back.
           "Quarter notes per minute restored by to_score().")
       .def_property(
           "time_signature",
-          [](const PianoRoll& r) { return py::make_tuple(r.grid.numerator, r.grid.denominator); },
-          [](PianoRoll& r, std::pair<int, int> ts) {
+          [](const PianoRoll& r) { return std::make_pair(r.grid.numerator, r.grid.denominator); },
+          [](const py::object& self, std::pair<int, int> ts) {
+            refuse_track_grid(self, "PianoRoll.time_signature");
+            PianoRoll& r = self.cast<PianoRoll&>();
             RollGrid g = r.grid;
             g.numerator = ts.first;
             g.denominator = ts.second;
@@ -347,17 +379,20 @@ array is used in place (no copy): writing to it changes the roll and back.
       .def_property_readonly("bar_steps", [](const PianoRoll& r) { return r.grid.bar_steps(); })
       .def_property(
           "program", [](const PianoRoll& r) { return r.info.program; },
-          [](PianoRoll& r, int p) {
+          [](const py::object& self, int p) {
             if (p < 0 || p > 127)
               throw InvalidArgument("PianoRoll.program: must be 0..127, got " + std::to_string(p));
-            r.info.program = p;
-          })
+            set_info(self, [p](TrackInfo& i) { i.program = p; });
+          },
+          "General MIDI program (for a track of a MultiTrackRoll, that track's)")
       .def_property(
           "is_drum", [](const PianoRoll& r) { return r.info.is_drum; },
-          [](PianoRoll& r, bool d) { r.info.is_drum = d; })
+          [](const py::object& self, bool d) { set_info(self, [d](TrackInfo& i) { i.is_drum = d; }); },
+          "a percussion track (for a track of a MultiTrackRoll, that track's)")
       .def_property(
           "name", [](const PianoRoll& r) { return r.info.name; },
-          [](PianoRoll& r, const std::string& n) { r.info.name = n; })
+          [](const py::object& self, const std::string& n) { set_info(self, [&n](TrackInfo& i) { i.name = n; }); },
+          "track name (for a track of a MultiTrackRoll, that track's)")
       .def_readonly("binary", &PianoRoll::binary, "True when cells are 0/1 (array dtype bool).")
       .def_property_readonly("has_onsets", &PianoRoll::has_onsets)
       .def("copy", &PianoRoll::clone, "A deep copy (cells, onsets, metadata).")
@@ -406,9 +441,9 @@ Indexing gives a PianoRoll that shares this roll's memory.)doc")
           "The cells as a (track, time, 128) numpy array sharing the roll's memory.")
       .def_property_readonly(
           "onsets",
-          [](py::object self) -> py::object {
+          [](py::object self) -> std::optional<py::array> {
             auto& r = self.cast<MultiTrackRoll&>();
-            if (!r.has_onsets()) return py::none();
+            if (!r.has_onsets()) return std::nullopt;
             return view_of(
                 self, r.onsets_data(),
                 {py::ssize_t(r.num_tracks()), py::ssize_t(r.steps()), py::ssize_t(kPitches)}, false);
@@ -422,48 +457,73 @@ Indexing gives a PianoRoll that shares this roll's memory.)doc")
            },
            "dtype"_a = py::none(), "copy"_a = py::none())
       .def("__len__", &MultiTrackRoll::num_tracks)
-      .def("__getitem__",
-           [](const MultiTrackRoll& r, long long i) {
-             const long long n = static_cast<long long>(r.num_tracks());
-             if (i < 0) i += n;
-             if (i < 0 || i >= n) throw py::index_error("MultiTrackRoll: track index out of range");
-             return r.track(static_cast<std::size_t>(i));
-           })
-      .def_property_readonly("tracks",
-                             [](const MultiTrackRoll& r) {
-                               std::vector<PianoRoll> v;
-                               for (std::size_t k = 0; k < r.num_tracks(); ++k) v.push_back(r.track(k));
-                               return v;
-                             })
+      .def(
+          "__getitem__",
+          [](const py::object& self, long long i) -> PianoRollObject {
+            const long long n = static_cast<long long>(self.cast<const MultiTrackRoll&>().num_tracks());
+            if (i < 0) i += n;
+            if (i < 0 || i >= n) throw py::index_error("MultiTrackRoll: track index out of range");
+            return py::reinterpret_steal<PianoRollObject>(linked_track(self, static_cast<std::size_t>(i)).release());
+          },
+          "index"_a, "Track `index` as a PianoRoll sharing its cells (see tracks).")
+      .def_property_readonly(
+          "tracks",
+          [](const py::object& self) -> py::typing::Tuple<PianoRollObject, py::ellipsis> {
+            const std::size_t n = self.cast<const MultiTrackRoll&>().num_tracks();
+            py::tuple out(n);
+            for (std::size_t k = 0; k < n; ++k) out[k] = linked_track(self, k);
+            return py::reinterpret_steal<py::typing::Tuple<PianoRollObject, py::ellipsis>>(out.release());
+          },
+          "Each track as a PianoRoll sharing its cells; program, is_drum and name write through, "
+          "the grid is read-only there.")
       .def_property_readonly("steps", &MultiTrackRoll::steps)
       .def_property_readonly("shape",
                              [](const MultiTrackRoll& r) {
-                               return py::make_tuple(r.num_tracks(), r.steps(), kPitches);
+                               return std::make_tuple(std::int64_t(r.num_tracks()), std::int64_t(r.steps()), std::int64_t(kPitches));
                              })
       .def_property_readonly("resolution", [](const MultiTrackRoll& r) { return r.grid.resolution; })
       .def_property_readonly("tempo", [](const MultiTrackRoll& r) { return r.grid.tempo; })
       .def_property_readonly("time_signature",
                              [](const MultiTrackRoll& r) {
-                               return py::make_tuple(r.grid.numerator, r.grid.denominator);
+                               return std::make_pair(r.grid.numerator, r.grid.denominator);
                              })
-      .def_property_readonly("programs",
-                             [](const MultiTrackRoll& r) {
-                               std::vector<int> v;
-                               for (const auto& i : r.info) v.push_back(i.program);
-                               return v;
-                             })
-      .def_property_readonly("is_drums",
-                             [](const MultiTrackRoll& r) {
-                               std::vector<bool> v;
-                               for (const auto& i : r.info) v.push_back(i.is_drum);
-                               return v;
-                             })
-      .def_property_readonly("names",
-                             [](const MultiTrackRoll& r) {
-                               std::vector<std::string> v;
-                               for (const auto& i : r.info) v.push_back(i.name);
-                               return v;
-                             })
+      .def_property(
+          "programs",
+          [](const MultiTrackRoll& r) {
+            std::vector<int> v;
+            for (const auto& i : r.info) v.push_back(i.program);
+            return py::typing::Tuple<py::int_, py::ellipsis>(py::tuple(py::cast(v)));
+          },
+          [](MultiTrackRoll& r, const std::vector<int>& v) {
+            r.info = apply_per_track(r, v, "programs", [](TrackInfo& i, const int& x) {
+              if (x < 0 || x > 127)
+                throw InvalidArgument("MultiTrackRoll.programs: must be 0..127, got " + std::to_string(x));
+              i.program = x;
+            });
+          },
+          "one per track (a tuple; assign a whole sequence to change)")
+      .def_property(
+          "is_drums",
+          [](const MultiTrackRoll& r) {
+            std::vector<bool> v;
+            for (const auto& i : r.info) v.push_back(i.is_drum);
+            return py::typing::Tuple<py::bool_, py::ellipsis>(py::tuple(py::cast(v)));
+          },
+          [](MultiTrackRoll& r, const std::vector<bool>& v) {
+            r.info = apply_per_track(r, v, "is_drums", [](TrackInfo& i, const bool& x) { i.is_drum = x; });
+          },
+          "one per track (a tuple; assign a whole sequence to change)")
+      .def_property(
+          "names",
+          [](const MultiTrackRoll& r) {
+            std::vector<std::string> v;
+            for (const auto& i : r.info) v.push_back(i.name);
+            return py::typing::Tuple<py::str, py::ellipsis>(py::tuple(py::cast(v)));
+          },
+          [](MultiTrackRoll& r, const std::vector<std::string>& v) {
+            r.info = apply_per_track(r, v, "names", [](TrackInfo& i, const std::string& x) { i.name = x; });
+          },
+          "one per track (a tuple; assign a whole sequence to change)")
       .def_readonly("binary", &MultiTrackRoll::binary)
       .def("copy", &MultiTrackRoll::clone)
       .def("merged", &MultiTrackRoll::merged, "include_drums"_a = false,

@@ -5,6 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "partita/core/error.hpp"
 #include "partita/render/synth.hpp"
 #include "partita/render/wav.hpp"
+#include "path_arg.hpp"
 #include "registry.hpp"
 
 #if PARTITA_HAVE_RENDER
@@ -22,9 +24,13 @@ using namespace pybind11::literals;
 
 namespace {
 
-std::string fspath(const py::object& path) {
-  return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
-}
+using partita::py_bind::PathArg;
+
+// What read_wav returns (Python: partita.WavData); unpacks as `audio, rate = read_wav(p)`.
+struct WavData {
+  py::array_t<float> samples;  // (frames, channels) float32
+  int sample_rate = 0;
+};
 
 // A (frames, channels) float32 numpy array that owns `t`'s buffer.
 py::array_t<float> to_numpy(partita::Tensor&& t) {
@@ -54,8 +60,8 @@ PARTITA_BIND(render, 30) {
 
   m.def(
       "find_soundfont",
-      [](const std::optional<py::object>& path) {
-        return partita::find_soundfont(path && !path->is_none() ? fspath(*path) : std::string());
+      [](const std::optional<PathArg>& path) {
+        return partita::find_soundfont(path ? path->str : std::string());
       },
       "path"_a = py::none(),
       "The SoundFont to use: `path` if given, else $PARTITA_SOUNDFONT, else the first one\n"
@@ -70,10 +76,10 @@ PARTITA_BIND(render, 30) {
                     "duration plus `tail` seconds. Renders are independent and deterministic.\n"
                     "Each track gets its own channel (program from Track.program; drum tracks use\n"
                     "the GM percussion bank, the first on channel 10).")
-      .def(py::init([](const std::optional<py::object>& soundfont, int sample_rate, double gain,
+      .def(py::init([](const std::optional<PathArg>& soundfont, int sample_rate, double gain,
                        double tail, bool reverb, bool chorus, int polyphony) {
              SynthOptions o;
-             if (soundfont && !soundfont->is_none()) o.soundfont = fspath(*soundfont);
+             if (soundfont) o.soundfont = soundfont->str;
              o.sample_rate = sample_rate;
              o.gain = gain;
              o.tail_seconds = tail;
@@ -109,11 +115,38 @@ PARTITA_BIND(render, 30) {
                ", sample_rate=" + std::to_string(s.sample_rate()) + ")";
       });
 
+  py::class_<WavData>(m, "WavData",
+                      "Audio read by read_wav: samples (float32, (frames, channels)) and sample_rate "
+                      "(Hz); unpacks as `audio, rate = read_wav(path)`.")
+      .def_readonly("samples", &WavData::samples, "float32 array (frames, channels)")
+      .def_readonly("sample_rate", &WavData::sample_rate, "Hz")
+      .def_property_readonly(
+          "seconds", [](const WavData& w) { return w.sample_rate > 0 ? double(w.samples.shape(0)) / w.sample_rate : 0.0; },
+          "duration in seconds")
+      .def("__len__", [](const WavData&) { return 2; })
+      .def(
+          "__getitem__",
+          [](const WavData& w, py::ssize_t i) -> py::object {
+            if (i == 0 || i == -2) return w.samples;
+            if (i == 1 || i == -1) return py::int_(w.sample_rate);
+            throw py::index_error("WavData index out of range (0: samples, 1: sample_rate)");
+          },
+          "index"_a)
+      .def("__iter__",
+           [](const WavData& w) -> py::typing::Iterator<py::object> {
+             return py::iter(py::make_tuple(w.samples, w.sample_rate));
+           })
+      .def("__repr__", [](const WavData& w) {
+        return "WavData(frames=" + std::to_string(w.samples.shape(0)) + ", channels=" +
+               std::to_string(w.samples.ndim() > 1 ? w.samples.shape(1) : 1) + ", sample_rate=" +
+               std::to_string(w.sample_rate) + ")";
+      });
+
   m.def(
       "write_wav",
-      [](const py::object& path, py::array_t<float, py::array::c_style | py::array::forcecast> audio,
+      [](const PathArg& path, py::array_t<float, py::array::c_style | py::array::forcecast> audio,
          int sample_rate, const std::string& subtype) {
-        const std::string p = fspath(path);
+        const std::string p = path.str;
         const partita::WavFormat format = wav_format(subtype);
         if (audio.ndim() != 1 && audio.ndim() != 2)
           throw partita::ShapeError("write_wav: audio must be (frames, channels) or (frames,), got " +
@@ -132,17 +165,19 @@ PARTITA_BIND(render, 30) {
       "subtype 'PCM_16' (values outside [-1, 1] are clipped) or 'FLOAT' (32-bit, kept as is).");
   m.def(
       "read_wav",
-      [](const py::object& path) {
-        const std::string p = fspath(path);
+      [](const PathArg& path) {
+        const std::string p = path.str;
         partita::Audio a;
         {
           py::gil_scoped_release release;
           a = partita::read_wav(p);
         }
         const int rate = a.sample_rate;
-        return py::make_tuple(to_numpy(std::move(a.samples)), rate);
+        return WavData{to_numpy(std::move(a.samples)), rate};
       },
-      "path"_a, "Read an audio file: returns (float32 array (frames, channels), sample_rate).");
+      "path"_a,
+      "Read an audio file: a WavData (.samples: float32 array (frames, channels), .sample_rate);\n"
+      "unpacks as `audio, rate = read_wav(path)`.");
 }
 
 #endif  // PARTITA_HAVE_RENDER

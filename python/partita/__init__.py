@@ -17,11 +17,11 @@ from ._core import __version__  # noqa: F401
 
 __all__ = [name for name in dir(_core) if not name.startswith("_")]
 
-# Piano-roll helpers (roll): pretty_midi conversion on Score, notebook plotting and audio.
+# Python-only helpers: notebook plotting and audio, pretty_midi conversion (also
+# reachable as Score.to_pretty_midi() / Score.from_pretty_midi(pm), which the
+# compiled Score defines by calling partita.pretty_midi_io).
 from .plotting import Audio, plot_pianoroll  # noqa: E402
 from .pretty_midi_io import from_pretty_midi, to_pretty_midi  # noqa: E402
-if hasattr(_core, "Score"):
-    _core.Score.to_pretty_midi, _core.Score.from_pretty_midi = to_pretty_midi, staticmethod(from_pretty_midi)
 __all__ += ["Audio", "plot_pianoroll", "from_pretty_midi", "to_pretty_midi"]
 
 # AR-CNN (arcnn): the model is _core.ARCNN; partita.arcnn holds the training-data helper.

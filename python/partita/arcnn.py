@@ -28,5 +28,5 @@ def training_windows(source="jsb", valid_fraction=0.1, seed=0, window=128, hop=6
     if source == "jsb":
         windows = _core.jsb_windows("train", None, window, hop)
     else:
-        windows, _used, _skipped = _core.midi_folder_windows(source, window, hop)
+        windows = _core.midi_folder_windows(source, window, hop).windows
     return _core.split_windows(windows, valid_fraction, seed)

@@ -9,7 +9,18 @@ matplotlib and IPython are imported only when these functions are called.
 """
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any, Union
+
 import numpy as np
+
+if TYPE_CHECKING:  # only for type checkers: both are optional at run time
+    import IPython.display
+    import matplotlib.axes
+
+    from ._core import MultiTrackRoll, PianoRoll, Score
+
+    RollLike = Union[PianoRoll, MultiTrackRoll, Score, np.ndarray]
 
 _NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 # Track colours (RGB) for multitrack overlays: blue, orange, green, red, purple, brown.
@@ -50,8 +61,10 @@ def _as_rolls(obj, resolution):
     return np.clip(cells.astype(np.float32) / scale, 0.0, 1.0), res, tuple(ts), names
 
 
-def plot_pianoroll(roll, ax=None, resolution=None, *, pitch_range=None, bar_lines=True,
-                   beat_lines=False, cmap="Blues", title=None, legend=True):
+def plot_pianoroll(roll: RollLike, ax: matplotlib.axes.Axes | None = None, resolution: int | None = None,
+                   *, pitch_range: tuple[int, int] | None = None, bar_lines: bool = True,
+                   beat_lines: bool = False, cmap: str = "Blues", title: str | None = None,
+                   legend: bool = True) -> matplotlib.axes.Axes:
     """Draw `roll` on `ax` (a new figure when None) and return the Axes.
 
     roll: PianoRoll, MultiTrackRoll, Score (rolled per track at `resolution`, default 4)
@@ -79,7 +92,7 @@ def plot_pianoroll(roll, ax=None, resolution=None, *, pitch_range=None, bar_line
         raise core.InvalidArgument(f"plot_pianoroll: pitch_range must lie in 0..127, got {pitch_range}")
     window = cells[:, :, lo:hi + 1]
     extent = (0.0, steps / res, lo - 0.5, hi + 0.5)
-    common = dict(origin="lower", aspect="auto", interpolation="nearest", extent=extent)
+    common: dict[str, Any] = dict(origin="lower", aspect="auto", interpolation="nearest", extent=extent)
     if k == 1:
         ax.imshow(window[0].T, cmap=cmap, vmin=0.0, vmax=1.0, **common)
     else:
@@ -110,7 +123,8 @@ def plot_pianoroll(roll, ax=None, resolution=None, *, pitch_range=None, bar_line
     return ax
 
 
-def Audio(score_or_audio, sample_rate=44100, *, normalize=True, **synth_kwargs):  # noqa: N802
+def Audio(score_or_audio: RollLike | str | os.PathLike[str], sample_rate: int = 44100, *,  # noqa: N802
+          normalize: bool = True, **synth_kwargs: Any) -> IPython.display.Audio:
     """An IPython.display.Audio player for a Score, PianoRoll, MIDI path or samples.
 
     score_or_audio: a partita.Score, PianoRoll or MultiTrackRoll (rendered with
@@ -122,7 +136,6 @@ def Audio(score_or_audio, sample_rate=44100, *, normalize=True, **synth_kwargs):
         from IPython.display import Audio as _IPyAudio
     except ImportError as e:  # pragma: no cover - exercised only without IPython
         raise ImportError("partita.Audio needs IPython: pip install ipython") from e
-    import os
 
     from . import _core as core
     obj = score_or_audio

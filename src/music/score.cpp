@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "partita/core/error.hpp"
 
 namespace partita {
 
@@ -35,6 +38,12 @@ double Score::ticks(double seconds) const {
     qpm = tc.qpm;
   }
   return last + (seconds - t) * qpm / 60.0 * tpq;
+}
+
+std::int64_t Score::nearest_tick(double seconds) const {
+  if (!std::isfinite(seconds) || seconds < 0)
+    throw InvalidArgument("Score::nearest_tick: seconds must be finite and >= 0, got " + std::to_string(seconds));
+  return static_cast<std::int64_t>(std::llround(ticks(seconds)));
 }
 
 std::int64_t Score::end_tick() const {

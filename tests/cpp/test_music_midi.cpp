@@ -2,6 +2,7 @@
 // and every error case of include/partita/music/midi.hpp, plus round trips.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -549,4 +550,15 @@ TEST(MidiRead, ControlsBeforeNotesAreNotMultiplied) {
   EXPECT_TRUE(s.tracks[2].notes.empty());
   ASSERT_EQ(s.tracks[2].controls.size(), 1u);
   EXPECT_EQ(s.tracks[2].controls[0].number, 12);
+}
+
+TEST(Score, NearestTickInvertsSecondsAcrossTempoChanges) {
+  Score s;
+  s.ticks_per_quarter = 96;
+  s.tempos = {TempoChange{0, 120.0}, TempoChange{192, 60.0}, TempoChange{500, 137.0}};
+  for (std::int64_t t = 0; t < 2000; t += 3) EXPECT_EQ(s.nearest_tick(s.seconds(t)), t) << t;
+  EXPECT_EQ(s.nearest_tick(2.0), 288);
+  EXPECT_EQ(s.nearest_tick(0.2501), 48);
+  EXPECT_THROW(s.nearest_tick(-1.0), InvalidArgument);
+  EXPECT_THROW(s.nearest_tick(std::nan("")), InvalidArgument);
 }

@@ -43,17 +43,17 @@ def test_constructors_and_properties():
     assert (t.name, t.program, t.is_drum, t.channel, t.notes) == ("", 0, False, -1, [])
 
 
-def test_lists_are_copies_assign_to_change():
+def test_whole_list_assignment_still_works():
+    # Lists are live views (tests/python/test_live_lists.py); assigning a whole
+    # list, the only way to edit in earlier releases, keeps working.
     s = _score()
-    tracks = s.tracks
-    tracks[0].name = "Flute"
-    assert s.tracks[0].name == "Lead"
-    s.tracks = tracks
-    assert s.tracks[0].name == "Flute"
     t = s.tracks[1]
     t.notes = t.notes + [partita.Note(pitch=38, start=24, end=48)]
-    s.tracks = [s.tracks[0], t]
     assert s.note_count == 4
+    s.tracks = [s.tracks[1], s.tracks[0]]
+    assert [x.name for x in s.tracks] == ["Kit", "Lead"]
+    s.tracks = s.tracks  # self-assignment copies first
+    assert [x.name for x in s.tracks] == ["Kit", "Lead"] and s.note_count == 4
 
 
 def test_pickle_round_trip():

@@ -158,7 +158,7 @@ def test_length_bars_binarize_and_track_selection():
     with pytest.raises(partita.InvalidArgument, match="not both"):
         s.to_pianoroll(length=16, bars=1)
     multi = s.to_multitrack()
-    assert multi.array.shape == (1, 20, 128) and multi.names == ["melody"]
+    assert multi.array.shape == (1, 20, 128) and multi.names == ("melody",)
     assert partita.to_pianoroll(s).array.shape == (20, 128)
 
 
@@ -223,7 +223,7 @@ def test_multitrack_from_score_and_from_bare_3d_arrays():
     s.tracks = s.tracks + [bass, kit]
     multi = s.to_multitrack(onsets=True)
     assert multi.array.shape == (3, 16, 128)
-    assert multi.programs == [40, 33, 0] and multi.is_drums == [False, False, True]
+    assert multi.programs == (40, 33, 0) and multi.is_drums == (False, False, True)
     assert multi.onsets[2, 4, 36] == 1
     back = partita.Score.from_pianoroll(multi)
     assert [t.notes for t in back.tracks] == [t.notes for t in s.tracks]
@@ -233,3 +233,39 @@ def test_multitrack_from_score_and_from_bare_3d_arrays():
     bare = partita.Score.from_pianoroll(multi.array.copy(), resolution=4, tempo=60)
     assert len(bare.tracks) == 3 and bare.tempos[0].qpm == 60
     assert bare.tracks[1].notes == s.tracks[1].notes
+
+
+def test_multitrack_tracks_write_through_or_fail_loudly():
+    cells = np.zeros((2, 8, 128), np.uint8)
+    multi = partita.MultiTrackRoll(cells, programs=[0, 33], names=["a", "b"])
+    track = multi[1]
+    track.program = 40  # per-track metadata reaches the MultiTrackRoll
+    multi.tracks[0].name = "lead"
+    multi[0].is_drum = True
+    assert multi.programs == (0, 40) and multi.names == ("lead", "b") and multi.is_drums == (True, False)
+    track.array[0, 60] = 100  # cells are shared
+    assert multi.array[1, 0, 60] == 100
+    assert multi.to_score().tracks[1].program == 40
+    for field, value in (("tempo", 90.0), ("resolution", 8), ("time_signature", (3, 4))):
+        with pytest.raises(partita.InvalidArgument, match="track 1 of a MultiTrackRoll"):
+            setattr(track, field, value)
+    free = track.copy()
+    free.tempo = 90.0  # a copy is free-standing
+    free.program = 1
+    assert free.tempo == 90.0 and multi.programs == (0, 40)
+    with pytest.raises(TypeError):
+        multi.programs[0] = 5  # a tuple: item assignment fails loudly
+    multi.programs = [1, 2]
+    multi.names = ("x", "y")
+    assert multi.programs == (1, 2) and multi.names == ("x", "y")
+    with pytest.raises(partita.ShapeError):
+        multi.programs = [1]
+    with pytest.raises(partita.InvalidArgument):
+        multi.programs = [1, 200]
+    # a PianoRoll that was never a track is unaffected by links of dead track objects
+    del track, free
+    import gc
+    gc.collect()
+    solo = partita.PianoRoll(np.zeros((4, 128), np.uint8))
+    solo.tempo = 100.0
+    assert solo.tempo == 100.0

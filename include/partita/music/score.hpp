@@ -73,6 +73,9 @@ class Score {
   double seconds(std::int64_t tick) const;
   /// Inverse of seconds(): the (fractional) tick at `seconds`.
   double ticks(double seconds) const;
+  /// The tick nearest to `seconds` (halves away from zero), as pretty_midi's
+  /// time_to_tick. Throws InvalidArgument for a negative or non-finite `seconds`.
+  std::int64_t nearest_tick(double seconds) const;
   /// Largest note end over all tracks (0 if no notes).
   std::int64_t end_tick() const;
   /// seconds(end_tick())
