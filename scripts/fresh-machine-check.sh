@@ -167,7 +167,8 @@ if [ "$status" -eq 0 ]; then
   done
   sort -u -o "$dir/ro-dirs" "$dir/ro-dirs"
   [ ! -s "$dir/ro-dirs" ] || echo "   local PyPI folders (read-only): $(tr '\n' ' ' <"$dir/ro-dirs")"
-  echo "   root ready: $(du -sh --one-file-system "$root" | cut -f1), python: $(ls "$root"/usr/bin/python3* 2>/dev/null | tr '\n' ' ')"
+  pys=$(cd "$root" && ls usr/bin/python3* usr/local/bin/python* 2>/dev/null | tr '\n' ' ')
+  echo "   root ready: $(du -sh --one-file-system "$root" | cut -f1); Python in it: ${pys:-none yet, setup.sh installs the Debian one}"
 
   git clone -q --no-hardlinks "$repo" "$root/root/partita"
   git -C "$root/root/partita" checkout -q --detach "$sha"
