@@ -16,7 +16,7 @@
 # README's two commands with Debian's own /usr/bin/python3, the only Python there:
 #   scripts/demo.sh, then scripts/test.sh
 # It prints a PASS/FAIL line per step with its time; the full output is in
-# build/fresh-check/log (each step also in build/fresh-check/<step>.log). The root
+# build/fresh-check/log (each step's also in build/fresh-check/<step>.log). The root
 # (build/fresh-check/root) is removed after a pass and kept after a failure; enter it
 # with `chroot build/fresh-check/root bash` (without /proc etc.) to look around.
 # Needs root, mmdebstrap, util-linux (unshare) and network access to the registries;
@@ -64,10 +64,11 @@ inside() {
     name=$(basename "$step" .sh)
     echo "== $(date -u +%H:%M:%S) $step (output: $dir/$name.log)"
     start=$(date +%s)
+    echo "== $(date -u +%H:%M:%S) output of $step" >>"$dir/log"
     set +e
     chroot "$root" /usr/bin/env -i "${env_args[@]}" /bin/bash -c "cd /root/partita && $step" \
-      >"$dir/$name.log" 2>&1
-    status=$?
+      2>&1 | tee "$dir/$name.log" >>"$dir/log"
+    status=${PIPESTATUS[0]}
     set -e
     echo "$step $status $(($(date +%s) - start))" >>"$dir/results"
     [ "$status" -eq 0 ] || break
@@ -78,6 +79,7 @@ inside() {
 main() {
   # ---- the outer part: build the root, run the steps, print the summary -----------
   self=$(readlink -f "$0")
+  trap 'echo "fresh-machine-check: stopped by a failing command at line $LINENO" >&2' ERR
   ref=HEAD suite=bookworm keep=0
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -173,7 +175,7 @@ main() {
     done
     sort -u -o "$dir/ro-dirs" "$dir/ro-dirs"
     [ ! -s "$dir/ro-dirs" ] || echo "   local PyPI folders (read-only): $(tr '\n' ' ' <"$dir/ro-dirs")"
-    pys=$(cd "$root" && ls usr/bin/python3* usr/local/bin/python* 2>/dev/null | tr '\n' ' ')
+    pys=$(cd "$root" && ls usr/bin/python3* usr/local/bin/python* 2>/dev/null | tr '\n' ' ' || true)
     echo "   root ready: $(du -sh --one-file-system "$root" | cut -f1); Python in it: ${pys:-none yet, setup.sh installs the Debian one}"
 
     git clone -q --no-hardlinks "$repo" "$root/root/partita"
