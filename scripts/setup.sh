@@ -27,30 +27,6 @@ apt_update() {
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 available() { [ -n "$(apt-cache show --no-all-versions "$1" 2>/dev/null | head -n 1)" ]; }
 
-# clang for the fuzzers, with its sanitizer runtimes and its OpenMP runtime (libomp:
-# clang does not use GCC's libgomp), both of the same LLVM version as the default
-# clang (14 on Debian 12, 18 on Ubuntu 24.04).
-clang_packages() {
-  local v=""
-  if installed clang; then
-    v=$(dpkg-query -W -f='${Depends}' clang 2>/dev/null | grep -o 'clang-[0-9]\+' | head -n 1 | cut -d- -f2)
-  fi
-  if [ -z "$v" ]; then
-    installed clang || available clang || apt_update
-    v=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
-  fi
-  echo clang
-  # the sanitizer runtimes are in libclang-common-N-dev before LLVM 14.0.6 (Ubuntu 22.04)
-  if [ -n "$v" ] && { installed "libclang-rt-$v-dev" || available "libclang-rt-$v-dev"; }; then
-    echo "libclang-rt-$v-dev"
-  fi
-  if [ -n "$v" ] && { installed "libomp-$v-dev" || available "libomp-$v-dev"; }; then
-    echo "libomp-$v-dev"
-  else
-    echo libomp-dev
-  fi
-}
-
 APT_PACKAGES=(
   build-essential cmake pkg-config ninja-build git
   libeigen3-dev xtensor-dev pybind11-dev nlohmann-json3-dev
@@ -58,8 +34,28 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-dev python3-pip python3-venv
 )
-read -r -a clang_pkgs <<<"$(clang_packages | tr '\n' ' ')"
-APT_PACKAGES+=("${clang_pkgs[@]}")
+# clang for the fuzzers, with its sanitizer runtimes and its OpenMP runtime (libomp:
+# clang does not use GCC's libgomp), both of the same LLVM version as the default
+# clang (14 on Debian 12, 18 on Ubuntu 24.04).
+v=""
+if installed clang; then
+  v=$(dpkg-query -W -f='${Depends}' clang 2>/dev/null | grep -o 'clang-[0-9]\+' | head -n 1 | cut -d- -f2)
+fi
+if [ -z "$v" ]; then
+  available clang || apt_update
+  v=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+fi
+APT_PACKAGES+=(clang)
+# the sanitizer runtimes are in libclang-common-N-dev before LLVM 14.0.6 (Ubuntu 22.04)
+if [ -n "$v" ] && { installed "libclang-rt-$v-dev" || available "libclang-rt-$v-dev"; }; then
+  APT_PACKAGES+=("libclang-rt-$v-dev")
+fi
+if [ -n "$v" ] && { installed "libomp-$v-dev" || available "libomp-$v-dev"; }; then
+  APT_PACKAGES+=("libomp-$v-dev")
+else
+  APT_PACKAGES+=(libomp-dev)
+fi
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   installed "$p" || missing+=("$p")

@@ -29,4 +29,4 @@ for extra in scripts/ci.d/*.sh; do
 done
 
 echo "== Python tests"
-"$PY" -m pytest -q tests/python
+"$PY" -m pytest -q -rs tests/python  # -rs: say why a test was skipped
