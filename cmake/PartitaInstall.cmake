@@ -5,8 +5,17 @@ include(CMakePackageConfigHelpers)
 # binary (<bin>/../share/partita/models, found with dladdr) and in this build's
 # install data dir, so a C++ app linking an installed partita finds the shipped model.
 target_link_libraries(partita_models PRIVATE ${CMAKE_DL_LIBS})
+# include/partita/music/pianoroll.hpp includes xtensor's headers: partita::music
+# carries xtensor's target, and partitaConfig.cmake finds xtensor for the consumer.
+set(PARTITA_LINKS_XTENSOR OFF)
+if(TARGET xtensor)
+  target_link_libraries(partita_music PUBLIC xtensor)
+  set(PARTITA_LINKS_XTENSOR ON)
+endif()
 if(NOT SKBUILD)  # a wheel ships the Python module only
   install(DIRECTORY include/partita DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(FILES ${PROJECT_BINARY_DIR}/include/partita/version.hpp
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/partita)
   install(TARGETS partita ${PARTITA_COMPONENTS} EXPORT partitaTargets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

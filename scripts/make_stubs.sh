@@ -12,7 +12,10 @@
 # the run-time signatures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+# shellcheck source=scripts/lib/python.sh
+. scripts/lib/python.sh
+partita_python_require "$PWD"
+PY=$PARTITA_PY
 case "$PY" in */*) PY=$(realpath -s "$PY") ;; esac
 STUBGEN_VERSION=3.0.0
 if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('pybind11-stubgen') != '$STUBGEN_VERSION')" 2>/dev/null; then

@@ -8,7 +8,13 @@ JOBS=${JOBS:-$(nproc)}
 # ctest -j runs several OpenMP programs at once: idle OpenMP threads must sleep,
 # not spin, or they steal the cores their siblings need (see docs/performance.md).
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-PY=${PYTHON:-python3}
+# The Python that scripts/setup.sh installed partita into (a venv for an externally
+# managed Python, see scripts/lib/python.sh); scripts/ci.d/*.sh get it as $PYTHON.
+# shellcheck source=scripts/lib/python.sh
+. scripts/lib/python.sh
+partita_python_require "$PWD"
+export PYTHON=$PARTITA_PY
+PY=$PARTITA_PY
 
 echo "== C++ build and tests"
 cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARTITA_BUILD_TESTS=ON \
@@ -23,4 +29,4 @@ for extra in scripts/ci.d/*.sh; do
 done
 
 echo "== Python tests"
-$PY -m pytest -q tests/python
+"$PY" -m pytest -q -rs tests/python  # -rs: say why a test was skipped

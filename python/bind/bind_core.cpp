@@ -3,6 +3,7 @@
 
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
+#include "partita/version.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -60,5 +61,5 @@ PARTITA_BIND(core, 0) {
   m.def("num_threads", &partita::num_threads, "Threads used by partita's kernels.");
   m.def("set_num_threads", &partita::set_num_threads, py::arg("n"),
         "Set the number of threads used by partita's kernels.");
-  m.attr("__version__") = "0.1.0";
+  m.attr("__version__") = partita::version();
 }

@@ -3,7 +3,10 @@
 # (PARTITA_NOTEBOOK_SMALL=1); any failing cell fails CI. Outputs are not saved.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PY=${PYTHON:-python3}
+# shellcheck source=scripts/lib/python.sh
+. scripts/lib/python.sh
+partita_python_require "$PWD"
+PY=$PARTITA_PY
 export PARTITA_NOTEBOOK_SMALL=1 MPLBACKEND=Agg
 for nb in notebooks/*.ipynb; do
   [ -e "$nb" ] || continue
