@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
+#include "core/simd_target.hpp"
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 
-#if defined(__AVX512F__)
+#if PARTITA_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -23,10 +26,10 @@ inline const float* init_of(const ConvJob& j, int64_t y, int64_t x, int64_t col)
   return j.bias_classes + c * j.cout + col;
 }
 
-}  // namespace
-
-void run_conv_reference(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
-                        int64_t b0, int64_t b1) {
+// The plain loop, inlined into run_conv_reference (baseline code) and into the
+// AVX2+FMA kernel below, where the compiler vectorises it over the outputs.
+PARTITA_INLINE_BODY void conv_plain(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0,
+                                    int64_t x1, int64_t b0, int64_t b1) {
   const int64_t bw = 16 * j.nb, kt = j.ktot();
   for (int64_t b = b0; b < b1; ++b) {
     const float* wb = j.wpack + b * kt * bw;
@@ -50,15 +53,29 @@ void run_conv_reference(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, in
   }
 }
 
-#if defined(__AVX512F__)
+}  // namespace
+
+void run_conv_reference(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                        int64_t b0, int64_t b1) {
+  conv_plain(j, y0, y1, x0, x1, b0, b1);
+}
+
+#if PARTITA_SIMD_X86
 namespace {
 
-// One tile: P consecutive pixels of one output row, NB vectors of outputs.
+// AVX2+FMA: the plain loop compiled for that level (same fused operations in
+// the same order, so the same bits as the reference and the AVX-512 tiles).
+PARTITA_TARGET_AVX2 void conv_avx2(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0,
+                                   int64_t x1, int64_t b0, int64_t b1) {
+  conv_plain(j, y0, y1, x0, x1, b0, b1);
+}
+
+// AVX-512: one tile: P consecutive pixels of one output row, NB vectors of outputs.
 // Accumulators start at zero, take every segment's products in order (one
 // fused multiply-add per input float and vector), then the init vector is
 // added: the same operations as run_conv_reference, element by element.
 template <int NB, int P>
-void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) {
+PARTITA_TARGET_AVX512 void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) {
   __m512 acc[P][NB];
   for (int p = 0; p < P; ++p)
     for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_setzero_ps();
@@ -88,7 +105,7 @@ void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) 
 }
 
 template <int NB, int P>
-void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, int n) {
+PARTITA_TARGET_AVX512 void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, int n) {
   if constexpr (P > 0) {
     if (n == P) tile<NB, P>(j, wb, y, x, col);
     else tail<NB, P - 1>(j, wb, y, x, col, n);
@@ -96,7 +113,7 @@ void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, 
 }
 
 template <int NB, int P>
-void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
+PARTITA_TARGET_AVX512 void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
           int64_t b1) {
   const int64_t bw = 16 * NB, kt = j.ktot();
   for (int64_t b = b0; b < b1; ++b) {
@@ -119,28 +136,24 @@ void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int6
 }  // namespace
 #endif
 
-bool simd_kernel_available() {
-#if defined(__AVX512F__)
-  return true;
-#else
-  return false;
-#endif
-}
+bool simd_kernel_available() { return simd_level() >= SimdLevel::Avx2; }
 
 void run_conv(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
               int64_t b1) {
   if (y0 >= y1 || x0 >= x1 || b0 >= b1) return;
-#if defined(__AVX512F__)
-  switch (j.nb) {
-    case 1: return rows<1, 16>(j, y0, y1, x0, x1, b0, b1);
-    case 2: return rows<2, 12>(j, y0, y1, x0, x1, b0, b1);
-    case 4: return rows<4, 6>(j, y0, y1, x0, x1, b0, b1);
-    default: break;
+  if (j.nb != 1 && j.nb != 2 && j.nb != 4)
+    throw InvalidArgument("infer::run_conv: nb must be 1, 2 or 4, got " + std::to_string(j.nb));
+#if PARTITA_SIMD_X86
+  switch (simd_level()) {
+    case SimdLevel::Avx512:
+      if (j.nb == 1) return rows<1, 16>(j, y0, y1, x0, x1, b0, b1);
+      if (j.nb == 2) return rows<2, 12>(j, y0, y1, x0, x1, b0, b1);
+      return rows<4, 6>(j, y0, y1, x0, x1, b0, b1);
+    case SimdLevel::Avx2: return conv_avx2(j, y0, y1, x0, x1, b0, b1);
+    case SimdLevel::Generic: break;
   }
-  throw InvalidArgument("infer::run_conv: nb must be 1, 2 or 4");
-#else
-  run_conv_reference(j, y0, y1, x0, x1, b0, b1);
 #endif
+  run_conv_reference(j, y0, y1, x0, x1, b0, b1);
 }
 
 std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments, int64_t cout,
