@@ -1,6 +1,7 @@
 // Core bindings: exception classes, threads, version.
 #include <pybind11/pybind11.h>
 
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
 #include "registry.hpp"
@@ -60,5 +61,25 @@ PARTITA_BIND(core, 0) {
   m.def("num_threads", &partita::num_threads, "Threads used by partita's kernels.");
   m.def("set_num_threads", &partita::set_num_threads, py::arg("n"),
         "Set the number of threads used by partita's kernels.");
+  m.def("simd_level", [] { return std::string(partita::simd_level_name(partita::simd_level())); },
+        "SIMD level partita's kernels use now: 'avx512', 'avx2' or 'generic' (chosen at run "
+        "time from the CPU; PARTITA_SIMD lowers it).");
+  m.def("set_simd_level",
+        [](const std::string& level) {
+          if (level == "auto") partita::reset_simd_level();
+          else partita::set_simd_level(partita::parse_simd_level(level));
+        },
+        py::arg("level"),
+        "Use 'avx512', 'avx2' or 'generic' kernels from now on (InvalidArgument if the CPU "
+        "lacks the level); 'auto' goes back to the start-up choice.");
+  m.def("cpu_info",
+        [] {
+          py::dict d;
+          d["simd_level"] = partita::simd_level_name(partita::simd_level());
+          d["detected"] = partita::simd_level_name(partita::detected_simd_level());
+          d["features"] = partita::cpu_features();
+          return d;
+        },
+        "The SIMD level in use, the highest one this CPU supports, and the features detected.");
   m.attr("__version__") = "0.1.0";
 }

@@ -710,6 +710,10 @@ def clip_grad_norm(params: ParameterSet, max_norm: float) -> float:
     """
     Scale trainable gradients to global L2 norm <= max_norm; returns the norm before.
     """
+def cpu_info() -> dict:
+    """
+    The SIMD level in use, the highest one this CPU supports, and the features detected.
+    """
 def default_jsb_path() -> str:
     """
     Path of the bundled Jsb16thSeparated.json.
@@ -786,6 +790,14 @@ def save_safetensors(path: str, tensors: dict, metadata: dict | None = None) -> 
 def set_num_threads(n: int) -> None:
     """
     Set the number of threads used by partita's kernels.
+    """
+def set_simd_level(level: str) -> None:
+    """
+    Use 'avx512', 'avx2' or 'generic' kernels from now on (InvalidArgument if the CPU lacks the level); 'auto' goes back to the start-up choice.
+    """
+def simd_level() -> str:
+    """
+    SIMD level partita's kernels use now: 'avx512', 'avx2' or 'generic' (chosen at run time from the CPU; PARTITA_SIMD lowers it).
     """
 def split_windows(windows: WindowSet, valid_fraction: float = 0.1, seed: int = 0) -> tuple[WindowSet, WindowSet]:
     """

@@ -20,6 +20,9 @@
 
 namespace partita::detail {
 
+// Named after the level, so that a disassembly shows where wide code may be
+// (scripts/check_portable.sh).
+namespace avx2 {
 namespace {
 
 constexpr int kMR = 6;
@@ -125,6 +128,9 @@ constexpr std::array<KernelFn, kMR> kKernelsT =
     make_table<true>(std::make_integer_sequence<int, kMR>{});
 
 }  // namespace
+}  // namespace avx2
+
+using namespace avx2;
 
 PARTITA_TARGET_AVX2 void gemm_serial_avx2(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha,
                                           const float* a, i64 lda, const float* b, i64 ldb,

@@ -32,6 +32,9 @@
 
 namespace partita::detail {
 
+// Named after the level, so that a disassembly shows where wide code may be
+// (scripts/check_portable.sh).
+namespace avx512 {
 namespace {
 
 constexpr int kMR = 14;    // rows of the register tile
@@ -412,6 +415,9 @@ PARTITA_TARGET_AVX512 void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, 
 // row chunk of a threaded product is computed exactly as on one thread.
 
 }  // namespace
+}  // namespace avx512
+
+using namespace avx512;
 
 PARTITA_TARGET_AVX512 void gemm_serial_avx512(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda,
                  const float* b, i64 ldb, float beta, float* c, i64 ldc, i64 rows_of_whole) {

@@ -70,7 +70,14 @@ PARTITA_TARGET_AVX2 void conv_avx2(const ConvJob& j, int64_t y0, int64_t y1, int
   conv_plain(j, y0, y1, x0, x1, b0, b1);
 }
 
-// AVX-512: one tile: P consecutive pixels of one output row, NB vectors of outputs.
+}  // namespace
+
+// AVX-512 kernels, in a namespace named after their level (the disassembly
+// check in scripts/check_portable.sh allows wide code only there).
+namespace avx512 {
+namespace {
+
+// One tile: P consecutive pixels of one output row, NB vectors of outputs.
 // Accumulators start at zero, take every segment's products in order (one
 // fused multiply-add per input float and vector), then the init vector is
 // added: the same operations as run_conv_reference, element by element.
@@ -134,6 +141,7 @@ PARTITA_TARGET_AVX512 void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_
 }
 
 }  // namespace
+}  // namespace avx512
 #endif
 
 bool simd_kernel_available() { return simd_level() >= SimdLevel::Avx2; }
@@ -146,9 +154,9 @@ void run_conv(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, 
 #if PARTITA_SIMD_X86
   switch (simd_level()) {
     case SimdLevel::Avx512:
-      if (j.nb == 1) return rows<1, 16>(j, y0, y1, x0, x1, b0, b1);
-      if (j.nb == 2) return rows<2, 12>(j, y0, y1, x0, x1, b0, b1);
-      return rows<4, 6>(j, y0, y1, x0, x1, b0, b1);
+      if (j.nb == 1) return avx512::rows<1, 16>(j, y0, y1, x0, x1, b0, b1);
+      if (j.nb == 2) return avx512::rows<2, 12>(j, y0, y1, x0, x1, b0, b1);
+      return avx512::rows<4, 6>(j, y0, y1, x0, x1, b0, b1);
     case SimdLevel::Avx2: return conv_avx2(j, y0, y1, x0, x1, b0, b1);
     case SimdLevel::Generic: break;
   }
