@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -77,10 +78,13 @@ SimdLevel detect() {
   return SimdLevel::Generic;
 }
 
-// -1: not chosen yet; -2: PARTITA_SIMD holds an unknown value.
+// -1: not chosen yet.
 std::atomic<int> g_level{-1};
 std::mutex g_init;
 
+// PARTITA_SIMD lowers the detected level. The level is first asked for deep
+// inside kernels (in OpenMP regions, where an exception cannot propagate), so
+// an unknown value is reported on stderr, once, and ignored.
 int startup_level() {
   const SimdLevel detected = detected_simd_level();
   const char* env = std::getenv("PARTITA_SIMD");
@@ -89,7 +93,10 @@ int startup_level() {
     const SimdLevel asked = parse_simd_level(env);
     return static_cast<int>(asked < detected ? asked : detected);
   } catch (const InvalidArgument&) {
-    return -2;
+    std::fprintf(stderr,
+                 "partita: PARTITA_SIMD='%s' is not one of avx512, avx2, generic; using %s\n", env,
+                 simd_level_name(detected));
+    return static_cast<int>(detected);
   }
 }
 
@@ -110,9 +117,6 @@ SimdLevel simd_level() {
       g_level.store(level, std::memory_order_relaxed);
     }
   }
-  if (level == -2)
-    throw InvalidArgument(std::string("simd_level: PARTITA_SIMD='") + std::getenv("PARTITA_SIMD") +
-                          "' is not one of avx512, avx2, generic");
   return static_cast<SimdLevel>(level);
 }
 

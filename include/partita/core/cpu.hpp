@@ -20,8 +20,8 @@ SimdLevel detected_simd_level();
 
 /// The level the kernels use now: detected_simd_level(), lowered by
 /// PARTITA_SIMD at the first call, or the last set_simd_level().
-/// An unknown PARTITA_SIMD value throws InvalidArgument (at every call until
-/// set_simd_level() overrides it), so a typo is not silently ignored.
+/// An unknown PARTITA_SIMD value is reported on stderr (once) and ignored.
+/// Cheap (an atomic load): kernels ask at every call.
 SimdLevel simd_level();
 
 /// Use `level` from now on (for tests and benchmarks). InvalidArgument when the
