@@ -122,7 +122,8 @@ SimdLevel simd_level() {
 
 void set_simd_level(SimdLevel level) {
   if (level != SimdLevel::Generic && level != SimdLevel::Avx2 && level != SimdLevel::Avx512)
-    throw InvalidArgument("set_simd_level: unknown level " + std::to_string(static_cast<int>(level)));
+    throw InvalidArgument("set_simd_level: unknown level " +
+                          std::to_string(static_cast<int>(level)));
   if (level > detected_simd_level())
     throw InvalidArgument(std::string("set_simd_level: this CPU does not support ") +
                           simd_level_name(level) + " (it has " +

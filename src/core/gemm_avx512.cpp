@@ -92,7 +92,8 @@ PARTITA_TARGET_AVX512 inline void transpose16(__m512 r[16]) {
 }
 
 // Packs op(B)(pc .. pc+kc, jc .. jc+nc) into ceil(nc / 32) panels of kc x 32.
-PARTITA_TARGET_AVX512 void pack_b(Trans tb, const float* b, i64 ldb, i64 pc, i64 kc, i64 jc, i64 nc, float* dst) {
+PARTITA_TARGET_AVX512
+void pack_b(Trans tb, const float* b, i64 ldb, i64 pc, i64 kc, i64 jc, i64 nc, float* dst) {
   for (i64 jr = 0; jr < nc; jr += kNR) {
     const int nr = static_cast<int>(std::min<i64>(kNR, nc - jr));
     float* panel = dst + jr * kc;
@@ -135,7 +136,8 @@ PARTITA_TARGET_AVX512 void pack_b(Trans tb, const float* b, i64 ldb, i64 pc, i64
 // kATrans: op(A)(r, p) = a[p * lda + r], else a[r * lda + p].
 // first: this is the first k block, so C = alpha * acc + beta * C.
 template <int MR, bool kATrans>
-PARTITA_TARGET_AVX512 void micro_kernel(i64 kc, const float* a, i64 lda, const float* panel, float* c, i64 ldc,
+PARTITA_TARGET_AVX512
+void micro_kernel(i64 kc, const float* a, i64 lda, const float* panel, float* c, i64 ldc,
                   int nr, float alpha, float beta, bool first) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 14
@@ -254,7 +256,8 @@ constexpr std::array<KernelFn, kMR> kKernelsT =
 // 4+ rows (the 14 x 32 tile); NV = 8 for 1-3 rows, so that a single row still
 // has 8 independent FMA chains to cover the FMA latency.
 template <int MR, int NV>
-PARTITA_TARGET_AVX512 void direct_b_kernel(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
+PARTITA_TARGET_AVX512
+void direct_b_kernel(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
                      int nr, float alpha, float beta) {
   __mmask16 mask[NV];
 #pragma GCC unroll 8
@@ -299,7 +302,8 @@ constexpr auto make_direct_table(std::integer_sequence<int, Rs...>) {
 constexpr auto kDirectKernels = make_direct_table(std::make_integer_sequence<int, kMR>{});
 
 // C (m x n) for A as stored and B as stored, m small.
-PARTITA_TARGET_AVX512 void gemm_direct_b(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b,
+PARTITA_TARGET_AVX512
+void gemm_direct_b(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b,
                    i64 ldb, float beta, float* c, i64 ldc) {
   if (m <= 3) {  // one short row tile: 128-column panels
     using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, int, float, float);
@@ -335,7 +339,8 @@ PARTITA_TARGET_AVX512 inline float lane_sum(__m512 v) {
 }
 
 template <int R, int J>
-PARTITA_TARGET_AVX512 void dot_block(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
+PARTITA_TARGET_AVX512
+void dot_block(i64 k, const float* a, i64 lda, const float* b, i64 ldb, float* c, i64 ldc,
                float alpha, float beta) {
   __m512 acc[R][J];
 #pragma GCC unroll 4
@@ -366,7 +371,8 @@ PARTITA_TARGET_AVX512 void dot_block(i64 k, const float* a, i64 lda, const float
 }
 
 // C (m x n) for A as stored and op(B) = B^T, m small: blocks of 4 x 4 dots.
-PARTITA_TARGET_AVX512 void gemm_dot(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b, i64 ldb,
+PARTITA_TARGET_AVX512
+void gemm_dot(i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda, const float* b, i64 ldb,
               float beta, float* c, i64 ldc) {
   using Fn = void (*)(i64, const float*, i64, const float*, i64, float*, i64, float, float);
   static constexpr Fn wide[4] = {&dot_block<1, 4>, &dot_block<2, 4>, &dot_block<3, 4>,
@@ -394,7 +400,8 @@ PARTITA_TARGET_AVX512 bool rows_alias(i64 lda) {
 
 // Copies op(A) rows [0, mc) x cols [0, kc) (A as stored, not transposed) into
 // dst with row stride ld (a padded stride that maps rows to distinct L1 sets).
-PARTITA_TARGET_AVX512 void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, float* dst, i64 ld) {
+PARTITA_TARGET_AVX512
+void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, float* dst, i64 ld) {
   const __mmask16 tail = low_mask(static_cast<int>(kc % 16));
   for (i64 r = 0; r < mc; ++r) {
     const float* src = a + r * lda;
@@ -419,8 +426,10 @@ PARTITA_TARGET_AVX512 void copy_a_rows(const float* a, i64 lda, i64 mc, i64 kc, 
 
 using namespace avx512;
 
-PARTITA_TARGET_AVX512 void gemm_serial_avx512(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a, i64 lda,
-                 const float* b, i64 ldb, float beta, float* c, i64 ldc, i64 rows_of_whole) {
+PARTITA_TARGET_AVX512
+void gemm_serial_avx512(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a,
+                        i64 lda, const float* b, i64 ldb, float beta, float* c, i64 ldc,
+                        i64 rows_of_whole) {
   if (ta == Trans::No && tb == Trans::No && rows_of_whole <= kDirectMaxM && !rows_alias(lda)) {
     gemm_direct_b(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;

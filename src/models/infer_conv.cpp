@@ -139,7 +139,8 @@ namespace {
 // fused multiply-add per input float and vector), then the init vector is
 // added: the same operations as run_conv_reference, element by element.
 template <int NB, int P>
-PARTITA_TARGET_AVX512 void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) {
+PARTITA_TARGET_AVX512
+void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) {
   __m512 acc[P][NB];
   for (int p = 0; p < P; ++p)
     for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_setzero_ps();
@@ -169,7 +170,8 @@ PARTITA_TARGET_AVX512 void tile(const ConvJob& j, const float* wb, int64_t y, in
 }
 
 template <int NB, int P>
-PARTITA_TARGET_AVX512 void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, int n) {
+PARTITA_TARGET_AVX512
+void tail(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col, int n) {
   if constexpr (P > 0) {
     if (n == P) tile<NB, P>(j, wb, y, x, col);
     else tail<NB, P - 1>(j, wb, y, x, col, n);
@@ -177,7 +179,8 @@ PARTITA_TARGET_AVX512 void tail(const ConvJob& j, const float* wb, int64_t y, in
 }
 
 template <int NB, int P>
-PARTITA_TARGET_AVX512 void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
+PARTITA_TARGET_AVX512
+void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int64_t b0,
           int64_t b1) {
   const int64_t bw = 16 * NB, kt = j.ktot();
   for (int64_t b = b0; b < b1; ++b) {

@@ -46,8 +46,9 @@ inline bool sparse_position(int k) { return (k >> 2) == 2 || (k & 3) == 2; }
 // 0 1 0; 0 0 1], and B^T P = [1 -1 0; 0 2 0; 0 0 0; 0 1 -1]: the transform
 // reads the 3x3 low-res patch directly, and its row 2 is zero, so the sparse
 // positions (xi = 2 or nu = 2) get no low-res part (never written or read).
-PARTITA_INLINE_BODY void input_transform_body(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                     i64 qb, float* v) {
+PARTITA_INLINE_BODY
+void input_transform_body(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L,
+                          i64 qa, i64 qb, float* v) {
   const i64 C = g.cin, Cl = in.low_channels, Cx = C - Cl, ks = L.tiles * C;
   const i64 S = g.h / 2, T = g.w / 2;
   for (i64 q = qa; q < qb; ++q) {
@@ -127,8 +128,9 @@ PARTITA_INLINE_BODY void input_transform_body(const WinogradInput& in, const Con
 
 // y = A^T M A (+ bias) for the tiles of tile rows [qa, qb); outputs past the
 // image (odd sizes) are dropped.
-PARTITA_INLINE_BODY void output_transform_body(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
-                      const float* bias, float* y) {
+PARTITA_INLINE_BODY
+void output_transform_body(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                           i64 qb, const float* bias, float* y) {
   const i64 C = g.cout, ks = L.tiles * C;
   alignas(64) float o[4][kCB];
   for (i64 q = qa; q < qb; ++q) {
@@ -173,8 +175,9 @@ PARTITA_INLINE_BODY void output_transform_body(const float* m, const ConvGeometr
 }
 
 // dM = A dY A^T for the tiles of tile rows [qa, qb) (dY past the image reads 0).
-PARTITA_INLINE_BODY void grad_output_transform_body(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                           i64 qb, float* dm) {
+PARTITA_INLINE_BODY
+void grad_output_transform_body(const float* dy, const ConvGeometry& g, const ChunkLayout& L,
+                                i64 qa, i64 qb, float* dm) {
   const i64 C = g.cout, ks = L.tiles * C;
   for (i64 q = qa; q < qb; ++q) {
     const i64 n = q / L.th, ty = q % L.th;
@@ -216,8 +219,9 @@ PARTITA_INLINE_BODY void grad_output_transform_body(const float* dy, const ConvG
 // low-res part) dlow += (B^T P)^T dV (B^T P) to its 3x3 low-res patch, for the
 // tiles of tile rows [qa, qb). Tile rows q and q + 1 overlap in dx, q and q + 2
 // in dlow; q and q + 3 never do.
-PARTITA_INLINE_BODY void input_grad_scatter_body(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                        i64 qb, i64 Cl, float* dx, float* dlow) {
+PARTITA_INLINE_BODY
+void input_grad_scatter_body(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                             i64 qb, i64 Cl, float* dx, float* dlow) {
   const i64 C = g.cin, Cx = C - Cl, ks = L.tiles * C, S = g.h / 2, T = g.w / 2;
   alignas(64) float sink[16][kCB];  // where the parts of edge tiles outside dx go
   for (i64 q = qa; q < qb; ++q) {
@@ -305,12 +309,24 @@ PARTITA_INLINE_BODY void input_grad_scatter_body(const float* dv, const ConvGeom
 // the first U-Net levels, and they vectorise over channels: each is compiled
 // once per SIMD level (the bodies above are inlined into a function targeted
 // at that level) and dispatched on partita::simd_level().
-#define PARTITA_WINOGRAD_LEVEL(NS, TARGET) \
-  namespace NS {  \
-  TARGET void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, float* v) { input_transform_body(in, g, L, qa, qb, v); } \
-  TARGET void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, const float* bias, float* y) { output_transform_body(m, g, L, qa, qb, bias, y); } \
-  TARGET void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, float* dm) { grad_output_transform_body(dy, g, L, qa, qb, dm); } \
-  TARGET void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, i64 Cl, float* dx, float* dlow) { input_grad_scatter_body(dv, g, L, qa, qb, Cl, dx, dlow); } \
+#define PARTITA_WINOGRAD_LEVEL(NS, TARGET)                                                        \
+  namespace NS {                                                                                  \
+  TARGET void input_transform(const WinogradInput& in, const ConvGeometry& g,                     \
+                              const ChunkLayout& L, i64 qa, i64 qb, float* v) {                   \
+    input_transform_body(in, g, L, qa, qb, v);                                                    \
+  }                                                                                               \
+  TARGET void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L,       \
+                               i64 qa, i64 qb, const float* bias, float* y) {                     \
+    output_transform_body(m, g, L, qa, qb, bias, y);                                              \
+  }                                                                                               \
+  TARGET void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, \
+                                    i64 qa, i64 qb, float* dm) {                                  \
+    grad_output_transform_body(dy, g, L, qa, qb, dm);                                             \
+  }                                                                                               \
+  TARGET void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L,    \
+                                 i64 qa, i64 qb, i64 Cl, float* dx, float* dlow) {                \
+    input_grad_scatter_body(dv, g, L, qa, qb, Cl, dx, dlow);                                      \
+  }                                                                                               \
   }
 PARTITA_WINOGRAD_LEVEL(generic, )
 #if PARTITA_SIMD_X86
@@ -319,7 +335,8 @@ PARTITA_WINOGRAD_LEVEL(avx512, PARTITA_TARGET_AVX512)
 #endif
 #undef PARTITA_WINOGRAD_LEVEL
 
-void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, float* v) {
+void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                     i64 qb, float* v) {
 #if PARTITA_SIMD_X86
   switch (simd_level()) {
     case SimdLevel::Avx512: return avx512::input_transform(in, g, L, qa, qb, v);
@@ -330,7 +347,8 @@ void input_transform(const WinogradInput& in, const ConvGeometry& g, const Chunk
   generic::input_transform(in, g, L, qa, qb, v);
 }
 
-void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, const float* bias, float* y) {
+void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
+                      const float* bias, float* y) {
 #if PARTITA_SIMD_X86
   switch (simd_level()) {
     case SimdLevel::Avx512: return avx512::output_transform(m, g, L, qa, qb, bias, y);
@@ -341,7 +359,8 @@ void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& 
   generic::output_transform(m, g, L, qa, qb, bias, y);
 }
 
-void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, float* dm) {
+void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                           i64 qb, float* dm) {
 #if PARTITA_SIMD_X86
   switch (simd_level()) {
     case SimdLevel::Avx512: return avx512::grad_output_transform(dy, g, L, qa, qb, dm);
@@ -352,7 +371,8 @@ void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLa
   generic::grad_output_transform(dy, g, L, qa, qb, dm);
 }
 
-void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb, i64 Cl, float* dx, float* dlow) {
+void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                        i64 qb, i64 Cl, float* dx, float* dlow) {
 #if PARTITA_SIMD_X86
   switch (simd_level()) {
     case SimdLevel::Avx512: return avx512::input_grad_scatter(dv, g, L, qa, qb, Cl, dx, dlow);
