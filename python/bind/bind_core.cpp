@@ -1,12 +1,25 @@
 // Core bindings: exception classes, threads, version.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <string>
+#include <vector>
+
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/version.hpp"
+#include "records.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
+
+namespace {
+struct CpuInfo {
+  std::string simd_level, detected;
+  std::string features;
+};
+}  // namespace
 
 PARTITA_BIND(core, 0) {
   // Exceptions: partita.Error is the base; FormatError and InvalidArgument are
@@ -61,5 +74,30 @@ PARTITA_BIND(core, 0) {
   m.def("num_threads", &partita::num_threads, "Threads used by partita's kernels.");
   m.def("set_num_threads", &partita::set_num_threads, py::arg("n"),
         "Set the number of threads used by partita's kernels.");
+  m.def("simd_level", [] { return std::string(partita::simd_level_name(partita::simd_level())); },
+        "SIMD level partita's kernels use now: 'avx512', 'avx2' or 'generic' (chosen at run "
+        "time from the CPU; PARTITA_SIMD lowers it).");
+  m.def("set_simd_level",
+        [](const std::string& level) {
+          if (level == "auto") partita::reset_simd_level();
+          else partita::set_simd_level(partita::parse_simd_level(level));
+        },
+        py::arg("level"),
+        "Use 'avx512', 'avx2' or 'generic' kernels from now on (InvalidArgument if the CPU "
+        "lacks the level); 'auto' goes back to the start-up choice.");
+  py::class_<CpuInfo> info(m, "CpuInfo", "What partita's kernels run on (partita.cpu_info()).");
+  info.def_readonly("simd_level", &CpuInfo::simd_level, "the level in use: 'avx512', 'avx2' or 'generic'")
+      .def_readonly("detected", &CpuInfo::detected, "the highest level this CPU supports")
+      .def_readonly("features", &CpuInfo::features, "the CPU features detected")
+      .def("__repr__", [](const CpuInfo& c) {
+        return "CpuInfo(simd_level='" + c.simd_level + "', detected='" + c.detected + "')";
+      });
+  partita::py_bind::mapping_access(info);
+  m.def("cpu_info",
+        [] {
+          return CpuInfo{partita::simd_level_name(partita::simd_level()),
+                         partita::simd_level_name(partita::detected_simd_level()), partita::cpu_features()};
+        },
+        "The SIMD level in use, the highest one this CPU supports, and the features detected.");
   m.attr("__version__") = partita::version();
 }

@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FolderWindows', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'shipped_model_path', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FolderWindows', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -29,6 +29,29 @@ class ShapeError(InvalidArgument):
     pass
 class WeightsError(FormatError):
     pass
+class CpuInfo:
+    """
+    What partita's kernels run on (partita.cpu_info()).
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def detected(self) -> str:
+        """
+        the highest level this CPU supports
+        """
+    @property
+    def features(self) -> str:
+        """
+        the CPU features detected
+        """
+    @property
+    def simd_level(self) -> str:
+        """
+        the level in use: 'avx512', 'avx2' or 'generic'
+        """
 class Note:
     """
     A note: MIDI pitch, velocity, start and end in ticks.
@@ -2084,6 +2107,10 @@ def clip_grad_norm(params: ParameterSet, max_norm: typing.SupportsFloat | typing
     """
     Scale trainable gradients to global L2 norm <= max_norm; returns the norm before.
     """
+def cpu_info() -> CpuInfo:
+    """
+    The SIMD level in use, the highest one this CPU supports, and the features detected.
+    """
 def default_jsb_path() -> str:
     """
     Path of the bundled Jsb16thSeparated.json.
@@ -2166,9 +2193,17 @@ def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
     Set the number of threads used by partita's kernels.
     """
+def set_simd_level(level: str) -> None:
+    """
+    Use 'avx512', 'avx2' or 'generic' kernels from now on (InvalidArgument if the CPU lacks the level); 'auto' goes back to the start-up choice.
+    """
 def shipped_model_path(name: str) -> str:
     """
     Where the file of a shipped model is: its environment variable, next to the library, the install data dir, then the source tree (IoError listing the places tried).
+    """
+def simd_level() -> str:
+    """
+    SIMD level partita's kernels use now: 'avx512', 'avx2' or 'generic' (chosen at run time from the CPU; PARTITA_SIMD lowers it).
     """
 def split_windows(windows: WindowSet, valid_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[WindowSet, WindowSet]:
     """

@@ -27,8 +27,8 @@ PianoRoll ARCNN::edit_roll(const PianoRoll& roll, const EditControls& controls,
   impl_->set_training(false);
   // The eval-mode network, folded and evaluated incrementally (arcnn_infer.hpp):
   // each sampling step toggles one cell, and the engine recomputes only what
-  // that cell reaches. Builds without its SIMD kernel (PARTITA_PORTABLE) use
-  // the training network's forward instead.
+  // that cell reaches. On a CPU without AVX2 (or with PARTITA_SIMD=generic)
+  // the editor uses the training network's forward instead.
   std::unique_ptr<ArcnnInference> engine;
   if (infer::simd_kernel_available())
     engine = std::make_unique<ArcnnInference>(*impl_, kWindow, pitches, num_threads());

@@ -5,7 +5,8 @@
 // |f| <= ln2 / 2 (n by the round-to-nearest magic-number trick, ln2 in two parts
 // for an exact reduction), evaluates exp(f) with Cephes' degree-6 polynomial and
 // scales by 2^n through the exponent bits. Branch-free, so gcc vectorises the
-// loop (AVX-512: 16 lanes). Relative error about 2e-7 for x in [-87, 88]; inputs
+// loop; exp_inplace (fast_exp.cpp) runs it compiled for the SIMD level in use
+// (AVX-512: 16 lanes, AVX2: 8, the x86-64 baseline: 4). Relative error about 2e-7 for x in [-87, 88]; inputs
 // below -87 give exp(-87) ~ 1.6e-38 instead of a denormal or 0, which no softmax
 // can tell apart. Inputs above 88 would overflow: callers subtract the row max.
 #pragma once
@@ -14,7 +15,11 @@
 
 namespace partita::nn::detail {
 
-inline void exp_inplace(float* x, std::int64_t n) {
+/// x[i] <- exp(x[i]) for i < n, with the loop vectorised for partita::simd_level().
+void exp_inplace(float* x, std::int64_t n);
+
+/// The loop itself, inlined into one function per level in fast_exp.cpp.
+inline __attribute__((always_inline)) void exp_inplace_body(float* x, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     float v = x[i] < -87.0f ? -87.0f : x[i];
     // n_f = round(v / ln2): adding 1.5 * 2^23 rounds to an integer in the low mantissa bits.

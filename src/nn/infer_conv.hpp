@@ -63,8 +63,8 @@ inline int border_class(std::int64_t v, std::int64_t n) {
   return v == 0 ? 0 : (v == n - 1 ? 2 : 1);
 }
 
-/// Whether run_conv has its SIMD kernel in this build (AVX-512; without it,
-/// e.g. a PARTITA_PORTABLE build, run_conv is the plain loop).
+/// Whether run_conv has a SIMD kernel at the current SIMD level (AVX2 or
+/// AVX-512, core/cpu.hpp); at the generic level run_conv is the plain loop.
 bool simd_kernel_available();
 
 /// Compute rows [y0, y1) x columns [x0, x1) of the job's output, column blocks

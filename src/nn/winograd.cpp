@@ -7,6 +7,8 @@
 
 #include <omp.h>
 
+#include "core/simd_target.hpp"
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
 
@@ -44,8 +46,9 @@ inline bool sparse_position(int k) { return (k >> 2) == 2 || (k & 3) == 2; }
 // 0 1 0; 0 0 1], and B^T P = [1 -1 0; 0 2 0; 0 0 0; 0 1 -1]: the transform
 // reads the 3x3 low-res patch directly, and its row 2 is zero, so the sparse
 // positions (xi = 2 or nu = 2) get no low-res part (never written or read).
-void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                     i64 qb, float* v) {
+PARTITA_INLINE_BODY
+void input_transform_body(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L,
+                          i64 qa, i64 qb, float* v) {
   const i64 C = g.cin, Cl = in.low_channels, Cx = C - Cl, ks = L.tiles * C;
   const i64 S = g.h / 2, T = g.w / 2;
   for (i64 q = qa; q < qb; ++q) {
@@ -125,8 +128,9 @@ void input_transform(const WinogradInput& in, const ConvGeometry& g, const Chunk
 
 // y = A^T M A (+ bias) for the tiles of tile rows [qa, qb); outputs past the
 // image (odd sizes) are dropped.
-void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
-                      const float* bias, float* y) {
+PARTITA_INLINE_BODY
+void output_transform_body(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                           i64 qb, const float* bias, float* y) {
   const i64 C = g.cout, ks = L.tiles * C;
   alignas(64) float o[4][kCB];
   for (i64 q = qa; q < qb; ++q) {
@@ -171,8 +175,9 @@ void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& 
 }
 
 // dM = A dY A^T for the tiles of tile rows [qa, qb) (dY past the image reads 0).
-void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                           i64 qb, float* dm) {
+PARTITA_INLINE_BODY
+void grad_output_transform_body(const float* dy, const ConvGeometry& g, const ChunkLayout& L,
+                                i64 qa, i64 qb, float* dm) {
   const i64 C = g.cout, ks = L.tiles * C;
   for (i64 q = qa; q < qb; ++q) {
     const i64 n = q / L.th, ty = q % L.th;
@@ -214,8 +219,9 @@ void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLa
 // low-res part) dlow += (B^T P)^T dV (B^T P) to its 3x3 low-res patch, for the
 // tiles of tile rows [qa, qb). Tile rows q and q + 1 overlap in dx, q and q + 2
 // in dlow; q and q + 3 never do.
-void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
-                        i64 qb, i64 Cl, float* dx, float* dlow) {
+PARTITA_INLINE_BODY
+void input_grad_scatter_body(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                             i64 qb, i64 Cl, float* dx, float* dlow) {
   const i64 C = g.cin, Cx = C - Cl, ks = L.tiles * C, S = g.h / 2, T = g.w / 2;
   alignas(64) float sink[16][kCB];  // where the parts of edge tiles outside dx go
   for (i64 q = qa; q < qb; ++q) {
@@ -297,6 +303,84 @@ void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayou
       }
     }
   }
+}
+
+// The tile transforms are most of a convolution's time outside the products at
+// the first U-Net levels, and they vectorise over channels: each is compiled
+// once per SIMD level (the bodies above are inlined into a function targeted
+// at that level) and dispatched on partita::simd_level().
+#define PARTITA_WINOGRAD_LEVEL(NS, TARGET)                                                        \
+  namespace NS {                                                                                  \
+  TARGET void input_transform(const WinogradInput& in, const ConvGeometry& g,                     \
+                              const ChunkLayout& L, i64 qa, i64 qb, float* v) {                   \
+    input_transform_body(in, g, L, qa, qb, v);                                                    \
+  }                                                                                               \
+  TARGET void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L,       \
+                               i64 qa, i64 qb, const float* bias, float* y) {                     \
+    output_transform_body(m, g, L, qa, qb, bias, y);                                              \
+  }                                                                                               \
+  TARGET void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, \
+                                    i64 qa, i64 qb, float* dm) {                                  \
+    grad_output_transform_body(dy, g, L, qa, qb, dm);                                             \
+  }                                                                                               \
+  TARGET void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L,    \
+                                 i64 qa, i64 qb, i64 Cl, float* dx, float* dlow) {                \
+    input_grad_scatter_body(dv, g, L, qa, qb, Cl, dx, dlow);                                      \
+  }                                                                                               \
+  }
+PARTITA_WINOGRAD_LEVEL(generic, )
+#if PARTITA_SIMD_X86
+PARTITA_WINOGRAD_LEVEL(avx2, PARTITA_TARGET_AVX2)
+PARTITA_WINOGRAD_LEVEL(avx512, PARTITA_TARGET_AVX512)
+#endif
+#undef PARTITA_WINOGRAD_LEVEL
+
+void input_transform(const WinogradInput& in, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                     i64 qb, float* v) {
+#if PARTITA_SIMD_X86
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return avx512::input_transform(in, g, L, qa, qb, v);
+    case SimdLevel::Avx2: return avx2::input_transform(in, g, L, qa, qb, v);
+    case SimdLevel::Generic: break;
+  }
+#endif
+  generic::input_transform(in, g, L, qa, qb, v);
+}
+
+void output_transform(const float* m, const ConvGeometry& g, const ChunkLayout& L, i64 qa, i64 qb,
+                      const float* bias, float* y) {
+#if PARTITA_SIMD_X86
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return avx512::output_transform(m, g, L, qa, qb, bias, y);
+    case SimdLevel::Avx2: return avx2::output_transform(m, g, L, qa, qb, bias, y);
+    case SimdLevel::Generic: break;
+  }
+#endif
+  generic::output_transform(m, g, L, qa, qb, bias, y);
+}
+
+void grad_output_transform(const float* dy, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                           i64 qb, float* dm) {
+#if PARTITA_SIMD_X86
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return avx512::grad_output_transform(dy, g, L, qa, qb, dm);
+    case SimdLevel::Avx2: return avx2::grad_output_transform(dy, g, L, qa, qb, dm);
+    case SimdLevel::Generic: break;
+  }
+#endif
+  generic::grad_output_transform(dy, g, L, qa, qb, dm);
+}
+
+void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayout& L, i64 qa,
+                        i64 qb, i64 Cl, float* dx, float* dlow) {
+#if PARTITA_SIMD_X86
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return avx512::input_grad_scatter(dv, g, L, qa, qb, Cl, dx, dlow);
+    case SimdLevel::Avx2: return avx2::input_grad_scatter(dv, g, L, qa, qb, Cl, dx, dlow);
+    case SimdLevel::Generic: break;
+  }
+#endif
+  generic::input_grad_scatter(dv, g, L, qa, qb, Cl, dx, dlow);
 }
 
 // fn(e0, e1) over [0, E) in blocks, threaded when there are enough.

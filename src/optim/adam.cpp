@@ -7,11 +7,13 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__AVX__)
+#include "core/simd_target.hpp"
+#include "partita/core/cpu.hpp"
+#include "partita/core/error.hpp"
+
+#if PARTITA_SIMD_X86
 #include <immintrin.h>
 #endif
-
-#include "partita/core/error.hpp"
 
 namespace partita::optim {
 
@@ -21,16 +23,23 @@ struct AdamScalars {
   float step_size, bc2_sqrt, w1, b2, one_minus_b2, eps, wd, decay;
 };
 
-// The update for n contiguous elements (formulas in adam.hpp). kLerpLow selects
-// torch.lerp's branch for weight w1 = 1 - beta1 (w1 < 0.5: start + w (end - start)).
 // x <- x + (-step) * m / (sqrt(v) / bc2_sqrt + eps) for n elements, in torch's
 // order of operations (addcdiv: self + value * t1 / t2) and with the exact IEEE
 // square root. std::sqrt in a plain loop would not vectorise (errno) and Eigen's
-// fast-math sqrt is an rsqrt approximation, so AVX-512 / AVX are used directly.
-inline void adam_apply(const AdamScalars& k, std::int64_t n, float* __restrict x, const float* __restrict m,
-                       const float* __restrict v) {
+// fast-math sqrt is an rsqrt approximation, so the vector units are used
+// directly: AVX-512, AVX, or SSE2 (every x86-64 CPU) at the generic level.
+// The operations are exactly rounded, so every level gives the same bits.
+PARTITA_INLINE_BODY void adam_apply_tail(const AdamScalars& k, std::int64_t i, std::int64_t n,
+                                         float* __restrict x, const float* __restrict m,
+                                         const float* __restrict v) {
+  for (; i < n; ++i) x[i] = x[i] + (-k.step_size) * m[i] / (std::sqrt(v[i]) / k.bc2_sqrt + k.eps);
+}
+
+#if PARTITA_SIMD_X86
+PARTITA_TARGET_AVX512 inline void adam_apply_avx512(const AdamScalars& k, std::int64_t n,
+                                                    float* __restrict x, const float* __restrict m,
+                                                    const float* __restrict v) {
   std::int64_t i = 0;
-#if defined(__AVX512F__)
   const __m512 step = _mm512_set1_ps(-k.step_size), bc2 = _mm512_set1_ps(k.bc2_sqrt),
                eps = _mm512_set1_ps(k.eps);
   for (; i + 16 <= n; i += 16) {
@@ -38,7 +47,13 @@ inline void adam_apply(const AdamScalars& k, std::int64_t n, float* __restrict x
     const __m512 upd = _mm512_div_ps(_mm512_mul_ps(step, _mm512_loadu_ps(m + i)), denom);
     _mm512_storeu_ps(x + i, _mm512_add_ps(_mm512_loadu_ps(x + i), upd));
   }
-#elif defined(__AVX__)
+  adam_apply_tail(k, i, n, x, m, v);
+}
+
+PARTITA_TARGET_AVX2 inline void adam_apply_avx2(const AdamScalars& k, std::int64_t n,
+                                                float* __restrict x, const float* __restrict m,
+                                                const float* __restrict v) {
+  std::int64_t i = 0;
   const __m256 step = _mm256_set1_ps(-k.step_size), bc2 = _mm256_set1_ps(k.bc2_sqrt),
                eps = _mm256_set1_ps(k.eps);
   for (; i + 8 <= n; i += 8) {
@@ -46,32 +61,83 @@ inline void adam_apply(const AdamScalars& k, std::int64_t n, float* __restrict x
     const __m256 upd = _mm256_div_ps(_mm256_mul_ps(step, _mm256_loadu_ps(m + i)), denom);
     _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), upd));
   }
+  adam_apply_tail(k, i, n, x, m, v);
+}
 #endif
-  for (; i < n; ++i) x[i] = x[i] + (-k.step_size) * m[i] / (std::sqrt(v[i]) / k.bc2_sqrt + k.eps);
+
+inline void adam_apply_generic(const AdamScalars& k, std::int64_t n, float* __restrict x,
+                               const float* __restrict m, const float* __restrict v) {
+  std::int64_t i = 0;
+#if PARTITA_SIMD_X86
+  const __m128 step = _mm_set1_ps(-k.step_size), bc2 = _mm_set1_ps(k.bc2_sqrt),
+               eps = _mm_set1_ps(k.eps);
+  for (; i + 4 <= n; i += 4) {
+    const __m128 denom = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(_mm_loadu_ps(v + i)), bc2), eps);
+    const __m128 upd = _mm_div_ps(_mm_mul_ps(step, _mm_loadu_ps(m + i)), denom);
+    _mm_storeu_ps(x + i, _mm_add_ps(_mm_loadu_ps(x + i), upd));
+  }
+#endif
+  adam_apply_tail(k, i, n, x, m, v);
+}
+
+// Pass 1 over a block: the moments (a plain loop, vectorised for the level of
+// the kernel it is inlined into).
+template <bool kL2, bool kDecoupled, bool kLerpLow>
+PARTITA_INLINE_BODY void adam_moments(const AdamScalars& k, std::int64_t len, float* __restrict xb,
+                                      const float* __restrict gb, float* __restrict mb,
+                                      float* __restrict vb) {
+  for (std::int64_t i = 0; i < len; ++i) {
+    float g = gb[i];
+    if (kL2) g = g + k.wd * xb[i];
+    if (kDecoupled) xb[i] = xb[i] * k.decay;
+    mb[i] = kLerpLow ? mb[i] + k.w1 * (g - mb[i]) : g - (g - mb[i]) * (1.0f - k.w1);
+    vb[i] = vb[i] * k.b2 + k.one_minus_b2 * (g * g);
+  }
 }
 
 // Applied in blocks of 4096 elements that stay in cache between the two passes:
-// pass 1 updates the moments (a plain loop the compiler vectorises), pass 2 the values.
-template <bool kL2, bool kDecoupled, bool kLerpLow>
-void adam_kernel(const AdamScalars& k, std::int64_t n, float* __restrict x, const float* __restrict gr,
-                 float* __restrict m, float* __restrict v) {
-  constexpr std::int64_t kBlock = 4096;
-  for (std::int64_t b = 0; b < n; b += kBlock) {
-    const std::int64_t len = std::min(kBlock, n - b);
-    float* xb = x + b;
-    const float* gb = gr + b;
-    float* mb = m + b;
-    float* vb = v + b;
-    for (std::int64_t i = 0; i < len; ++i) {
-      float g = gb[i];
-      if (kL2) g = g + k.wd * xb[i];
-      if (kDecoupled) xb[i] = xb[i] * k.decay;
-      mb[i] = kLerpLow ? mb[i] + k.w1 * (g - mb[i]) : g - (g - mb[i]) * (1.0f - k.w1);
-      vb[i] = vb[i] * k.b2 + k.one_minus_b2 * (g * g);
-    }
-    adam_apply(k, len, xb, mb, vb);
+// pass 1 updates the moments, pass 2 the values. One instance per SIMD level.
+#define PARTITA_ADAM_KERNEL(NAME, TARGET, APPLY)                                              \
+  template <bool kL2, bool kDecoupled, bool kLerpLow>                                        \
+  TARGET void NAME(const AdamScalars& k, std::int64_t n, float* __restrict x,                \
+                   const float* __restrict gr, float* __restrict m, float* __restrict v) {   \
+    constexpr std::int64_t kBlock = 4096;                                                    \
+    for (std::int64_t b = 0; b < n; b += kBlock) {                                           \
+      const std::int64_t len = std::min(kBlock, n - b);                                      \
+      adam_moments<kL2, kDecoupled, kLerpLow>(k, len, x + b, gr + b, m + b, v + b);          \
+      APPLY(k, len, x + b, m + b, v + b);                                                    \
+    }                                                                                        \
   }
+PARTITA_ADAM_KERNEL(adam_kernel_generic, , adam_apply_generic)
+#if PARTITA_SIMD_X86
+PARTITA_ADAM_KERNEL(adam_kernel_avx2, PARTITA_TARGET_AVX2, adam_apply_avx2)
+PARTITA_ADAM_KERNEL(adam_kernel_avx512, PARTITA_TARGET_AVX512, adam_apply_avx512)
+#endif
+#undef PARTITA_ADAM_KERNEL
+
+using Kernel = void (*)(const AdamScalars&, std::int64_t, float*, const float*, float*, float*);
+
+// One specialisation per (L2, decoupled, lerp branch): the loop body has no branches.
+#define PARTITA_ADAM_TABLE(NAME)                                        \
+  {{{NAME<false, false, false>, NAME<false, false, true>},             \
+    {NAME<false, true, false>, NAME<false, true, true>}},              \
+   {{NAME<true, false, false>, NAME<true, false, true>},               \
+    {NAME<true, true, false>, NAME<true, true, true>}}}
+
+Kernel pick_kernel(bool l2, bool decoupled, bool lerp_low) {
+  static const Kernel generic[2][2][2] = PARTITA_ADAM_TABLE(adam_kernel_generic);
+#if PARTITA_SIMD_X86
+  static const Kernel avx2[2][2][2] = PARTITA_ADAM_TABLE(adam_kernel_avx2);
+  static const Kernel avx512[2][2][2] = PARTITA_ADAM_TABLE(adam_kernel_avx512);
+  switch (simd_level()) {
+    case SimdLevel::Avx512: return avx512[l2][decoupled][lerp_low];
+    case SimdLevel::Avx2: return avx2[l2][decoupled][lerp_low];
+    case SimdLevel::Generic: break;
+  }
+#endif
+  return generic[l2][decoupled][lerp_low];
 }
+#undef PARTITA_ADAM_TABLE
 
 void check_options(const AdamOptions& o) {
   if (!(o.lr >= 0.0)) throw InvalidArgument("Adam: lr must be >= 0, got " + std::to_string(o.lr));
@@ -137,14 +203,7 @@ void Adam::step() {
   const bool decoupled = opt_.weight_decay != 0.0 && opt_.decoupled_weight_decay;
 
   AdamScalars k{step_size, bc2_sqrt, w1, b2, one_minus_b2, eps, wd, decay};
-  using Kernel = void (*)(const AdamScalars&, std::int64_t, float*, const float*, float*, float*);
-  // One specialisation per (L2, decoupled, lerp branch): the loop body has no branches.
-  static const Kernel kernels[2][2][2] = {
-      {{adam_kernel<false, false, false>, adam_kernel<false, false, true>},
-       {adam_kernel<false, true, false>, adam_kernel<false, true, true>}},
-      {{adam_kernel<true, false, false>, adam_kernel<true, false, true>},
-       {adam_kernel<true, true, false>, adam_kernel<true, true, true>}}};
-  const Kernel kernel = kernels[l2][decoupled][w1 < 0.5f];
+  const Kernel kernel = pick_kernel(l2, decoupled, w1 < 0.5f);
 
   float* x = params_.values().data();
   const float* g = params_.grads().data();

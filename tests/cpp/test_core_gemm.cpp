@@ -1,7 +1,8 @@
-// Tests for partita::gemm: the AVX-512 fast path against the reference loop
-// over many shapes (tile edges, odd sizes, long k), all four transpose cases,
-// padded leading dimensions, alpha/beta, k = 0, 1 and 2 threads, the k-split
-// and n-split thread paths, batched products, and argument errors.
+// Tests for partita::gemm: every SIMD level this CPU has (AVX-512, AVX2+FMA,
+// generic, each forced in turn) against the reference loop over many shapes
+// (tile edges, odd sizes, long k), all four transpose cases, padded leading
+// dimensions, alpha/beta, k = 0, 1 and 2 threads, the k-split and n-split
+// thread paths, batched products, and argument errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,10 +11,12 @@
 #include <tuple>
 #include <vector>
 
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
 #include "partita/core/random.hpp"
 #include "partita/core/threads.hpp"
+#include "simd_levels.hpp"
 
 namespace partita {
 namespace {
@@ -68,13 +71,20 @@ void check_problem(const Problem& pr, std::uint64_t seed) {
   }
 }
 
-class GemmThreads : public ::testing::TestWithParam<int> {
+// Parameters: thread count, SIMD level (skipped where the CPU lacks it).
+class GemmThreads : public ::testing::TestWithParam<std::tuple<int, SimdLevel>> {
  protected:
   void SetUp() override {
+    if (std::get<1>(GetParam()) > detected_simd_level())
+      GTEST_SKIP() << "this CPU has no " << simd_level_name(std::get<1>(GetParam()));
     saved_ = num_threads();
-    set_num_threads(GetParam());
+    set_num_threads(std::get<0>(GetParam()));
+    set_simd_level(std::get<1>(GetParam()));
   }
-  void TearDown() override { set_num_threads(saved_); }
+  void TearDown() override {
+    set_num_threads(saved_);
+    reset_simd_level();
+  }
   int saved_ = 1;
 };
 
@@ -163,17 +173,37 @@ TEST_P(GemmThreads, CalledFromInsideAParallelRegion) {
   gemm_reference(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f,
                  ref.data(), n);
   std::vector<std::vector<float>> outs(copies, std::vector<float>(m * n));
-#pragma omp parallel for num_threads(GetParam())
+#pragma omp parallel for num_threads(std::get<0>(GetParam()))
   for (i64 i = 0; i < copies; ++i)
     gemm(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, outs[i].data(), n);
   for (const auto& out : outs)
     for (std::size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-3) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, GemmThreads, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(
+    ThreadsAndLevels, GemmThreads,
+    ::testing::Combine(::testing::Values(1, 2),
+                       ::testing::Values(SimdLevel::Generic, SimdLevel::Avx2, SimdLevel::Avx512)),
+    [](const ::testing::TestParamInfo<GemmThreads::ParamType>& info) {
+      return std::to_string(std::get<0>(info.param)) + "threads_" +
+             simd_level_name(std::get<1>(info.param));
+    });
+
+TEST(Gemm, EveryLevelAgreesWithTheDefaultOnALayerShape) {
+  // a 3x3 convolution's im2col product at the first U-Net level (both operand
+  // layouts of the backward pass too): each level against the reference
+  for (SimdLevel level : available_simd_levels()) {
+    ScopedSimdLevel scope(level);
+    check_problem({Trans::No, Trans::No, 512, 64, 288, 0, 1.0f, 0.0f}, 61);
+    check_problem({Trans::Yes, Trans::No, 288, 64, 512, 0, 1.0f, 1.0f}, 62);
+    check_problem({Trans::No, Trans::Yes, 512, 288, 64, 0, 1.0f, 0.0f}, 63);
+  }
+}
 
 TEST(Gemm, SameResultWithOneAndTwoThreadsForMAndNSplits) {
   // chunks of rows or columns do not change any element's summation order
+  for (SimdLevel level : available_simd_levels()) {
+  ScopedSimdLevel scope(level);
   struct S { Trans ta, tb; i64 m, n, k; };
   for (const S& sh : {S{Trans::No, Trans::No, 300, 64, 700}, S{Trans::Yes, Trans::No, 500, 40, 300},
                       S{Trans::No, Trans::Yes, 40, 900, 200}, S{Trans::No, Trans::No, 2, 5000, 300},
@@ -187,7 +217,9 @@ TEST(Gemm, SameResultWithOneAndTwoThreadsForMAndNSplits) {
     set_num_threads(2);
     gemm(sh.ta, sh.tb, sh.m, sh.n, sh.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c2.data(), sh.n);
     set_num_threads(saved);
-    EXPECT_EQ(c1, c2) << "m=" << sh.m << " n=" << sh.n << " k=" << sh.k;
+    EXPECT_EQ(c1, c2) << simd_level_name(level) << " m=" << sh.m << " n=" << sh.n
+                      << " k=" << sh.k;
+  }
   }
 }
 

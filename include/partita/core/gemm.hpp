@@ -17,7 +17,8 @@ enum class Trans { No, Yes };
 /// with non-empty operands, or leading dimensions shorter than a row throw
 /// InvalidArgument. Threaded over partita::num_threads() unless called from
 /// inside an OpenMP parallel region (then it runs on the calling thread).
-/// The fast path is an AVX-512 register-tile kernel (see src/core/gemm.cpp).
+/// The fast path is a register-tile kernel for the SIMD level in use
+/// (partita/core/cpu.hpp: AVX-512, AVX2+FMA or plain C++; src/core/gemm_*.cpp).
 void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
           float* c, std::int64_t ldc);

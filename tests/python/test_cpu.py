@@ -1,0 +1,45 @@
+"""partita.simd_level / set_simd_level / cpu_info: the run-time kernel choice seen from Python."""
+import numpy as np
+import pytest
+
+import partita
+
+LEVELS = ["generic", "avx2", "avx512"]
+
+
+def _available():
+    detected = partita.cpu_info().detected
+    return LEVELS[: LEVELS.index(detected) + 1]
+
+
+def test_cpu_info_names_the_levels():
+    info = partita.cpu_info()
+    assert isinstance(info, partita.CpuInfo)
+    assert info.simd_level in LEVELS and info.detected in LEVELS
+    assert LEVELS.index(info.simd_level) <= LEVELS.index(info.detected)
+    assert info["detected"] == info.detected  # also readable by key
+    if info.detected == "avx512":
+        assert "avx512f" in info.features.split()
+
+
+def test_every_level_gives_the_same_network_output():
+    # an AR-CNN forward pass (convolutions through gemm) at each level the CPU has
+    model = partita.ARCNN(levels=2, base_filters=8, seed=3)
+    model.training = False  # no dropout: the same function at every level
+    x = (np.random.default_rng(0).random((1, 32, 128)) < 0.1).astype(np.float32)
+    outputs = {}
+    try:
+        for level in _available():
+            partita.set_simd_level(level)
+            assert partita.simd_level() == level
+            outputs[level] = model.forward(x)
+    finally:
+        partita.set_simd_level("auto")
+    assert partita.simd_level() == partita.cpu_info().simd_level
+    for level, out in outputs.items():
+        np.testing.assert_allclose(out, outputs["generic"], rtol=1e-4, atol=1e-4, err_msg=level)
+
+
+def test_bad_level_is_a_value_error():
+    with pytest.raises(ValueError, match="parse_simd_level"):
+        partita.set_simd_level("sse9")
