@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/simd_target.hpp"
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 
 namespace partita::nn {
@@ -12,7 +14,33 @@ using std::int64_t;
 
 namespace {
 constexpr int64_t kBlock = 1 << 14;
+
+// g[i] = d[i] * scale where the mask keeps element i, else 0: compiled once per
+// SIMD level (core/simd_target.hpp); every level computes the same products.
+PARTITA_INLINE_BODY void apply_mask_body(float* g, const float* d, const std::uint8_t* m, float scale,
+                                         int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] = m[i] ? d[i] * scale : 0.0f;
 }
+void apply_mask_generic(float* g, const float* d, const std::uint8_t* m, float scale, int64_t n) {
+  apply_mask_body(g, d, m, scale, n);
+}
+#if PARTITA_SIMD_X86
+PARTITA_TARGET_AVX2 void apply_mask_avx2(float* g, const float* d, const std::uint8_t* m, float scale, int64_t n) {
+  apply_mask_body(g, d, m, scale, n);
+}
+PARTITA_TARGET_AVX512 void apply_mask_avx512(float* g, const float* d, const std::uint8_t* m, float scale,
+                                             int64_t n) {
+  apply_mask_body(g, d, m, scale, n);
+}
+#endif
+void apply_mask(SimdLevel level, float* g, const float* d, const std::uint8_t* m, float scale, int64_t n) {
+#if PARTITA_SIMD_X86
+  if (level == SimdLevel::Avx512) return apply_mask_avx512(g, d, m, scale, n);
+  if (level == SimdLevel::Avx2) return apply_mask_avx2(g, d, m, scale, n);
+#endif
+  apply_mask_generic(g, d, m, scale, n);
+}
+}  // namespace
 
 Dropout::Dropout(float rate, std::uint64_t seed) : rate_(rate), rng_(seed) {
   if (!(rate >= 0.0f && rate < 1.0f))
@@ -60,9 +88,13 @@ const Tensor& Dropout::backward(const Tensor& dy) {
   const std::uint8_t* mp = mask_.data();
   const float* d = dy.data();
   float* g = dx_.data();
-  const int64_t n = dy.size();
+  const int64_t n = dy.size(), nb = (n + kBlock - 1) / kBlock;
+  const SimdLevel level = simd_level();
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) g[i] = mp[i] ? d[i] * scale : 0.0f;
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t i = b * kBlock;
+    apply_mask(level, g + i, d + i, mp + i, scale, std::min(kBlock, n - i));
+  }
   return dx_;
 }
 

@@ -3,11 +3,68 @@
 
 #include <string>
 
+#include "core/simd_target.hpp"
+#include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 
 namespace partita::nn {
 
 using std::int64_t;
+
+namespace {
+
+struct PoolGeometry {
+  int64_t H, W, C, Ho, Wo;
+  int k, s;
+};
+
+// One output row r (sample r / Ho, row r % Ho) of the max pool with its argmax
+// (the window position of the first maximum): compiled once per SIMD level
+// (core/simd_target.hpp); comparisons and copies give the same result at each.
+PARTITA_INLINE_BODY void pool_row_body(const PoolGeometry& g, int64_t r, const float* xp, float* yp,
+                                       std::uint8_t* am) {
+  const int64_t n = r / g.Ho, oy = r % g.Ho, C = g.C;
+  for (int64_t ox = 0; ox < g.Wo; ++ox) {
+    const int64_t o = (r * g.Wo + ox) * C;
+    const int64_t first = ((n * g.H + oy * g.s) * g.W + ox * g.s) * C;
+    for (int64_t c = 0; c < C; ++c) {
+      yp[o + c] = xp[first + c];
+      am[o + c] = 0;
+    }
+    for (int ky = 0; ky < g.k; ++ky)
+      for (int kx = 0; kx < g.k; ++kx) {
+        const int64_t base = ((n * g.H + oy * g.s + ky) * g.W + ox * g.s + kx) * C;
+        const auto pos = static_cast<std::uint8_t>(ky * g.k + kx);
+        for (int64_t c = 0; c < C; ++c) {
+          const bool more = xp[base + c] > yp[o + c];
+          yp[o + c] = more ? xp[base + c] : yp[o + c];
+          am[o + c] = more ? pos : am[o + c];
+        }
+      }
+  }
+}
+void pool_row_generic(const PoolGeometry& g, int64_t r, const float* xp, float* yp, std::uint8_t* am) {
+  pool_row_body(g, r, xp, yp, am);
+}
+#if PARTITA_SIMD_X86
+PARTITA_TARGET_AVX2 void pool_row_avx2(const PoolGeometry& g, int64_t r, const float* xp, float* yp,
+                                       std::uint8_t* am) {
+  pool_row_body(g, r, xp, yp, am);
+}
+PARTITA_TARGET_AVX512 void pool_row_avx512(const PoolGeometry& g, int64_t r, const float* xp, float* yp,
+                                           std::uint8_t* am) {
+  pool_row_body(g, r, xp, yp, am);
+}
+#endif
+void pool_row(SimdLevel level, const PoolGeometry& g, int64_t r, const float* xp, float* yp, std::uint8_t* am) {
+#if PARTITA_SIMD_X86
+  if (level == SimdLevel::Avx512) return pool_row_avx512(g, r, xp, yp, am);
+  if (level == SimdLevel::Avx2) return pool_row_avx2(g, r, xp, yp, am);
+#endif
+  pool_row_generic(g, r, xp, yp, am);
+}
+
+}  // namespace
 
 MaxPool2d::MaxPool2d(int kernel, int stride) : k_(kernel), s_(stride == 0 ? kernel : stride) {
   if (kernel < 1 || s_ < 1 || kernel > 16)
@@ -34,28 +91,10 @@ const Tensor& MaxPool2d::forward(const Tensor& x) {
   const float* xp = x.data();
   float* yp = y_.data();
   std::uint8_t* am = argmax_.data();
+  const PoolGeometry geo{H, W, C, Ho, Wo, k_, s_};
+  const SimdLevel level = simd_level();
 #pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t n = r / Ho, oy = r % Ho;
-    for (int64_t ox = 0; ox < Wo; ++ox) {
-      const int64_t o = (r * Wo + ox) * C;
-      const int64_t first = ((n * H + oy * s_) * W + ox * s_) * C;
-      for (int64_t c = 0; c < C; ++c) {
-        yp[o + c] = xp[first + c];
-        am[o + c] = 0;
-      }
-      for (int ky = 0; ky < k_; ++ky)
-        for (int kx = 0; kx < k_; ++kx) {
-          const int64_t base = ((n * H + oy * s_ + ky) * W + ox * s_ + kx) * C;
-          const auto pos = static_cast<std::uint8_t>(ky * k_ + kx);
-          for (int64_t c = 0; c < C; ++c)
-            if (xp[base + c] > yp[o + c]) {
-              yp[o + c] = xp[base + c];
-              am[o + c] = pos;
-            }
-        }
-    }
-  }
+  for (int64_t r = 0; r < rows; ++r) pool_row(level, geo, r, xp, yp, am);
   return y_;
 }
 

@@ -392,50 +392,83 @@ void for_blocks(i64 E, Fn&& fn) {
   for (i64 bk = 0; bk < blocks; ++bk) fn(bk * kBlock, std::min(E, (bk + 1) * kBlock));
 }
 
-// U = G w G^T for every (ci, co) pair: w is HWIO (3, 3, E) with E = Cin * Cout,
-// u is (16, E).
-void weight_transform(const float* w, i64 E, float* u) {
-  for_blocks(E, [&](i64 e0, i64 e1) {
+// U = G w G^T for every (ci, co) pair in [e0, e1): w is HWIO (3, 3, E) with
+// E = Cin * Cout, u is (16, E).
+PARTITA_INLINE_BODY void weight_transform_body(const float* w, i64 E, float* u, i64 e0, i64 e1) {
 #pragma omp simd
-    for (i64 e = e0; e < e1; ++e) {
-      float a[4][3];
-      for (int kx = 0; kx < 3; ++kx) {
-        const float g0 = w[(0 * 3 + kx) * E + e], g1 = w[(1 * 3 + kx) * E + e],
-                    g2 = w[(2 * 3 + kx) * E + e];
-        a[0][kx] = g0;
-        a[1][kx] = 0.5f * (g0 + g1 + g2);
-        a[2][kx] = 0.5f * (g0 - g1 + g2);
-        a[3][kx] = g2;
-      }
-      for (int i = 0; i < 4; ++i) {
-        u[(i * 4 + 0) * E + e] = a[i][0];
-        u[(i * 4 + 1) * E + e] = 0.5f * (a[i][0] + a[i][1] + a[i][2]);
-        u[(i * 4 + 2) * E + e] = 0.5f * (a[i][0] - a[i][1] + a[i][2]);
-        u[(i * 4 + 3) * E + e] = a[i][2];
-      }
+  for (i64 e = e0; e < e1; ++e) {
+    float a[4][3];
+    for (int kx = 0; kx < 3; ++kx) {
+      const float g0 = w[(0 * 3 + kx) * E + e], g1 = w[(1 * 3 + kx) * E + e], g2 = w[(2 * 3 + kx) * E + e];
+      a[0][kx] = g0;
+      a[1][kx] = 0.5f * (g0 + g1 + g2);
+      a[2][kx] = 0.5f * (g0 - g1 + g2);
+      a[3][kx] = g2;
     }
+    for (int i = 0; i < 4; ++i) {
+      u[(i * 4 + 0) * E + e] = a[i][0];
+      u[(i * 4 + 1) * E + e] = 0.5f * (a[i][0] + a[i][1] + a[i][2]);
+      u[(i * 4 + 2) * E + e] = 0.5f * (a[i][0] - a[i][1] + a[i][2]);
+      u[(i * 4 + 3) * E + e] = a[i][2];
+    }
+  }
+}
+
+// dw += G^T dU G over [e0, e1) (the adjoint of weight_transform).
+PARTITA_INLINE_BODY void weight_grad_body(const float* du, i64 E, float* dw, i64 e0, i64 e1) {
+#pragma omp simd
+  for (i64 e = e0; e < e1; ++e) {
+    float b[3][4];
+    for (int j = 0; j < 4; ++j) {
+      const float u0 = du[(0 + j) * E + e], u1 = du[(4 + j) * E + e], u2 = du[(8 + j) * E + e],
+                  u3 = du[(12 + j) * E + e];
+      b[0][j] = u0 + 0.5f * (u1 + u2);
+      b[1][j] = 0.5f * (u1 - u2);
+      b[2][j] = 0.5f * (u1 + u2) + u3;
+    }
+    for (int ky = 0; ky < 3; ++ky) {
+      dw[(ky * 3 + 0) * E + e] += b[ky][0] + 0.5f * (b[ky][1] + b[ky][2]);
+      dw[(ky * 3 + 1) * E + e] += 0.5f * (b[ky][1] - b[ky][2]);
+      dw[(ky * 3 + 2) * E + e] += 0.5f * (b[ky][1] + b[ky][2]) + b[ky][3];
+    }
+  }
+}
+
+#define PARTITA_WINOGRAD_WEIGHT_LEVEL(NS, TARGET)                                        \
+  namespace NS {                                                                         \
+  TARGET void weight_transform(const float* w, i64 E, float* u, i64 e0, i64 e1) {       \
+    weight_transform_body(w, E, u, e0, e1);                                              \
+  }                                                                                      \
+  TARGET void weight_grad(const float* du, i64 E, float* dw, i64 e0, i64 e1) {          \
+    weight_grad_body(du, E, dw, e0, e1);                                                 \
+  }                                                                                      \
+  }
+PARTITA_WINOGRAD_WEIGHT_LEVEL(generic, )
+#if PARTITA_SIMD_X86
+PARTITA_WINOGRAD_WEIGHT_LEVEL(avx2, PARTITA_TARGET_AVX2)
+PARTITA_WINOGRAD_WEIGHT_LEVEL(avx512, PARTITA_TARGET_AVX512)
+#endif
+#undef PARTITA_WINOGRAD_WEIGHT_LEVEL
+
+void weight_transform(const float* w, i64 E, float* u) {
+  const SimdLevel level = simd_level();
+  for_blocks(E, [&](i64 e0, i64 e1) {
+#if PARTITA_SIMD_X86
+    if (level == SimdLevel::Avx512) return avx512::weight_transform(w, E, u, e0, e1);
+    if (level == SimdLevel::Avx2) return avx2::weight_transform(w, E, u, e0, e1);
+#endif
+    generic::weight_transform(w, E, u, e0, e1);
   });
 }
 
-// dw += G^T dU G (the adjoint of weight_transform).
 void weight_grad(const float* du, i64 E, float* dw) {
+  const SimdLevel level = simd_level();
   for_blocks(E, [&](i64 e0, i64 e1) {
-#pragma omp simd
-    for (i64 e = e0; e < e1; ++e) {
-      float b[3][4];
-      for (int j = 0; j < 4; ++j) {
-        const float u0 = du[(0 + j) * E + e], u1 = du[(4 + j) * E + e],
-                    u2 = du[(8 + j) * E + e], u3 = du[(12 + j) * E + e];
-        b[0][j] = u0 + 0.5f * (u1 + u2);
-        b[1][j] = 0.5f * (u1 - u2);
-        b[2][j] = 0.5f * (u1 + u2) + u3;
-      }
-      for (int ky = 0; ky < 3; ++ky) {
-        dw[(ky * 3 + 0) * E + e] += b[ky][0] + 0.5f * (b[ky][1] + b[ky][2]);
-        dw[(ky * 3 + 1) * E + e] += 0.5f * (b[ky][1] - b[ky][2]);
-        dw[(ky * 3 + 2) * E + e] += 0.5f * (b[ky][1] + b[ky][2]) + b[ky][3];
-      }
-    }
+#if PARTITA_SIMD_X86
+    if (level == SimdLevel::Avx512) return avx512::weight_grad(du, E, dw, e0, e1);
+    if (level == SimdLevel::Avx2) return avx2::weight_grad(du, E, dw, e0, e1);
+#endif
+    generic::weight_grad(du, E, dw, e0, e1);
   });
 }
 
