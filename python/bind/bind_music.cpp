@@ -20,24 +20,17 @@
 #include "partita/core/error.hpp"
 #include "partita/music/midi.hpp"
 #include "partita/music/score.hpp"
+#include "named_object.hpp"
 #include "path_arg.hpp"
 #include "registry.hpp"
 
 namespace partita::py_bind {
 // A pretty_midi.PrettyMIDI (any object at run time; named so for signatures and stubs).
-class PrettyMIDI : public pybind11::object {
- public:
-  using object::object;
-  static bool check_(pybind11::handle h) { return h.ptr() != nullptr; }
+struct PrettyMidiTag {
+  static constexpr auto name = pybind11::detail::const_name("pretty_midi.PrettyMIDI");
 };
+using PrettyMIDI = NamedObject<PrettyMidiTag>;
 }  // namespace partita::py_bind
-
-namespace pybind11::detail {
-template <>
-struct handle_type_name<partita::py_bind::PrettyMIDI> {
-  static constexpr auto name = const_name("pretty_midi.PrettyMIDI");
-};
-}  // namespace pybind11::detail
 
 namespace py = pybind11;
 using namespace pybind11::literals;

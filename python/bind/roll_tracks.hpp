@@ -17,22 +17,15 @@
 
 #include "partita/core/error.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "named_object.hpp"
 
 namespace partita::py_bind {
 // A PianoRoll Python object handed out as a track of a MultiTrackRoll (named so in signatures).
-class PianoRollObject : public pybind11::object {
- public:
-  using object::object;
-  static bool check_(pybind11::handle h) { return h.ptr() != nullptr; }
+struct PianoRollTag {
+  static constexpr auto name = pybind11::detail::const_name("partita._core.PianoRoll");
 };
+using PianoRollObject = NamedObject<PianoRollTag>;
 }  // namespace partita::py_bind
-
-namespace pybind11::detail {
-template <>
-struct handle_type_name<partita::py_bind::PianoRollObject> {
-  static constexpr auto name = const_name("partita._core.PianoRoll");
-};
-}  // namespace pybind11::detail
 
 namespace partita::py_bind {
 
