@@ -345,4 +345,21 @@ FragmentStats fragment_stats(const PianoRoll& edited, const PianoRoll& original)
   return s;
 }
 
+RollMetrics roll_metrics(const PianoRoll& roll, const PianoRoll* original) {
+  RollMetrics m;
+  m.empty_bar_rate = empty_bar_rate(roll);
+  m.used_pitch_classes = used_pitch_classes(roll);
+  m.qualified_note_rate = qualified_note_rate(roll);
+  m.in_scale = in_scale_rate(roll);
+  m.pitch_class_entropy = pitch_class_entropy(roll);
+  m.scale_consistency = scale_consistency(roll);
+  m.polyphony = polyphony(roll);
+  m.polyphony_rate = polyphony_rate(roll);
+  m.pitch_range = pitch_range(roll);
+  m.empty_beat_rate = empty_beat_rate(roll);
+  m.groove_consistency = groove_consistency(roll);
+  m.fragments = original ? fragment_stats(roll, *original) : fragment_stats(roll);
+  return m;
+}
+
 }  // namespace partita

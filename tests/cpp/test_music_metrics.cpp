@@ -212,3 +212,17 @@ TEST(MusicMetrics, BarRules) {
   EXPECT_THROW(groove_consistency(odd), InvalidArgument);
   EXPECT_NO_THROW(groove_consistency(odd, 7));
 }
+
+TEST(MusicMetrics, RollMetricsGathersEach) {
+  PianoRoll r = scale_roll();
+  PianoRoll orig(48);
+  hold(orig, 60, 0, 4);
+  RollMetrics m = roll_metrics(r, &orig);
+  EXPECT_DOUBLE_EQ(m.empty_bar_rate, empty_bar_rate(r));
+  EXPECT_DOUBLE_EQ(m.groove_consistency, groove_consistency(r));
+  EXPECT_DOUBLE_EQ(m.pitch_class_entropy, pitch_class_entropy(r));
+  EXPECT_EQ(m.pitch_range, 12);
+  EXPECT_EQ(m.fragments.notes, 8);
+  EXPECT_EQ(m.fragments.added, 7);
+  EXPECT_EQ(roll_metrics(r).fragments.added, 0);
+}

@@ -123,4 +123,26 @@ FragmentStats fragment_stats(const PianoRoll& roll);
 /// With `original` of any length (notes are matched by pitch and onset step).
 FragmentStats fragment_stats(const PianoRoll& edited, const PianoRoll& original);
 
+// ---- All at once ----------------------------------------------------------------
+
+/// Every single-roll metric above with its default settings (bar and beat from
+/// the roll's grid, QN at 3 steps, polyphony rate above 2 pitches, in-scale
+/// rate against the best-fitting major scale), and the fragment counts against
+/// `original` when given.
+struct RollMetrics {
+  double empty_bar_rate = 0.0;
+  double used_pitch_classes = 0.0;
+  double qualified_note_rate = 0.0;
+  InScale in_scale;
+  double pitch_class_entropy = 0.0;
+  double scale_consistency = 0.0;
+  double polyphony = 0.0;
+  double polyphony_rate = 0.0;
+  int pitch_range = 0;
+  double empty_beat_rate = 0.0;
+  double groove_consistency = 0.0;
+  FragmentStats fragments;
+};
+RollMetrics roll_metrics(const PianoRoll& roll, const PianoRoll* original = nullptr);
+
 }  // namespace partita
