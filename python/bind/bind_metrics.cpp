@@ -8,6 +8,7 @@
 // per-track MuseGAN metrics return one value per track for one.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/typing.h>
 
 #include <cmath>
 #include <optional>
@@ -98,12 +99,15 @@ roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
 std::string doc(const char* head) { return std::string(head) + kRollArgs; }
 
 // A per-track MuseGAN metric: float for one roll, list for a multitrack roll.
+using FloatOrList = py::typing::Union<py::float_, py::typing::List<py::float_>>;
+// tonal_distance: float for two rolls, {(i, j): float} for a multitrack roll.
+using TonalResult = py::typing::Union<py::float_, py::typing::Dict<py::typing::Tuple<py::int_, py::int_>, py::float_>>;
 template <class F>
-py::object per_track(const RollArg& r, F f) {
-  if (r.single) return py::float_(f(*r.single));
+FloatOrList per_track(const RollArg& r, F f) {
+  if (r.single) return py::reinterpret_steal<FloatOrList>(py::float_(f(*r.single)).release());
   std::vector<double> v;
   for (std::size_t k = 0; k < r.multi->num_tracks(); ++k) v.push_back(f(r.multi->track(k)));
-  return py::cast(v);
+  return py::reinterpret_steal<FloatOrList>(py::cast(v).release());
 }
 
 }  // namespace
@@ -213,7 +217,7 @@ PARTITA_BIND(metrics, 30) {
   m.def(
       "tonal_distance",
       [](const py::object& a, const py::object& b, std::optional<std::int64_t> frame_steps, std::optional<int> res,
-         TimeSig ts) -> py::object {
+         TimeSig ts) -> TonalResult {
         const auto f = opt_steps(frame_steps, "tonal_distance", "frame_steps");
         RollArg ra = roll_arg(a, res, ts, "tonal_distance");
         if (b.is_none()) {
@@ -225,12 +229,13 @@ PARTITA_BIND(metrics, 30) {
           std::size_t k = 0;
           for (std::size_t i = 0; i < ra.multi->num_tracks(); ++i)
             for (std::size_t j = i + 1; j < ra.multi->num_tracks(); ++j) out[py::make_tuple(i, j)] = d[k++];
-          return out;
+          return py::reinterpret_steal<TonalResult>(out.release());
         }
         RollArg rb = roll_arg(b, res, ts, "tonal_distance");
         if (ra.multi || rb.multi)
           throw partita::InvalidArgument("tonal_distance: a and b must be single rolls ((time, 128))");
-        return py::float_(partita::tonal_distance(*ra.single, *rb.single, f));
+        return py::reinterpret_steal<TonalResult>(
+            py::float_(partita::tonal_distance(*ra.single, *rb.single, f)).release());
       },
       "a"_a, "b"_a = py::none(), "frame_steps"_a = py::none(), PARTITA_ROLL_KW,
       doc("MuseGAN's TD (Harte, Sandler & Gasser 2006): mean Euclidean distance between the 6-D tonal\n"

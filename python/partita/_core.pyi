@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FolderWindows', 'FormatError', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'default_jsb_path', 'default_soundfont_paths', 'find_soundfont', 'from_pianoroll', 'grad_norm', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'read_midi', 'read_midi_bytes', 'read_wav', 'save_safetensors', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -1423,6 +1423,106 @@ class WavData:
         """
         duration in seconds
         """
+class InScale:
+    """
+    An in-scale rate and the major scale it was measured in.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def rate(self) -> float:
+        """
+        share of note cells in the scale (nan: no cells)
+        """
+    @property
+    def root(self) -> int:
+        """
+        tonic pitch class of the major scale (0 = C)
+        """
+class FragmentStats:
+    """
+    One-step notes of a roll, overall and among added notes.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def added(self) -> int:
+        """
+        notes with no note of the same pitch and onset in the original (0 without one)
+        """
+    @property
+    def added_one_step(self) -> int:
+        """
+        added notes one step long
+        """
+    @property
+    def added_share(self) -> float:
+        """
+        added_one_step / added (nan without added notes)
+        """
+    @property
+    def notes(self) -> int:
+        """
+        notes of the roll
+        """
+    @property
+    def one_step(self) -> int:
+        """
+        notes exactly one step long
+        """
+    @property
+    def share(self) -> float:
+        """
+        one_step / notes (nan without notes)
+        """
+class RollMetrics:
+    """
+    Every single-roll metric at its default settings (roll_metrics).
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def empty_bar_rate(self) -> float:
+        ...
+    @property
+    def empty_beat_rate(self) -> float:
+        ...
+    @property
+    def fragments(self) -> FragmentStats:
+        ...
+    @property
+    def groove_consistency(self) -> float:
+        ...
+    @property
+    def in_scale(self) -> InScale:
+        ...
+    @property
+    def pitch_class_entropy(self) -> float:
+        ...
+    @property
+    def pitch_range(self) -> int:
+        ...
+    @property
+    def polyphony(self) -> float:
+        ...
+    @property
+    def polyphony_rate(self) -> float:
+        ...
+    @property
+    def qualified_note_rate(self) -> float:
+        ...
+    @property
+    def scale_consistency(self) -> float:
+        ...
+    @property
+    def used_pitch_classes(self) -> float:
+        ...
 class LoadReport:
     """
     What ParameterSet.load / load_state_dict did: names loaded, missing (left untouched) and unexpected (ignored), and the file's metadata. report['loaded'] etc. also work.
@@ -2119,11 +2219,34 @@ def default_soundfont_paths() -> list[str]:
     """
     The system paths find_soundfont() looks at, in order.
     """
+def empty_bar_rate(roll: typing.Any, bar_steps: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float | list[float]:
+    """
+    MuseGAN's EB: share of bars with no note (a last partial bar counts); one value per track
+    for a MultiTrackRoll. bar_steps: steps per bar (default: the time signature's).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def empty_beat_rate(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    Share of beats (resolution steps, a last partial beat counts) with no note.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
 def find_soundfont(path: str | os.PathLike[str] | None = None) -> str:
     """
     The SoundFont to use: `path` if given, else $PARTITA_SOUNDFONT, else the first one
     installed at a known system path (Debian: /usr/share/sounds/sf2/FluidR3_GM.sf2 from
     fluid-soundfont-gm). Raises RenderError saying what to install when none is found.
+    """
+def fragment_stats(roll: typing.Any, original: typing.Any = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> FragmentStats:
+    """
+    One-step notes of `roll`, and, given the `original` it was edited from, among the notes
+    it added (no note of the same pitch and onset step in the original).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
     """
 def from_pianoroll(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, tempo: typing.SupportsFloat | typing.SupportsIndex | None = None, program: typing.SupportsInt | typing.SupportsIndex | None = None, velocity: typing.SupportsInt | typing.SupportsIndex | None = None, ticks_per_quarter: typing.SupportsInt | typing.SupportsIndex = 480, onsets: typing.Any = None, is_drum: bool | None = None, name: str | None = None) -> Score:
     """
@@ -2141,6 +2264,22 @@ def from_pianoroll(roll: typing.Any, resolution: typing.SupportsInt | typing.Sup
     """
 def grad_norm(params: ParameterSet) -> float:
     ...
+def groove_consistency(roll: typing.Any, bar_steps: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    muspy's groove consistency: 1 - mean Hamming distance between neighbouring bars' onset
+    patterns / bar_steps (nan with fewer than two bars).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def in_scale_rate(roll: typing.Any, root: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> InScale:
+    """
+    Share of note cells in the major scale of `root` (0..11), or of the best-fitting major
+    scale when root is None; an InScale(rate, root).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
 def jsb_windows(split: str = 'train', path: str | os.PathLike[str] | None = None, window: typing.SupportsInt | typing.SupportsIndex = 128, hop: typing.SupportsInt | typing.SupportsIndex = 64) -> WindowSet:
     """
     Windows of one split of the JSB chorales.
@@ -2171,6 +2310,44 @@ def num_threads() -> int:
     """
     Threads used by partita's kernels.
     """
+def pitch_class_entropy(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    muspy's pitch-class entropy: Shannon entropy (bits) of the notes' pitch-class histogram
+    (nan without notes).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def pitch_range(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> int:
+    """
+    Highest minus lowest sounding pitch (0 without notes).
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def polyphony(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    muspy's polyphony: mean number of pitches sounding over steps with at least one.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def polyphony_rate(roll: typing.Any, threshold: typing.SupportsInt | typing.SupportsIndex = 2, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    muspy's polyphony rate (MuseGAN's polyphonicity): share of steps with more than
+    `threshold` pitches sounding.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def qualified_note_rate(roll: typing.Any, min_steps: typing.SupportsInt | typing.SupportsIndex = 3, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float | list[float]:
+    """
+    MuseGAN's QN: share of notes at least min_steps long (nan without notes); one value per
+    track for a MultiTrackRoll.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
 def read_midi(path: str | os.PathLike[str]) -> Score:
     """
     Read a Standard MIDI File (str or os.PathLike) into a Score.
@@ -2184,10 +2361,32 @@ def read_wav(path: str | os.PathLike[str]) -> WavData:
     Read an audio file: a WavData (.samples: float32 array (frames, channels), .sample_rate);
     unpacks as `audio, rate = read_wav(path)`.
     """
+def roll_metrics(roll: typing.Any, original: typing.Any = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> RollMetrics:
+    """
+    Every single-roll metric at its default settings, as a RollMetrics record.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def roll_notes(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> list[tuple[int, int, int]]:
+    """
+    The notes of a roll as (pitch, start step, length in steps), sorted by start then pitch:
+    maximal runs of on cells per pitch, split where the onset channel is set.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
 def save_safetensors(path: str | os.PathLike[str], tensors: dict, metadata: dict | None = None) -> None:
     """
     Write a dict {name: numpy array} (float16/32/64, (u)int8-64, bool) to a safetensors
     file, atomically. `metadata` is a dict of str -> str; "partita.format": "1" is added.
+    """
+def scale_consistency(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
+    """
+    muspy's scale consistency: the largest share of notes in one major or natural-minor scale.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
@@ -2227,6 +2426,24 @@ def to_pianoroll(score: Score, resolution: typing.SupportsInt | typing.SupportsI
         survive the way back.
     Quantization: start and end ticks round to the nearest step (halves up), each
     note at least one step. The first tempo and time signature are kept in the roll.
+    """
+def tonal_distance(a: typing.Any, b: typing.Any = None, frame_steps: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float | dict[tuple[int, int], float]:
+    """
+    MuseGAN's TD (Harte, Sandler & Gasser 2006): mean Euclidean distance between the 6-D tonal
+    centroids of the two rolls' chroma, frame by frame (frame_steps, default one beat),
+    over frames where both sound (nan if none). With one MultiTrackRoll: {(i, j): TD} for
+    every pair of tracks.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def used_pitch_classes(roll: typing.Any, bar_steps: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float | list[float]:
+    """
+    MuseGAN's UPC: distinct pitch classes per bar, mean over non-empty bars (nan if none);
+    one value per track for a MultiTrackRoll.
+    roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
+        (time, 128) or (track, time, 128); resolution (steps per quarter) and
+        time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
     """
 def write_midi(score: Score, path: str | os.PathLike[str]) -> None:
     """
