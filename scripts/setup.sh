@@ -83,7 +83,7 @@ PY=$PARTITA_PY
 "$PY" -m pip install -q --disable-pip-version-check \
     "numpy>=1.22" "tqdm>=4" "pytest>=7" "mido>=1.3" "pretty_midi>=0.2.10" "music21>=9" \
     "safetensors>=0.4" "matplotlib>=3.5" "nbclient>=0.7" "nbformat>=5" "ipykernel>=6" \
-    "ipython>=8" "soundfile>=0.12" "mypy>=1.0" "scikit-build-core>=0.10" "pybind11>=3.0"
+    "ipython>=8" "soundfile>=0.12" "mypy>=1.0" "muspy>=0.5" "scikit-build-core>=0.10" "pybind11>=3.0"
 # Build and install partita itself (reuses build/ between runs).
 "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation .
 if [ -n "$PARTITA_PY_VENV" ]; then
