@@ -76,7 +76,8 @@ def main(argv=None):
             m = music_stats(r_out)
             ent.append(m["pitch_class_entropy"])
             scale.append(m["in_scale_rate"])
-        row = dict(melody=name, frag_share=acc["frag"] / max(1, acc["notes_out"]),
+        row = dict(melody=name, input_frag_share=sum(1 for x in runs_in if x[2] == 1) / max(1, len(runs_in)),
+                   frag_share=acc["frag"] / max(1, acc["notes_out"]),
                    added_frag_share=acc["added_frag"] / max(1, acc["added"]),
                    notes_in=acc["notes_in"] / a.seeds, notes_out=acc["notes_out"] / a.seeds,
                    toggles=acc["toggles"] / a.seeds,
@@ -84,7 +85,8 @@ def main(argv=None):
                    in_scale_in=st_in["in_scale_rate"], in_scale_out=float(np.mean(scale)))
         worst = max(worst, row["frag_share"])
         rows.append(row)
-        print(f"{name:16s} fragments {100 * row['frag_share']:5.1f} % (added {100 * row['added_frag_share']:5.1f} %)"
+        print(f"{name:16s} fragments {100 * row['frag_share']:5.1f} % (added {100 * row['added_frag_share']:5.1f} %,"
+              f" input {100 * row['input_frag_share']:4.1f} %)"
               f"  notes {row['notes_in']:.0f} -> {row['notes_out']:.1f}  toggles {row['toggles']:.0f}"
               f"  pc-entropy {row['entropy_in']:.2f} -> {row['entropy_out']:.2f}"
               f"  in-scale {row['in_scale_in']:.3f} -> {row['in_scale_out']:.3f}", flush=True)
