@@ -35,8 +35,9 @@ namespace {
 
 
 EditControls controls(double max_remove_pct, int max_add, int iterations, double creative_risk,
-                      std::uint64_t seed) {
+                      std::uint64_t seed, int resolve_iterations) {
   EditControls c;
+  c.resolve_iterations = resolve_iterations;
   c.max_remove_pct = max_remove_pct;
   c.max_add = max_add;
   c.iterations = iterations;
@@ -95,32 +96,42 @@ ArcnnConfig() is the shipped compact default; ArcnnConfig.reference() the refere
       py::class_<EditControls>(m, "EditControls", R"doc(The Music Studio's edit controls plus the seed.
 
 max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
-iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100].
+iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100],
+resolve_iterations: most toggles of the closing pass after the iterations, which removes or
+lengthens the one-16th notes the edit added (0: off; it stops when none is left).
 EditControls() holds the defaults ARCNN.edit and both command lines use.)doc")
           .def(py::init([](double max_remove_pct, int max_add, int iterations, double creative_risk,
-                           std::uint64_t seed) { return controls(max_remove_pct, max_add, iterations, creative_risk, seed); }),
+                           std::uint64_t seed, int resolve_iterations) {
+                 return controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
+               }),
                "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
-               "creative_risk"_a = de.creative_risk, "seed"_a = de.seed)
+               "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
+               "resolve_iterations"_a = de.resolve_iterations)
           .def_readwrite("max_remove_pct", &EditControls::max_remove_pct)
           .def_readwrite("max_add", &EditControls::max_add)
           .def_readwrite("iterations", &EditControls::iterations)
           .def_readwrite("creative_risk", &EditControls::creative_risk)
           .def_readwrite("seed", &EditControls::seed)
+          .def_readwrite("resolve_iterations", &EditControls::resolve_iterations)
           .def("__repr__", [](const EditControls& c) {
             return "EditControls(max_remove_pct=" + fnum(c.max_remove_pct) + ", max_add=" + std::to_string(c.max_add) +
                    ", iterations=" + std::to_string(c.iterations) + ", creative_risk=" + fnum(c.creative_risk) +
-                   ", seed=" + std::to_string(c.seed) + ")";
+                   ", seed=" + std::to_string(c.seed) +
+                   ", resolve_iterations=" + std::to_string(c.resolve_iterations) + ")";
           });
   py_bind::mapping_access(controls_cls);
 
   auto stats_cls = py::class_<EditStats>(m, "EditStats", "What one window's edit did.")
-                       .def_readonly("iterations_run", &EditStats::iterations_run, "toggles made")
+                       .def_readonly("iterations_run", &EditStats::iterations_run,
+                                     "toggles made in the requested iterations")
+                       .def_readonly("resolve_run", &EditStats::resolve_run, "toggles made by the closing pass")
                        .def_readonly("removed", &EditStats::removed, "original notes removed (final count)")
                        .def_readonly("added", &EditStats::added, "notes added (final count)")
                        .def_readonly("stopped_early", &EditStats::stopped_early,
                                      "every cell was masked before the last iteration")
                        .def("__repr__", [](const EditStats& s) {
                          return "EditStats(iterations_run=" + std::to_string(s.iterations_run) +
+                                ", resolve_run=" + std::to_string(s.resolve_run) +
                                 ", removed=" + std::to_string(s.removed) + ", added=" + std::to_string(s.added) +
                                 (s.stopped_early ? ", stopped_early=True" : "") + ")";
                        });
@@ -238,8 +249,9 @@ mode. edit() rewrites a melody; fit() trains.)doc")
       .def(
           "edit",
           [](ARCNN& m, const Score& melody, double max_remove_pct, int max_add, int iterations,
-             double creative_risk, std::uint64_t seed, int track, bool return_stats) -> py::object {
-            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed);
+             double creative_risk, std::uint64_t seed, int track, bool return_stats,
+             int resolve_iterations) -> py::object {
+            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
             std::vector<EditStats> st;
             Score out;
             {
@@ -251,19 +263,20 @@ mode. edit() rewrites a melody; fit() trains.)doc")
           },
           "melody"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add,
           "iterations"_a = de.iterations, "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
-          "track"_a = -1, "return_stats"_a = false,
+          "track"_a = -1, "return_stats"_a = false, "resolve_iterations"_a = de.resolve_iterations,
           R"doc(Rewrite `track` of `melody` (-1: the first track with notes) as the Music Studio does.
 
 max_remove_pct: maximum input notes to remove (%), max_add: maximum notes to add,
-iterations: sampling iterations (one toggle each), creative_risk: temperature (defaults:
-partita.EditControls()). Inputs longer than 8 bars are edited window by window, shorter
+iterations: sampling iterations (one toggle each), creative_risk: temperature,
+resolve_iterations: most toggles of the closing pass on the one-16th notes the edit added
+(defaults: partita.EditControls()). Inputs longer than 8 bars are edited window by window, shorter
 ones padded. Returns a Score with the input's tempo map, meters, program and timing and one
 track at velocity 100 (and a list of EditStats, one per window, with return_stats=True).)doc")
       .def(
           "edit_roll",
           [](ARCNN& m, const py::object& roll, double max_remove_pct, int max_add, int iterations,
-             double creative_risk, std::uint64_t seed) {
-            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed);
+             double creative_risk, std::uint64_t seed, int resolve_iterations) {
+            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
             const PianoRoll r = py_bind::model_roll_from_python(roll, "ARCNN.edit_roll");
             PianoRoll out;
             {
@@ -274,6 +287,7 @@ track at velocity 100 (and a list of EditStats, one per window, with return_stat
           },
           "roll"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
           "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
+          "resolve_iterations"_a = de.resolve_iterations,
           "Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution "
           "raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary "
           "PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).")

@@ -1961,12 +1961,14 @@ class EditControls:
     The Music Studio's edit controls plus the seed.
     
     max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
-    iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100].
+    iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100],
+    resolve_iterations: most toggles of the closing pass after the iterations, which removes or
+    lengthens the one-16th notes the edit added (0: off; it stops when none is left).
     EditControls() holds the defaults ARCNN.edit and both command lines use.
     """
     def __getitem__(self, key: str) -> typing.Any:
         ...
-    def __init__(self, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    def __init__(self, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> None:
         ...
     def __repr__(self) -> str:
         ...
@@ -1995,6 +1997,12 @@ class EditControls:
     def max_remove_pct(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def resolve_iterations(self) -> int:
+        ...
+    @resolve_iterations.setter
+    def resolve_iterations(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
     def seed(self) -> int:
         ...
     @seed.setter
@@ -2016,12 +2024,17 @@ class EditStats:
     @property
     def iterations_run(self) -> int:
         """
-        toggles made
+        toggles made in the requested iterations
         """
     @property
     def removed(self) -> int:
         """
         original notes removed (final count)
+        """
+    @property
+    def resolve_run(self) -> int:
+        """
+        toggles made by the closing pass
         """
     @property
     def stopped_early(self) -> bool:
@@ -2151,7 +2164,7 @@ class ARCNN:
              track: typing.SupportsInt | typing.SupportsIndex = -1,
              *, return_stats: typing.Literal[True]) -> tuple[Score, list[EditStats]]:
         """With return_stats=True: (Score, one EditStats per edited window)."""
-    def edit_roll(self, roll: typing.Any, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> PianoRoll:
+    def edit_roll(self, roll: typing.Any, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> PianoRoll:
         """
         Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).
         """

@@ -301,6 +301,37 @@ TEST(Arcnn, EditKeepsTimingProgramAndLengthAndIsSeeded) {
 // Any ticks per quarter works: the one quantizer rounds each note to the nearest
 // 16th, and the result goes back to the input's ticks. A melody at 95 ticks per
 // quarter edits like the same melody at 480 (all notes on the 16th grid).
+// The closing pass: the requested iterations stay exactly as many toggles, the
+// pass comes on top and leaves no one-step note the edit added; off, it does nothing.
+TEST(Arcnn, EditClosingPassResolvesAddedFragments) {
+  ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
+  ToRollOptions to;
+  to.resolution = 4;
+  to.binarize = true;
+  const PianoRoll in = to_pianoroll(melody(32), to).with_length(128);
+  EditControls c;
+  c.iterations = 80;
+  c.seed = 3;
+  c.resolve_iterations = 0;
+  std::vector<EditStats> st0, st1;
+  const PianoRoll plain = m.edit_roll(in, c, &st0);
+  c.resolve_iterations = 500;
+  const PianoRoll closed = m.edit_roll(in, c, &st1);
+  ASSERT_EQ(st0.size(), 1u);
+  ASSERT_EQ(st1.size(), 1u);
+  EXPECT_EQ(st0[0].iterations_run, 80);
+  EXPECT_EQ(st0[0].resolve_run, 0);
+  EXPECT_EQ(st1[0].iterations_run, 80);
+  const auto left0 = resolve_candidates(plain.data(), in.data(), 128);
+  const auto left1 = resolve_candidates(closed.data(), in.data(), 128);
+  std::size_t n0 = 0, n1 = 0;
+  for (std::size_t i = 0; i < left0.size(); ++i) n0 += left0[i] && plain.data()[i], n1 += left1[i];
+  ASSERT_GT(n0, 0u);  // the untrained model leaves fragments
+  EXPECT_EQ(n1, 0u);
+  EXPECT_GE(static_cast<std::size_t>(st1[0].resolve_run), 1u);
+  EXPECT_LE(static_cast<std::size_t>(st1[0].resolve_run), n0);
+}
+
 TEST(Arcnn, EditTakesAnyTicksPerQuarter) {
   ARCNN m(ArcnnConfig{2, 4, 0, 0.5f}, 5);
   EditControls c;

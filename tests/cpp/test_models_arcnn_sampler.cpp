@@ -1,8 +1,10 @@
 // AR-CNN sampling loop against fake logits functions: distribution, temperature,
-// counters and masks, early stop, reproducibility, control validation.
+// counters and masks, early stop, reproducibility, control validation, and the
+// closing pass that resolves the one-step notes an edit added.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <set>
 
 #include "partita/core/error.hpp"
@@ -34,6 +36,7 @@ TEST(ArcnnSampler, FirstPickFollowsTemperedSoftmax) {
       PianoRoll w(2);
       EditControls c;
       c.iterations = 1;
+      c.resolve_iterations = 0;
       c.creative_risk = T;
       Generator rng(s);
       sample_edit(w, constant_logits(l), c, rng);
@@ -56,6 +59,7 @@ TEST(ArcnnSampler, RemovalCapHoldsAndCountersMatchTheRoll) {
   EditControls c;
   c.max_remove_pct = 50.0;  // max_remove = 5
   c.iterations = 200;
+  c.resolve_iterations = 0;
   Generator rng(3);
   auto st = sample_edit(w, constant_logits(l), c, rng);
   EXPECT_EQ(st.iterations_run, 200);
@@ -79,6 +83,7 @@ TEST(ArcnnSampler, AddCapIsStrictGreaterAsReference) {
   c.max_remove_pct = 0;
   c.max_add = 3;
   c.iterations = 500;
+  c.resolve_iterations = 0;
   c.creative_risk = 0.5;
   Generator rng(1);
   auto st = sample_edit(w, constant_logits(l), c, rng);
@@ -121,6 +126,7 @@ TEST(ArcnnSampler, SameSeedSameEditAndLogitsSeeCurrentState) {
   a(5, 64) = b(5, 64) = 1;
   EditControls c;
   c.seed = 11;
+  c.resolve_iterations = 0;
   Generator ra(5), rb(5), rc(6);
   sample_edit(a, fn, c, ra);
   EXPECT_EQ(calls, 100);
@@ -166,6 +172,9 @@ TEST(ArcnnSampler, BadControlsAndLogits) {
   c.iterations = -5;
   EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
   c = EditControls{};
+  c.resolve_iterations = -1;
+  EXPECT_THROW(sample_edit(w, fn, c, rng), InvalidArgument);
+  c = EditControls{};
   LogitsFn nan_fn = [](const Tensor& roll, Tensor& logits) {
     logits.resize(roll.shape());
     logits.fill(NAN);
@@ -173,4 +182,112 @@ TEST(ArcnnSampler, BadControlsAndLogits) {
   EXPECT_THROW(sample_edit(w, nan_fn, c, rng), InvalidArgument);
   LogitsFn wrong = [](const Tensor&, Tensor& logits) { logits.resize({1, 4}); };
   EXPECT_THROW(sample_edit(w, wrong, c, rng), ShapeError);
+}
+
+TEST(ArcnnSampler, ResolveCandidatesAreAddedOneStepNotesAndTheirNeighbours) {
+  PianoRoll now(8), orig(8);
+  now(0, 60) = 1;              // added fragment at the window's start: itself and step 1
+  now(4, 62) = 1;              // added fragment: steps 3, 4, 5
+  now(2, 64) = now(3, 64) = 1;  // added two-step note: not a candidate
+  now(6, 65) = orig(6, 65) = 1;  // the input's own one-step note: kept
+  orig(3, 67) = orig(4, 67) = 1;
+  now(4, 67) = 1;              // what is left of a cut input note: a candidate
+  const auto a = resolve_candidates(now.data(), orig.data(), 8);
+  std::set<std::pair<int, int>> got;
+  for (int t = 0; t < 8; ++t)
+    for (int q = 0; q < 128; ++q)
+      if (a[static_cast<size_t>(t * 128 + q)]) got.insert({t, q});
+  const std::set<std::pair<int, int>> want = {{0, 60}, {1, 60}, {3, 62}, {4, 62}, {5, 62},
+                                              {3, 67}, {4, 67}, {5, 67}};
+  EXPECT_EQ(got, want);
+}
+
+// Random logits that favour adding short notes: the main phase leaves fragments.
+static LogitsFn noisy_logits(std::uint64_t seed) {
+  auto base = std::make_shared<std::vector<float>>(128 * 128);
+  Generator g(seed);
+  for (auto& v : *base) v = static_cast<float>(2.0 * g.normal());
+  return [base](const Tensor& roll, Tensor& logits) {
+    logits.resize(roll.shape());
+    for (std::int64_t i = 0; i < logits.size(); ++i) logits[i] = (*base)[static_cast<size_t>(i)];
+  };
+}
+
+TEST(ArcnnSampler, ClosingPassOnlyTouchesAddedFragmentsAndTheirNeighbours) {
+  PianoRoll input(128);
+  for (std::size_t t = 0; t < 128; t += 8) input(t, 60) = input(t + 1, 60) = input(t + 2, 60) = 1;
+  input(50, 70) = 1;  // the input's own one-step note
+  const std::vector<std::uint8_t> original = cells_of(input);
+  const LogitsFn fn = noisy_logits(4);
+  EditControls c;
+  c.iterations = 150;
+  c.resolve_iterations = 0;
+  PianoRoll main_only(128);
+  std::copy(original.begin(), original.end(), main_only.data());
+  Generator r0(21);
+  const EditStats s0 = sample_edit(main_only, fn, c, r0);
+  const auto before = resolve_candidates(main_only.data(), original.data(), 128);
+  std::size_t fragments_before = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) fragments_before += before[i] && main_only.data()[i];
+  ASSERT_GT(fragments_before, 5u);  // the fake model does leave fragments
+
+  c.resolve_iterations = 500;
+  PianoRoll full(128);
+  std::copy(original.begin(), original.end(), full.data());
+  Generator r1(21);
+  const EditStats s1 = sample_edit(full, fn, c, r1);
+  EXPECT_EQ(s1.iterations_run, 150);  // the requested iterations are exactly as many toggles
+  EXPECT_EQ(s0.iterations_run, 150);
+  EXPECT_EQ(s0.resolve_run, 0);
+  // Every cell the pass changed was a candidate after the main phase, each at most once.
+  int changed = 0;
+  for (std::size_t i = 0; i < before.size(); ++i)
+    if (full.data()[i] != main_only.data()[i]) {
+      ++changed;
+      EXPECT_TRUE(before[i]) << "cell " << i;
+    }
+  EXPECT_EQ(changed, s1.resolve_run);
+  EXPECT_GE(s1.resolve_run, 1);
+  EXPECT_LE(static_cast<std::size_t>(s1.resolve_run), fragments_before);
+  // No added one-step note is left; the input's own is untouched.
+  const auto after = resolve_candidates(full.data(), original.data(), 128);
+  for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i], 0) << "cell " << i;
+  EXPECT_EQ(full(50, 70), main_only(50, 70));
+  // The counters follow the roll.
+  std::int64_t removed = 0, added = 0;
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    removed += original[i] && !full.data()[i];
+    added += !original[i] && full.data()[i];
+  }
+  EXPECT_EQ(removed, s1.removed);
+  EXPECT_EQ(added, s1.added);
+  // Same seed, same edit.
+  PianoRoll again(128);
+  std::copy(original.begin(), original.end(), again.data());
+  Generator r2(21);
+  sample_edit(again, fn, c, r2);
+  EXPECT_EQ(cells_of(again), cells_of(full));
+}
+
+TEST(ArcnnSampler, ClosingPassRespectsTheCounters) {
+  // No removal allowed and at most two additions (strict ">": three): the
+  // closing pass may not cut an input note nor add beyond the cap.
+  PianoRoll w(128);
+  for (std::size_t t = 0; t < 128; t += 16) w(t, 60) = w(t + 1, 60) = 1;
+  const std::vector<std::uint8_t> original = cells_of(w);
+  EditControls c;
+  c.max_remove_pct = 0;
+  c.max_add = 2;
+  c.iterations = 60;
+  Generator rng(8);
+  const EditStats st = sample_edit(w, noisy_logits(5), c, rng);
+  EXPECT_EQ(st.iterations_run, 60);
+  EXPECT_GE(st.resolve_run, 1);  // the pass ran, under the same masks
+  EXPECT_EQ(st.removed, 0);
+  EXPECT_LE(st.added, 3);
+  for (std::size_t i = 0; i < original.size(); ++i)
+    if (original[i]) EXPECT_EQ(w.data()[i], 1) << "cell " << i;
+  std::int64_t added = 0;
+  for (std::size_t i = 0; i < original.size(); ++i) added += !original[i] && w.data()[i];
+  EXPECT_EQ(added, st.added);
 }

@@ -70,6 +70,31 @@ def test_edit_score_keeps_timing_and_program(melody_paths, tiny_weights):
         [(n.pitch, n.start, n.end) for n in out.tracks[0].notes]
 
 
+def _added_one_step_notes(out, before):
+    """One-step notes of `out` (time, 128) that are not one-step notes of `before`."""
+    o = np.pad(out.astype(bool), ((1, 1), (0, 0)))
+    b = np.pad(before.astype(bool), ((1, 1), (0, 0)))
+    one = lambda r: r[1:-1] & ~r[:-2] & ~r[2:]
+    return int((one(o) & ~one(b)).sum())
+
+
+def test_closing_pass_resolves_added_fragments(melody_paths, tiny_weights):
+    m = partita.ARCNN.load(tiny_weights)
+    score = partita.read_midi(melody_paths[0])
+    plain, st0 = m.edit(score, iterations=60, seed=4, resolve_iterations=0, return_stats=True)
+    closed, st1 = m.edit(score, iterations=60, seed=4, return_stats=True)
+    assert [s.iterations_run for s in st0] == [s.iterations_run for s in st1] == [60] * len(st0)
+    assert all(s.resolve_run == 0 for s in st0)
+    assert all(s.resolve_run >= 0 for s in st1) and "resolve_run=" in repr(st1[0])
+    roll = np.zeros((128, 128), np.uint8)
+    roll[0:128:4, 60] = 1
+    roll[1:128:4, 60] = 1
+    a = np.asarray(m.edit_roll(roll, iterations=60, seed=2, resolve_iterations=0).array, np.uint8)
+    b = np.asarray(m.edit_roll(roll, iterations=60, seed=2).array, np.uint8)
+    assert _added_one_step_notes(a, roll) > 0
+    assert _added_one_step_notes(b, roll) == 0
+
+
 def test_edit_roll_long_input_window_by_window(tiny_weights):
     m = partita.ARCNN.load(tiny_weights)
     roll = np.zeros((300, 128), np.uint8)
@@ -233,7 +258,10 @@ def test_pretrained_is_in_eval_mode_and_fit_restores_the_mode():
 def test_defaults_come_from_the_library():
     d = partita.EditControls()
     assert (d.max_remove_pct, d.max_add, d.iterations, d.creative_risk) == (100.0, 500, 100, 1.0)
+    assert d.resolve_iterations == 500 and "resolve_iterations=500" in repr(d)
     assert "iterations=100" in repr(d)
+    with pytest.raises(ValueError):
+        partita.EditControls(resolve_iterations=-1)
     with pytest.raises(ValueError):
         partita.EditControls(creative_risk=0)
     f = partita.ArcnnFitOptions()

@@ -14,9 +14,18 @@
 // off now and were off originally get p = 0 (the reference's strict ">": up to
 // max_add + 1 additions can happen). p is renormalised; the loop stops early
 // when every cell has p = 0.
+//
+// A closing pass follows the requested iterations (resolve_iterations > 0): the
+// same draw, restricted to the one-step notes (16th fragments) the edit left
+// that the input did not have, and to the off cells just before and after each.
+// A toggle there either removes such a fragment or lengthens it, so the pass
+// ends once none is left (or the counters mask every candidate); the model
+// still picks which, at the same temperature. Without it, 100 iterations leave
+// a quarter to two fifths of a melody's notes as scattered 16th fragments.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "partita/core/random.hpp"
 #include "partita/core/tensor.hpp"
@@ -31,12 +40,16 @@ struct EditControls {
   int iterations = 100;           // sampling iterations, 0..100000
   double creative_risk = 1.0;     // softmax temperature, (0, 100]
   std::uint64_t seed = 0;
+  /// Most toggles of the closing pass that resolves the one-step notes the edit
+  /// added (0: off), 0..100000; it stops earlier when none is left.
+  int resolve_iterations = 500;
   /// Throws InvalidArgument naming `who` and the control if out of range.
   void validate(const char* who) const;
 };
 
 struct EditStats {
-  int iterations_run = 0;  // toggles made
+  int iterations_run = 0;  // toggles made in the requested iterations
+  int resolve_run = 0;     // toggles made by the closing pass
   int removed = 0;         // final counters
   int added = 0;
   bool stopped_early = false;  // every cell was masked before the last iteration
@@ -48,6 +61,13 @@ using LogitsFn = std::function<void(const Tensor& roll, Tensor& logits)>;
 /// Edit `window` (any number of steps; the model needs 128) in place: its cells
 /// (shared by every handle on the roll) become 0/1 and `binary` is set; a cell
 /// is on when non-zero. Its onset channel, if any, is left as it was.
+/// The closing pass's candidate cells of a (steps x 128) window: every on cell
+/// whose pitch is off at the steps before and after and that is not such a
+/// one-step note of `original` too, plus those two off neighbours (within the
+/// window). 1 = candidate.
+std::vector<std::uint8_t> resolve_candidates(const std::uint8_t* on_now, const std::uint8_t* original,
+                                             std::int64_t steps);
+
 EditStats sample_edit(PianoRoll& window, const LogitsFn& logits_fn,
                       const EditControls& controls, Generator& rng);
 
