@@ -88,7 +88,7 @@ def _repair_worker(job):
     for i, window, corrupted in items:
         y = model.edit_roll(corrupted, iterations=iterations, creative_risk=risk, seed=seed + int(i))
         truth = window.astype(bool)
-        out.append((prf(corrupted.astype(bool), truth), prf(y.astype(bool), truth)))
+        out.append((prf(corrupted.astype(bool), truth), prf(np.asarray(y.array).astype(bool), truth)))
     return out
 
 

@@ -33,7 +33,8 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
          creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0,
          seed: typing.SupportsInt | typing.SupportsIndex = 0,
          track: typing.SupportsInt | typing.SupportsIndex = -1,
-         return_stats: typing.Literal[False] = False) -> Score:
+         return_stats: typing.Literal[False] = False,
+         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> Score:
     """Rewrite `track` of `melody` as the Music Studio does; returns the new Score."""
 @typing.overload
 def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0,
@@ -42,7 +43,8 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
          creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0,
          seed: typing.SupportsInt | typing.SupportsIndex = 0,
          track: typing.SupportsInt | typing.SupportsIndex = -1,
-         *, return_stats: typing.Literal[True]) -> tuple[Score, list[EditStats]]:
+         *, return_stats: typing.Literal[True],
+         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> tuple[Score, list[EditStats]]:
     """With return_stats=True: (Score, one EditStats per edited window)."""
 ''',
 }

@@ -68,7 +68,8 @@ int usage() {
       "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct " + num(e.max_remove_pct) + "] [--max-add " +
       std::to_string(e.max_add) + "]\n"
       "      [--iterations " + std::to_string(e.iterations) + "] [--creative-risk " + num(e.creative_risk) +
-      "] [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
+      "] [--resolve-iterations " + std::to_string(e.resolve_iterations) + "]\n"
+      "      [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
       "  partita-cli models                  (the shipped models and where their files are)\n"
       "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
@@ -101,6 +102,7 @@ int cmd_edit(const Args& a) {
   if (a.flag("max-add")) c.max_add = std::stoi(a.get("max-add", ""));
   if (a.flag("iterations")) c.iterations = std::stoi(a.get("iterations", ""));
   if (a.flag("creative-risk")) c.creative_risk = std::stod(a.get("creative-risk", ""));
+  if (a.flag("resolve-iterations")) c.resolve_iterations = std::stoi(a.get("resolve-iterations", ""));
   if (a.flag("seed")) c.seed = std::stoull(a.get("seed", ""));
   models::ARCNN m = a.flag("weights")
                         ? models::ARCNN::load(a.get("weights", ""))

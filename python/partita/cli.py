@@ -344,6 +344,9 @@ def add_edit(sub) -> argparse.ArgumentParser:
                    help="sampling iterations, one toggle each (default: %(default)s)")
     p.add_argument("--creative-risk", type=float, default=d.creative_risk, metavar="T",
                    help="sampling temperature, typically 0.5-6 (default: %(default)g)")
+    p.add_argument("--resolve-iterations", type=int, default=d.resolve_iterations, metavar="N",
+                   help="closing pass after the sampled toggles: at most N toggles that remove or extend "
+                        "the one-16th notes the edit added; 0 turns it off (default: %(default)s)")
     p.add_argument("--track", type=int, default=-1, metavar="I",
                    help="track to edit (default: the first track with notes)")
     p.add_argument("--weights", metavar="FILE",
@@ -362,6 +365,7 @@ def run_edit(args: argparse.Namespace) -> int:
     score = partita.read_midi(args.midi)
     edited, stats = model.edit(score, max_remove_pct=args.max_remove_pct, max_add=args.max_add,
                                iterations=args.iterations, creative_risk=args.creative_risk,
+                               resolve_iterations=args.resolve_iterations,
                                seed=resolve_seed(args), track=args.track, return_stats=True)
     partita.write_midi(edited, out_path)
     removed = sum(s.removed for s in stats)

@@ -191,11 +191,15 @@ def check(where: str, stub: Sig, run: Sig, method: bool, overload_of_one: bool =
         sp, rp = sp[1:], rp[1:]
     if [p.name for p in sp] != [p.name for p in rp]:
         return [f"{where}: parameters {[p.name for p in sp]} in the stub, {[p.name for p in rp]} at run time"]
+    after_narrowed = False
     for s, r in zip(sp, rp):
         # An overload of a single run-time signature may make a parameter
-        # keyword-only and required (e.g. return_stats: Literal[True]).
+        # keyword-only and required (e.g. return_stats: Literal[True]); the
+        # parameters after it are then keyword-only too (Python's syntax).
         narrowed = overload_of_one and s.kind == "kw" and r.kind == "pos" and s.default is None
-        if s.kind != r.kind and not narrowed:
+        follows = after_narrowed and s.kind == "kw" and r.kind == "pos"
+        after_narrowed = after_narrowed or narrowed
+        if s.kind != r.kind and not narrowed and not follows:
             errs.append(f"{where}: {s.name} is {s.kind} in the stub, {r.kind} at run time")
         if not narrowed and not same_default(s.default, r.default):
             errs.append(f"{where}: {s.name} defaults to {s.default} in the stub, {r.default} at run time")
