@@ -92,8 +92,9 @@ std::vector<Note> apply_sustain(const Track& t, std::int64_t& sustained) {
 struct StepNote {
   int pitch;
   int velocity;
-  std::int64_t start;
+  std::int64_t start;  // steps
   std::int64_t end;
+  std::int64_t tick;   // unrounded onset, for note_seq's (onset time, pitch) order
 };
 
 // note_seq's quantize_to_step with its 0.5 cutoff: the nearest step, halves up.
@@ -137,7 +138,7 @@ std::vector<int> encode_performance(const Score& score, int track, const EventOp
         continue;
       }
       StepNote q{n.pitch, n.velocity, to_step(score.seconds(n.start), opt.steps_per_second),
-                 to_step(score.seconds(n.end), opt.steps_per_second)};
+                 to_step(score.seconds(n.end), opt.steps_per_second), n.start};
       if (q.end <= q.start) {
         q.end = q.start + 1;
         ++st.lengthened_zero;
@@ -146,7 +147,7 @@ std::vector<int> encode_performance(const Score& score, int track, const EventOp
     }
   }
   std::stable_sort(notes.begin(), notes.end(), [](const StepNote& a, const StepNote& b) {
-    return std::tie(a.start, a.pitch) < std::tie(b.start, b.pitch);
+    return std::tie(a.tick, a.pitch) < std::tie(b.tick, b.pitch);
   });
   // One sounding note per pitch: a new onset ends the earlier note; two onsets
   // in one step are one note (the first velocity, the later end).
