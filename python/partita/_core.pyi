@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -1523,6 +1523,120 @@ class RollMetrics:
     @property
     def used_pitch_classes(self) -> float:
         ...
+class EventOptions:
+    """
+    Layout of the performance vocabulary.
+    
+    steps_per_second: time resolution (100: 10 ms steps), velocity_bins: VELOCITY tokens,
+    min_pitch / max_pitch: the NOTE_ON / NOTE_OFF range (others are dropped),
+    max_shift_steps: the longest TIME_SHIFT token, sustain: apply controller 64 before
+    encoding. EventOptions() is the AWS DeepComposer Transformer-XL vocabulary (310 tokens).
+    """
+    sustain: bool
+    def __init__(self, steps_per_second: typing.SupportsInt | typing.SupportsIndex = 100, velocity_bins: typing.SupportsInt | typing.SupportsIndex = 32, min_pitch: typing.SupportsInt | typing.SupportsIndex = 21, max_pitch: typing.SupportsInt | typing.SupportsIndex = 108, max_shift_steps: typing.SupportsInt | typing.SupportsIndex = 100, sustain: bool = True) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def bin_velocity(self, bin: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        the velocity a bin decodes to
+        """
+    def note_off_token(self, pitch: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        token of NOTE_OFF pitch
+        """
+    def note_on_token(self, pitch: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        token of NOTE_ON pitch
+        """
+    def time_shift_token(self, steps: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        token of a shift of 1..max_shift_steps
+        """
+    def velocity_bin(self, velocity: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        bin 1..velocity_bins of a MIDI velocity
+        """
+    def velocity_token(self, bin: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        token of VELOCITY bin (1-based)
+        """
+    @property
+    def max_pitch(self) -> int:
+        ...
+    @max_pitch.setter
+    def max_pitch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_shift_steps(self) -> int:
+        ...
+    @max_shift_steps.setter
+    def max_shift_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_pitch(self) -> int:
+        ...
+    @min_pitch.setter
+    def min_pitch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def steps_per_second(self) -> int:
+        ...
+    @steps_per_second.setter
+    def steps_per_second(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def velocity_bins(self) -> int:
+        ...
+    @velocity_bins.setter
+    def velocity_bins(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def vocab_size(self) -> int:
+        """
+        number of tokens (310 by default)
+        """
+class EventStats:
+    """
+    What encode_performance did to the notes it was given.
+    """
+    def __repr__(self) -> str:
+        ...
+    @property
+    def dropped_out_of_range(self) -> int:
+        """
+        notes outside the pitch range
+        """
+    @property
+    def lengthened_zero(self) -> int:
+        """
+        notes given one step (zero after rounding)
+        """
+    @property
+    def merged_duplicates(self) -> int:
+        """
+        same pitch and onset step: one note kept
+        """
+    @property
+    def notes_encoded(self) -> int:
+        """
+        NOTE_ON tokens written
+        """
+    @property
+    def notes_in(self) -> int:
+        """
+        notes of the encoded track(s)
+        """
+    @property
+    def sustained(self) -> int:
+        """
+        notes lengthened by the sustain pedal
+        """
+    @property
+    def truncated_overlaps(self) -> int:
+        """
+        notes ended early by a new onset of their pitch
+        """
 class LoadReport:
     """
     What ParameterSet.load / load_state_dict did: names loaded, missing (left untouched) and unexpected (ignored), and the file's metadata. report['loaded'] etc. also work.
@@ -2226,6 +2340,13 @@ def cpu_info() -> CpuInfo:
     """
     The SIMD level in use, the highest one this CPU supports, and the features detected.
     """
+def decode_performance(tokens: collections.abc.Iterable[int], options: EventOptions = ..., ticks_per_quarter: typing.SupportsInt | typing.SupportsIndex = 480, qpm: typing.SupportsFloat | typing.SupportsIndex = 120.0) -> Score:
+    """
+    A one-track Score (one tempo, qpm) from performance tokens.
+    
+    <S> and <PAD> are skipped; notes still on at the end are ended there; a token outside
+    [0, vocab_size) raises ValueError naming its position.
+    """
 def default_jsb_path() -> str:
     """
     Path of the bundled Jsb16thSeparated.json.
@@ -2248,6 +2369,18 @@ def empty_beat_rate(roll: typing.Any, resolution: typing.SupportsInt | typing.Su
     roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
         (time, 128) or (track, time, 128); resolution (steps per quarter) and
         time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def encode_performance(score: Score, track: typing.SupportsInt | typing.SupportsIndex = -1, options: EventOptions = ...) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    Performance tokens (int32 array) of a Score's track (-1: all non-drum tracks merged).
+    
+    Seconds come from the Score's tempo map; times round to the nearest step; the sustain
+    pedal lengthens released notes; notes outside min_pitch..max_pitch are dropped (see
+    encode_performance_stats for the counts).
+    """
+def encode_performance_stats(score: Score, track: typing.SupportsInt | typing.SupportsIndex = -1, options: EventOptions = ...) -> tuple[numpy.typing.NDArray[numpy.int32], EventStats]:
+    """
+    encode_performance plus an EventStats of what happened to the notes.
     """
 def find_soundfont(path: str | os.PathLike[str] | None = None) -> str:
     """

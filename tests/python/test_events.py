@@ -84,6 +84,12 @@ def test_round_trip_midi_files(name):
     check_round_trip(partita.read_midi(SEED / name))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_round_trip_random_chords(seed):
+    stats = check_round_trip(pedal_score(seed))
+    assert stats.notes_encoded == 120
+
+
 def test_decode_skips_markers_and_rejects_bad_tokens():
     o = partita.EventOptions()
     toks = [0, o.velocity_token(25), o.note_on_token(60), 1, o.time_shift_token(50), o.note_off_token(60)]
