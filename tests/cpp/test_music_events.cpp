@@ -64,6 +64,12 @@ TEST(MusicEvents, TokenLayoutIsTheDeepComposerVocabulary) {
   EXPECT_EQ(kOpt.velocity_bin(100), 25);
   EXPECT_EQ(kOpt.velocity_bin(127), 32);
   EXPECT_EQ(kOpt.bin_velocity(25), 97);
+  EventOptions wide;
+  wide.velocity_bins = 100;  // bins of 2: the top bins decode to 127, not past it
+  EXPECT_EQ(wide.bin_velocity(64), 127);
+  EXPECT_EQ(wide.bin_velocity(100), 127);
+  EXPECT_EQ(wide.velocity_bin(127), 64);
+  EXPECT_EQ(wide.vocab_size(), 2 + 100 + 176 + 100);
 }
 
 TEST(MusicEvents, OneNote) {

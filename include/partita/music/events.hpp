@@ -52,8 +52,11 @@ struct EventOptions {
   int velocity_bin_size() const { return (127 + velocity_bins - 1) / velocity_bins; }
   /// Bin 1..velocity_bins of a MIDI velocity 1..127.
   int velocity_bin(int velocity) const;
-  /// The velocity a bin decodes to: 1 + (bin - 1) * velocity_bin_size().
-  int bin_velocity(int bin) const { return 1 + (bin - 1) * velocity_bin_size(); }
+  /// The velocity a bin decodes to: 1 + (bin - 1) * velocity_bin_size(), at most 127.
+  int bin_velocity(int bin) const {
+    const int v = 1 + (bin - 1) * velocity_bin_size();
+    return v < 127 ? v : 127;
+  }
 };
 
 /// What encode_performance did to the notes it was given.
@@ -78,7 +81,7 @@ std::vector<int> encode_performance(const Score& score, int track = -1, const Ev
 /// NOTE_ON of a sounding pitch ends the earlier note there; a NOTE_OFF in the
 /// step of its NOTE_ON drops the note (zero length, as note_seq); notes still
 /// on at the end end at the last step (one step when that is their onset).
-/// NOTE_ONs before any VELOCITY token take velocity 100. Throws InvalidArgument
+/// NOTE_ONs before any VELOCITY token take velocity 100 (note_seq's default). Throws InvalidArgument
 /// naming the position of a token outside [0, vocab_size()).
 Score decode_performance(const std::vector<int>& tokens, const EventOptions& options = {},
                          int ticks_per_quarter = 480, double qpm = 120.0);
