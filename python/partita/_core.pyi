@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'WavData', 'WeightsError', 'WindowSet', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_windows', 'load_jsb_chorales', 'load_safetensors', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -2017,6 +2017,89 @@ class ShippedModel:
     @property
     def name(self) -> str:
         ...
+class MultiTrackWindows:
+    """
+    Fixed-size multitrack windows (the GAN's training data): (n, tracks, steps, 128) binary cells, melody in track 0.
+    """
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def model_layout(self) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        The model's layout: (n, steps, 128, tracks) float32, +1 for a note, -1 for silence (a copy).
+        """
+    def roll(self, index: typing.SupportsInt | typing.SupportsIndex) -> MultiTrackRoll:
+        """
+        Window `index` as a partita.MultiTrackRoll (a copy).
+        """
+    @property
+    def array(self) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        All windows as an (n, tracks, steps, 128) uint8 array: a read-only view of the windows' memory (no copy).
+        """
+    @property
+    def steps(self) -> int:
+        ...
+    @property
+    def tracks(self) -> int:
+        ...
+class JsbMultitrackSplits:
+    """
+    The JSB chorales' standard split as four-track MultiTrackRolls (soprano, alto, tenor, bass; binary, 16ths, held-note onsets).
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def test(self) -> list[MultiTrackRoll]:
+        """
+        77 chorales
+        """
+    @property
+    def train(self) -> list[MultiTrackRoll]:
+        """
+        229 chorales
+        """
+    @property
+    def valid(self) -> list[MultiTrackRoll]:
+        """
+        76 chorales
+        """
+class TranspositionSampler:
+    """
+    Seeded random transposition: each call draws uniformly among the shifts that keep every voice in range.
+    """
+    def __call__(self, roll: typing.Any) -> tuple[MultiTrackRoll, int]:
+        """
+        (transposed MultiTrackRoll, semitones) for a random allowed shift.
+        """
+    def __init__(self, seed: typing.SupportsInt | typing.SupportsIndex = 0, max_semitones: typing.SupportsInt | typing.SupportsIndex = 6, low: typing.SupportsInt | typing.SupportsIndex = 36, high: typing.SupportsInt | typing.SupportsIndex = 81) -> None:
+        ...
+class MultitrackFolder:
+    """
+    Multitrack rolls from a folder of MIDI files (melody track first).
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def rolls(self) -> list[MultiTrackRoll]:
+        """
+        one MultiTrackRoll per usable file
+        """
+    @property
+    def skipped(self) -> list[str]:
+        """
+        files skipped, as 'path: reason'
+        """
+    @property
+    def used(self) -> list[str]:
+        """
+        files used
+        """
 class ArcnnConfig:
     """
     AR-CNN architecture: levels, base_filters,
@@ -2332,6 +2415,10 @@ def AdamW(params: ParameterSet, lr: typing.SupportsFloat | typing.SupportsIndex 
     """
     An Adam with decoupled weight decay (torch.optim.AdamW defaults).
     """
+def allowed_transpositions(roll: typing.Any, max_semitones: typing.SupportsInt | typing.SupportsIndex = 6, low: typing.SupportsInt | typing.SupportsIndex = 36, high: typing.SupportsInt | typing.SupportsIndex = 81) -> list[int]:
+    """
+    Shifts in [-max_semitones, max_semitones] keeping every note in low..high, ascending.
+    """
 def clip_grad_norm(params: ParameterSet, max_norm: typing.SupportsFloat | typing.SupportsIndex) -> float:
     """
     Scale trainable gradients to global L2 norm <= max_norm; returns the norm before.
@@ -2428,6 +2515,10 @@ def in_scale_rate(roll: typing.Any, root: typing.SupportsInt | typing.SupportsIn
         (time, 128) or (track, time, 128); resolution (steps per quarter) and
         time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
     """
+def jsb_multitrack_windows(split: str = 'train', path: str | os.PathLike[str] | None = None, window: typing.SupportsInt | typing.SupportsIndex = 32, hop: typing.SupportsInt | typing.SupportsIndex = 16) -> MultiTrackWindows:
+    """
+    2-bar SATB windows of one split of the JSB chorales (melody = soprano).
+    """
 def jsb_windows(split: str = 'train', path: str | os.PathLike[str] | None = None, window: typing.SupportsInt | typing.SupportsIndex = 128, hop: typing.SupportsInt | typing.SupportsIndex = 64) -> WindowSet:
     """
     Windows of one split of the JSB chorales.
@@ -2436,11 +2527,23 @@ def load_jsb_chorales(path: str | os.PathLike[str] | None = None) -> JsbSplits:
     """
     The JSB chorales (the bundled file by default) as a JsbSplits (train, valid, test).
     """
+def load_jsb_multitrack(path: str | os.PathLike[str] | None = None) -> JsbMultitrackSplits:
+    """
+    The JSB chorales (the bundled file by default) as SATB MultiTrackRolls: a JsbMultitrackSplits.
+    """
+def load_multitrack_folder(folder: str | os.PathLike[str], melody_track: typing.SupportsInt | typing.SupportsIndex | str = 0, tracks: typing.SupportsInt | typing.SupportsIndex = 4, max_steps: typing.SupportsInt | typing.SupportsIndex = 65536) -> MultitrackFolder:
+    """
+    Every usable MIDI file under `folder` as a MultiTrackRoll (16ths, binary): the melody track (index among non-drum tracks, or name) first, then the other non-drum tracks in file order. Unusable files are listed in `skipped` as 'path: reason'.
+    """
 def load_safetensors(path: str | os.PathLike[str]) -> SafetensorsData:
     """
     Read a safetensors file with partita's reader: a SafetensorsData (.tensors: dict
     {name: numpy array}, .metadata: dict; unpacks as `tensors, metadata`). BF16 tensors come back as float32. Raises WeightsError on a
     malformed file (the message names the file, the tensor and the problem).
+    """
+def make_multitrack_windows(rolls: list, window: typing.SupportsInt | typing.SupportsIndex = 32, hop: typing.SupportsInt | typing.SupportsIndex = 16) -> MultiTrackWindows:
+    """
+    Cut multitrack rolls into windows of `window` steps every `hop` steps, skipping windows whose melody (track 0) is silent.
     """
 def make_windows(rolls: list, window: typing.SupportsInt | typing.SupportsIndex = 128, hop: typing.SupportsInt | typing.SupportsIndex = 64) -> WindowSet:
     """
@@ -2556,6 +2659,10 @@ def split_windows(windows: WindowSet, valid_fraction: typing.SupportsFloat | typ
     """
     Seeded random (train, valid) split of a WindowSet.
     """
+def to_model_layout(windows: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
+    """
+    (n, tracks, steps, 128) cells (non-zero = note) -> (n, steps, 128, tracks) float32 in {-1, +1}.
+    """
 def to_multitrack(score: Score, resolution: typing.SupportsInt | typing.SupportsIndex = 4, binarize: bool = False, length: typing.SupportsInt | typing.SupportsIndex | None = None, bars: typing.SupportsInt | typing.SupportsIndex | None = None, whole_bars: bool = False, onsets: bool = False) -> MultiTrackRoll:
     """
     One roll per track (drums included), all of one length.
@@ -2584,6 +2691,10 @@ def tonal_distance(a: typing.Any, b: typing.Any = None, frame_steps: typing.Supp
     roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
         (time, 128) or (track, time, 128); resolution (steps per quarter) and
         time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def transpose_window(roll: typing.Any, semitones: typing.SupportsInt | typing.SupportsIndex, low: typing.SupportsInt | typing.SupportsIndex = 36, high: typing.SupportsInt | typing.SupportsIndex = 81) -> MultiTrackRoll:
+    """
+    A MultiTrackRoll shifted by `semitones`; InvalidArgument when a note would leave low..high.
     """
 def used_pitch_classes(roll: typing.Any, bar_steps: typing.SupportsInt | typing.SupportsIndex | None = None, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float | list[float]:
     """
