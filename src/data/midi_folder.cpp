@@ -4,20 +4,19 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/midi_files.hpp"
 #include "partita/core/error.hpp"
 #include "partita/music/midi.hpp"
 
 namespace partita::data {
 
-std::vector<PianoRoll> load_midi_folder(const std::string& folder, int steps_per_quarter,
-                                         MidiFolderReport* report) {
+namespace detail {
+
+std::vector<std::string> midi_files(const std::string& folder, const char* who) {
   namespace fs = std::filesystem;
-  if (steps_per_quarter < 1)
-    throw InvalidArgument("load_midi_folder: steps_per_quarter must be >= 1, got " +
-                          std::to_string(steps_per_quarter));
   std::error_code ec;
   if (!fs::is_directory(folder, ec))
-    throw IoError("load_midi_folder: " + folder + " is not a readable directory");
+    throw IoError(std::string(who) + ": " + folder + " is not a readable directory");
   std::vector<std::string> paths;
   for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
@@ -27,30 +26,24 @@ std::vector<PianoRoll> load_midi_folder(const std::string& folder, int steps_per
     if (ext == ".mid" || ext == ".midi") paths.push_back(it->path().string());
   }
   std::sort(paths.begin(), paths.end());
-  std::vector<PianoRoll> rolls;
-  MidiFolderReport local;
-  MidiFolderReport& rep = report ? *report : local;
-  for (const auto& p : paths) {
-    try {
-      Score s = read_midi(p);
-      ToRollOptions o;
-      o.resolution = steps_per_quarter;
-      o.binarize = true;
-      PianoRoll r = to_pianoroll(s, o);
-      if (r.active_cells() == 0) {
-        rep.skipped.push_back(p + ": no notes");
-        continue;
-      }
-      rolls.push_back(std::move(r));
-      rep.used.push_back(p);
-    } catch (const Error& e) {
-      rep.skipped.push_back(p + ": " + e.what());
-    }
-  }
-  if (rolls.empty())
-    throw InvalidArgument("load_midi_folder: no usable MIDI file in " + folder + " (" +
-                          std::to_string(paths.size()) + " found)");
-  return rolls;
+  return paths;
+}
+
+}  // namespace detail
+
+std::vector<PianoRoll> load_midi_folder(const std::string& folder, int steps_per_quarter,
+                                         MidiFolderReport* report) {
+  if (steps_per_quarter < 1)
+    throw InvalidArgument("load_midi_folder: steps_per_quarter must be >= 1, got " +
+                          std::to_string(steps_per_quarter));
+  return detail::load_midi_files<PianoRoll>(
+      folder, "load_midi_folder", report, [&](const std::string& path, PianoRoll& r) -> std::string {
+        ToRollOptions o;
+        o.resolution = steps_per_quarter;
+        o.binarize = true;
+        r = to_pianoroll(read_midi(path), o);
+        return r.active_cells() == 0 ? "no notes" : "";
+      });
 }
 
 }  // namespace partita::data

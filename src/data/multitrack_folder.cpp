@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 
+#include "data/midi_files.hpp"
 #include "partita/core/error.hpp"
 #include "partita/music/midi.hpp"
 
@@ -62,7 +62,6 @@ std::vector<MultiTrackRoll> load_multitrack_folder(const std::string& folder,
                                                    const MelodyTrack& melody,
                                                    const MultitrackFolderOptions& o,
                                                    MidiFolderReport* report) {
-  namespace fs = std::filesystem;
   if (o.tracks < 1 || o.steps_per_quarter < 1 || o.max_steps < 1)
     throw InvalidArgument("load_multitrack_folder: tracks, steps_per_quarter and max_steps "
                           "must be >= 1, got " + std::to_string(o.tracks) + ", " +
@@ -71,40 +70,9 @@ std::vector<MultiTrackRoll> load_multitrack_folder(const std::string& folder,
   if (const int* idx = std::get_if<int>(&melody); idx && *idx < 0)
     throw InvalidArgument("load_multitrack_folder: melody track index must be >= 0, got " +
                           std::to_string(*idx));
-  std::error_code ec;
-  if (!fs::is_directory(folder, ec))
-    throw IoError("load_multitrack_folder: " + folder + " is not a readable directory");
-  std::vector<std::string> paths;
-  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (ext == ".mid" || ext == ".midi") paths.push_back(it->path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<MultiTrackRoll> rolls;
-  MidiFolderReport local;
-  MidiFolderReport& rep = report ? *report : local;
-  for (const auto& p : paths) {
-    try {
-      MultiTrackRoll r;
-      std::string why = file_roll(p, melody, o, r);
-      if (!why.empty()) {
-        rep.skipped.push_back(p + ": " + why);
-        continue;
-      }
-      rolls.push_back(std::move(r));
-      rep.used.push_back(p);
-    } catch (const Error& e) {
-      rep.skipped.push_back(p + ": " + e.what());
-    }
-  }
-  if (rolls.empty())
-    throw InvalidArgument("load_multitrack_folder: no usable MIDI file in " + folder + " (" +
-                          std::to_string(paths.size()) + " found)");
-  return rolls;
+  return detail::load_midi_files<MultiTrackRoll>(
+      folder, "load_multitrack_folder", report,
+      [&](const std::string& path, MultiTrackRoll& r) { return file_roll(path, melody, o, r); });
 }
 
 }  // namespace partita::data
