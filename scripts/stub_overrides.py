@@ -3,7 +3,8 @@
 pybind11 records a typed signature for every compiled function, so the
 generated stub is right for them. A few members carry no types at run time:
 Python functions attached to a compiled class (their source has no
-annotations) and ARCNN.edit, whose return type depends on `return_stats`. For
+annotations), ARCNN.edit, whose return type depends on `return_stats`, and
+GAN.accompany / accompany_roll, whose return type depends on `return_report`. For
 those, OVERRIDES gives the stub text; it must keep the run-time parameter names,
 kinds and defaults (tests/python/test_stubs.py checks that). An override whose
 member has gone from the generated stub is reported and skipped, so a stale
@@ -46,6 +47,46 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
          *, return_stats: typing.Literal[True],
          resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> tuple[Score, list[EditStats]]:
     """With return_stats=True: (Score, one EditStats per edited window)."""
+''',
+    ("GAN", "accompany"): '''
+@typing.overload
+def accompany(self, score: Score | str | os.PathLike[str],
+              track: typing.SupportsInt | typing.SupportsIndex = -1,
+              programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+              seed: typing.SupportsInt | typing.SupportsIndex = 0,
+              threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+              min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+              velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+              return_report: typing.Literal[False] = False) -> Score:
+    """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
+@typing.overload
+def accompany(self, score: Score | str | os.PathLike[str],
+              track: typing.SupportsInt | typing.SupportsIndex = -1,
+              programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+              seed: typing.SupportsInt | typing.SupportsIndex = 0,
+              threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+              min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+              velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+              *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
+    """With return_report=True: (Score, AccompanyReport)."""
+''',
+    ("GAN", "accompany_roll"): '''
+@typing.overload
+def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
+                   programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                   seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                   threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                   return_report: typing.Literal[False] = False) -> MultiTrackRoll:
+    """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
+@typing.overload
+def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
+                   programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                   seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                   threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                   *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
+    """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
 ''',
 }
 

@@ -14,10 +14,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "partita/core/error.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "fit_hooks.hpp"
+#include "model_rolls.hpp"
 #include "path_arg.hpp"
 #include "records.hpp"
 #include "registry.hpp"
@@ -26,10 +29,6 @@ namespace py = pybind11;
 using namespace pybind11::literals;
 using namespace partita;
 using namespace partita::models;
-
-namespace partita::py_bind {
-PianoRoll model_roll_from_python(const py::object& roll, const char* who);  // bind_data.cpp
-}  // namespace partita::py_bind
 
 namespace {
 
@@ -312,31 +311,10 @@ track at velocity 100 (and a list of EditStats, one per window, with return_stat
             o.bn_recalibration_batches = bn_recalibration_batches;
             data::WindowSet empty(train.steps());
             const data::WindowSet& v = valid.is_none() ? empty : valid.cast<const data::WindowSet&>();
-            py::object bar = progress ? py::module_::import("partita._progress").attr("FitProgress")() : py::none();
+            py_bind::FitHooks hooks(progress, std::move(callback), std::move(on_epoch));
             FitCallbacks cb;
-            cb.on_step = [&](const StepInfo& s) {
-              py::gil_scoped_acquire gil;
-              if (PyErr_CheckSignals() != 0) throw py::error_already_set();  // Ctrl-C
-              if (!bar.is_none()) bar.attr("step")(s);
-              if (callback.is_none()) return true;
-              py::object r = callback(s);
-              return r.is_none() || r.cast<bool>();
-            };
-            cb.on_epoch = [&](const EpochInfo& e) {
-              py::gil_scoped_acquire gil;
-              if (!bar.is_none()) bar.attr("epoch")(e);
-              if (!on_epoch.is_none()) on_epoch(e);
-            };
-            FitResult r;
-            try {
-              py::gil_scoped_release rel;
-              r = m.fit(train, v, o, cb);
-            } catch (...) {
-              if (!bar.is_none()) bar.attr("close")();
-              throw;
-            }
-            if (!bar.is_none()) bar.attr("close")();
-            return r;
+            hooks.install(cb);
+            return hooks.run([&] { return m.fit(train, v, o, cb); });
           },
           "train"_a, "valid"_a = py::none(), py::kw_only(), "epochs"_a = df.epochs, "batch_size"_a = df.batch_size,
           "lr"_a = df.lr, "seed"_a = df.seed, "variants"_a = df.pairs.variants, "transpose"_a = df.pairs.max_transpose,

@@ -15,6 +15,7 @@
 #include "partita/data/training_pairs.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "model_rolls.hpp"
 #include "path_arg.hpp"
 #include "records.hpp"
 #include "registry.hpp"
@@ -53,7 +54,6 @@ PianoRoll roll_from_python(const py::object& obj, const char* who) {
 }  // namespace
 
 namespace partita::py_bind {
-// Shared with bind_arcnn.cpp (ARCNN.edit_roll).
 PianoRoll model_roll_from_python(const py::object& roll, const char* who) { return roll_from_python(roll, who); }
 }  // namespace partita::py_bind
 

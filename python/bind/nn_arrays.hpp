@@ -4,12 +4,18 @@
 // that keeps the C++ model, hence the buffer, alive: usually the model or its
 // ParameterSet wrapper). Writing into it changes the model's weights.
 //
+// Activations and model inputs cross as copies: `tensor_from_array` reads any
+// array-like as a float32 Tensor of a given rank, `array_from_tensor` copies a
+// Tensor into a new numpy array.
+//
 // Strides are given in bytes explicitly: pybind11 2.10 reads a dtype's item size
 // from a C struct whose layout changed in numpy 2, so nothing here asks for it.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "partita/core/tensor.hpp"
@@ -44,6 +50,35 @@ inline pybind11::dict param_arrays(nn::ParameterSet& ps, pybind11::handle owner)
   pybind11::dict d;
   for (auto& p : ps.params()) d[pybind11::str(p.name)] = param_array(p, owner);
   return d;
+}
+
+/// A float32 copy of `t` (any rank) as a new numpy array of its shape.
+inline pybind11::array_t<float> array_from_tensor(const Tensor& t) {
+  std::vector<pybind11::ssize_t> dims(t.shape().begin(), t.shape().end());
+  pybind11::array_t<float> a(dims);
+  if (t.size() > 0) std::memcpy(a.mutable_data(), t.data(), sizeof(float) * static_cast<std::size_t>(t.size()));
+  return a;
+}
+
+/// `obj` (a numpy array or anything numpy reads as one, cast to C-order float32)
+/// copied into a Tensor of its shape. TypeError when numpy cannot read it as
+/// numbers; ShapeError unless it has `rank` dimensions, the message naming
+/// `what` (e.g. "GAN.generate: melody") and the `expected` shape.
+inline Tensor tensor_from_array(const pybind11::handle& obj, int rank, const std::string& what,
+                                const std::string& expected) {
+  namespace py = pybind11;
+  auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!a) throw py::type_error(what + ": expected a float array " + expected + ", got " +
+                               py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
+  if (a.ndim() != rank) {
+    std::string got = "(";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) got += (i ? ", " : "") + std::to_string(a.shape(i));
+    if (a.ndim() == 1) got += ",";
+    throw ShapeError(what + ": expected an array of shape " + expected + ", got shape " + got + ")");
+  }
+  Tensor t(Shape(a.shape(), a.shape() + a.ndim()));
+  if (t.size() > 0) std::memcpy(t.data(), a.data(), sizeof(float) * static_cast<std::size_t>(t.size()));
+  return t;
 }
 
 }  // namespace partita::py_bind

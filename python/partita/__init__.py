@@ -20,10 +20,15 @@ __all__ = [name for name in dir(_core) if not name.startswith("_")]
 # Python-only helpers: notebook plotting and audio, pretty_midi conversion (also
 # reachable as Score.to_pretty_midi() / Score.from_pretty_midi(pm), which the
 # compiled Score defines by calling partita.pretty_midi_io).
-from .plotting import Audio, plot_pianoroll  # noqa: E402
+from .plotting import Audio, plot_multitrack, plot_pianoroll  # noqa: E402
 from .pretty_midi_io import from_pretty_midi, to_pretty_midi  # noqa: E402
-__all__ += ["Audio", "plot_pianoroll", "from_pretty_midi", "to_pretty_midi"]
+__all__ += ["Audio", "plot_multitrack", "plot_pianoroll", "from_pretty_midi", "to_pretty_midi"]
 
 # AR-CNN (arcnn): the model is _core.ARCNN; partita.arcnn holds the training-data helper.
 if hasattr(_core, "ARCNN"):
     from . import arcnn  # noqa: E402,F401
+
+# GAN (gan): the model is _core.GAN; partita.gan holds the styles, the shipped files and
+# the training-data helper.
+if hasattr(_core, "GAN"):
+    from . import gan  # noqa: E402,F401

@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'AccompanyOptions', 'AccompanyReport', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'GAN', 'GanConfig', 'GanFitOptions', 'GanSample', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -2100,6 +2100,483 @@ class MultitrackFolder:
         """
         files used
         """
+class GanConfig:
+    """
+    The GAN's architecture and style.
+    
+    Architecture: filters (F; encoder filters F, 2F, 4F, 8F), tracks (generated tracks, track 0
+    the melody's own channel), latent_channels (z is (steps/16, pitches/16, latent_channels)),
+    steps and pitches of a window (multiples of 16), bn_momentum (Keras convention), leak
+    (LeakyReLU slope). Style (travels with the weights): style, part_names and programs of the
+    tracks - 1 accompaniment parts, melody_mean_pitch (accompany moves a melody by octaves
+    towards it). GanConfig() is GanConfig.reference(), the reference's network (F = 64, latent
+    512); GanConfig.compact() the shipped size (F = 32, latent 256).
+    """
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    style: str
+    @staticmethod
+    def compact() -> GanConfig:
+        """
+        The shipped size: F = 32, latent 256 (generator about 2.1M, critic 0.7M).
+        """
+    @staticmethod
+    def from_json(text: str) -> GanConfig:
+        """
+        Parse to_json()'s output (WeightsError on anything else).
+        """
+    @staticmethod
+    def reference() -> GanConfig:
+        """
+        The reference network (generator about 8.3M parameters, critic about 2.8M).
+        """
+    def __eq__(self, arg0: GanConfig) -> bool:
+        ...
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __init__(self, filters: typing.SupportsInt | typing.SupportsIndex = 64, tracks: typing.SupportsInt | typing.SupportsIndex = 4, latent_channels: typing.SupportsInt | typing.SupportsIndex = 512, steps: typing.SupportsInt | typing.SupportsIndex = 32, pitches: typing.SupportsInt | typing.SupportsIndex = 128, bn_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.800000011920929, leak: typing.SupportsFloat | typing.SupportsIndex = 0.20000000298023224, style: str = 'chorale', part_names: collections.abc.Sequence[str] = ['Alto', 'Tenor', 'Bass'], programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [52, 52, 52], melody_mean_pitch: typing.SupportsFloat | typing.SupportsIndex = 67.0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def same_architecture(self, other: GanConfig) -> bool:
+        """
+        True when `other` builds the same networks (the style fields may differ).
+        """
+    def to_json(self) -> str:
+        ...
+    def validate(self) -> None:
+        """
+        InvalidArgument if a field is out of range (steps and pitches multiples of 16, filters 1..1024, tracks 2..16, programs 0..127, one name and program per part).
+        """
+    def with_quartet_style(self) -> GanConfig:
+        """
+        A copy with the string-quartet style: parts Violin II, Viola, Cello (programs 40, 41, 42).
+        """
+    @property
+    def bn_momentum(self) -> float:
+        ...
+    @bn_momentum.setter
+    def bn_momentum(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def filters(self) -> int:
+        ...
+    @filters.setter
+    def filters(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def latent_channels(self) -> int:
+        ...
+    @latent_channels.setter
+    def latent_channels(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def leak(self) -> float:
+        ...
+    @leak.setter
+    def leak(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def melody_mean_pitch(self) -> float:
+        ...
+    @melody_mean_pitch.setter
+    def melody_mean_pitch(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def part_names(self) -> list[str]:
+        """
+        names of tracks 1..tracks-1 (assign a whole list)
+        """
+    @part_names.setter
+    def part_names(self, arg0: collections.abc.Sequence[str]) -> None:
+        ...
+    @property
+    def pitches(self) -> int:
+        ...
+    @pitches.setter
+    def pitches(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def programs(self) -> list[int]:
+        """
+        GM programs (0-based) of the parts (assign a whole list)
+        """
+    @programs.setter
+    def programs(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
+        ...
+    @property
+    def steps(self) -> int:
+        ...
+    @steps.setter
+    def steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def tracks(self) -> int:
+        ...
+    @tracks.setter
+    def tracks(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class GanFitOptions:
+    """
+    The defaults of GAN.fit (and `partita train gan`).
+    
+    Loop: epochs, max_steps (0: no step budget), max_steps_per_epoch (0: whole epochs), seed,
+    checkpoint_dir, resume. One step is critic_steps critic updates then one generator update,
+    each on its own batch of batch_size windows. Adam: lr, beta1, beta2; gp_weight: the gradient
+    penalty's weight. max_transpose: random transposition (semitones) among the shifts that keep
+    every voice in pitch_range (low, high). Validation: the critic's Wasserstein estimate on at
+    most max_valid_batches batches (0: all). Every sample_every steps (0: never) fit's on_sample
+    callback gets the generator's output for sample_count windows.
+    """
+    checkpoint_dir: str
+    resume: bool
+    def __init__(self) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def batch_size(self) -> int:
+        ...
+    @batch_size.setter
+    def batch_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta1(self) -> float:
+        ...
+    @beta1.setter
+    def beta1(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta2(self) -> float:
+        ...
+    @beta2.setter
+    def beta2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def critic_steps(self) -> int:
+        ...
+    @critic_steps.setter
+    def critic_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epochs(self) -> int:
+        ...
+    @epochs.setter
+    def epochs(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def gp_weight(self) -> float:
+        ...
+    @gp_weight.setter
+    def gp_weight(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def lr(self) -> float:
+        ...
+    @lr.setter
+    def lr(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps(self) -> int:
+        ...
+    @max_steps.setter
+    def max_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps_per_epoch(self) -> int:
+        ...
+    @max_steps_per_epoch.setter
+    def max_steps_per_epoch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_transpose(self) -> int:
+        ...
+    @max_transpose.setter
+    def max_transpose(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_valid_batches(self) -> int:
+        ...
+    @max_valid_batches.setter
+    def max_valid_batches(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def pitch_range(self) -> tuple[int, int]:
+        """
+        (low, high) MIDI pitches every voice must stay within when transposed
+        """
+    @pitch_range.setter
+    def pitch_range(self, arg1: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]) -> None:
+        ...
+    @property
+    def sample_count(self) -> int:
+        ...
+    @sample_count.setter
+    def sample_count(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def sample_every(self) -> int:
+        ...
+    @sample_every.setter
+    def sample_every(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class AccompanyOptions:
+    """
+    What GAN.accompany does with a melody.
+    
+    track: the melody track of the input score (-1: the first non-drum track with notes),
+    programs: one General MIDI program per part (None or empty: the model's style), seed: the
+    noise z of every window comes from it, threshold: a generated cell sounds when its value
+    (tanh, -1..1) is above it, min_note_steps: generated notes shorter than this many 16ths are
+    dropped, velocity: of the generated notes. AccompanyOptions() holds the defaults GAN.accompany
+    and both command lines use.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __init__(self, track: typing.SupportsInt | typing.SupportsIndex = -1, programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1, velocity: typing.SupportsInt | typing.SupportsIndex = 80) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def min_note_steps(self) -> int:
+        ...
+    @min_note_steps.setter
+    def min_note_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def programs(self) -> list[int]:
+        """
+        empty: the model's style programs
+        """
+    @programs.setter
+    def programs(self, arg0: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def threshold(self) -> float:
+        ...
+    @threshold.setter
+    def threshold(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def track(self) -> int:
+        ...
+    @track.setter
+    def track(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def velocity(self) -> int:
+        ...
+    @velocity.setter
+    def velocity(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class AccompanyReport:
+    """
+    What one GAN.accompany call did.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def melody_track(self) -> int:
+        """
+        the input track used as the melody
+        """
+    @property
+    def notes_per_part(self) -> list[int]:
+        """
+        generated notes of each part
+        """
+    @property
+    def octave_shift(self) -> int:
+        """
+        semitones the melody was moved by into the model's register (a multiple of 12; the parts were moved back)
+        """
+    @property
+    def steps(self) -> int:
+        """
+        16th steps of the melody
+        """
+    @property
+    def windows(self) -> int:
+        """
+        generator windows run
+        """
+class GanSample:
+    """
+    A snapshot fit's on_sample callback gets.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def generated(self) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        the generator's output (eval mode, a fixed z), float32 (n, steps, pitches, tracks) in [-1, 1]
+        """
+    @property
+    def global_step(self) -> int:
+        """
+        steps so far
+        """
+    @property
+    def melody(self) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        the windows' melodies, float32 (n, steps, pitches, 1) in {-1, +1}
+        """
+class GAN:
+    """
+    The melody-conditioned accompaniment GAN (the DeepComposer layout).
+    
+    GAN(config=GanConfig.reference(), seed=0): freshly initialised networks (seeded), in training
+    mode. GAN.pretrained(name) loads a shipped model ("chorale" or "quartet"), GAN.load(path) any
+    saved one, both in eval mode. accompany() adds generated parts to a melody; generate() and
+    critique() run the two networks on numpy arrays in the model's layout
+    (n, steps, pitches, channels), values in [-1, 1]; fit() trains (WGAN-GP).
+    """
+    DEFAULTS: typing.ClassVar[GanFitOptions]
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> GAN:
+        """
+        The GAN a model file describes (kind "gan"), in eval mode, with the critic when the file holds it. WeightsError if the file is not such a model file.
+        """
+    @staticmethod
+    def pretrained(name: str = 'chorale') -> GAN:
+        """
+        A shipped GAN by name (partita.models_available()): "chorale" (aliases "gan", "gan-chorale") or "quartet" ("gan-quartet"), in eval mode. IoError when its file is not installed (partita.shipped_model_path(name) says where it was looked for).
+        """
+    def __init__(self, config: GanConfig = ..., seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @typing.overload
+    def accompany(self, score: Score | str | os.PathLike[str],
+                  track: typing.SupportsInt | typing.SupportsIndex = -1,
+                  programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                  seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                  threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                  min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                  velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+                  return_report: typing.Literal[False] = False) -> Score:
+        """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
+    @typing.overload
+    def accompany(self, score: Score | str | os.PathLike[str],
+                  track: typing.SupportsInt | typing.SupportsIndex = -1,
+                  programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                  seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                  threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                  min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                  velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+                  *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
+        """With return_report=True: (Score, AccompanyReport)."""
+    @typing.overload
+    def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
+                       programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                       seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                       threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                       min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                       return_report: typing.Literal[False] = False) -> MultiTrackRoll:
+        """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
+    @typing.overload
+    def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
+                       programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None,
+                       seed: typing.SupportsInt | typing.SupportsIndex = 0,
+                       threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
+                       min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                       *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
+        """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
+    def critic_parameters(self) -> ParameterSet:
+        """
+        The critic's ParameterSet (names "critic.*").
+        """
+    def critique(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], melody: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        D(x | melody): scores (n, 1) of multitrack windows x (n, steps, pitches, tracks) given their melodies (n, steps, pitches, 1), in the current mode.
+        """
+    def eval(self) -> GAN:
+        """
+        Set eval mode; returns the model.
+        """
+    def fit(self, train: MultiTrackWindows, valid: MultiTrackWindows | None = None, *, epochs: typing.SupportsInt | typing.SupportsIndex = 10, max_steps: typing.SupportsInt | typing.SupportsIndex = 0, max_steps_per_epoch: typing.SupportsInt | typing.SupportsIndex = 0, batch_size: typing.SupportsInt | typing.SupportsIndex = 64, lr: typing.SupportsFloat | typing.SupportsIndex = 0.001, beta1: typing.SupportsFloat | typing.SupportsIndex = 0.5, beta2: typing.SupportsFloat | typing.SupportsIndex = 0.9, critic_steps: typing.SupportsInt | typing.SupportsIndex = 5, gp_weight: typing.SupportsFloat | typing.SupportsIndex = 10.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, checkpoint_dir: str | os.PathLike[str] | None = None, resume: bool = False, max_transpose: typing.SupportsInt | typing.SupportsIndex = 5, pitch_range: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] = (36, 81), max_valid_batches: typing.SupportsInt | typing.SupportsIndex = 8, sample_every: typing.SupportsInt | typing.SupportsIndex = 0, sample_count: typing.SupportsInt | typing.SupportsIndex = 4, on_step: collections.abc.Callable[[StepInfo], bool | None] | None = None, on_epoch: collections.abc.Callable[[EpochInfo], None] | None = None, on_sample: collections.abc.Callable[[GanSample], None] | None = None, progress: bool = True) -> FitResult:
+        """
+        Train (WGAN-GP) on `train` windows (MultiTrackWindows), validating on `valid` each epoch.
+        
+        One step: critic_steps critic updates, then one generator update. The step losses are
+        'critic' (Wasserstein estimate + penalty of the last critic update, the main loss),
+        'generator', 'wasserstein' and 'penalty'; the validation loss is the critic's Wasserstein
+        estimate mean D(real) - mean D(fake) (lower is better). Windows are transposed at random by
+        up to max_transpose semitones within pitch_range. The C++ loop runs without the GIL.
+        on_step(StepInfo) after every step (return False to stop), on_epoch(EpochInfo) after every
+        epoch, on_sample(GanSample) every sample_every steps (sample_count <= batch_size windows).
+        With `checkpoint_dir`, last/best model files (generator and critic) and both optimizers'
+        state are written atomically each epoch; resume=True continues from them exactly.
+        progress=True shows a tqdm bar. The model's mode is restored afterwards. Defaults:
+        GAN.DEFAULTS. Returns a FitResult.
+        """
+    def generate(self, melody: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], z: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        G(melody, z) in the current mode: melody float32 (n, steps, pitches, 1) in [-1, 1] (+1 a note), z as sample_latent's; returns (n, steps, pitches, tracks) in [-1, 1] (tanh). ShapeError on other shapes.
+        """
+    def generator_parameters(self) -> ParameterSet:
+        """
+        The generator's ParameterSet (numpy views of the weights; names "generator.*").
+        """
+    def sample_latent(self, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Noise z for n windows: float32 (n, steps/16, pitches/16, latent_channels) from the truncated normal, seeded.
+        """
+    def save(self, path: str | os.PathLike[str], extra: collections.abc.Mapping[str, str] | None = None, with_critic: bool = True) -> None:
+        """
+        Save a model file (kind "gan", the config, `extra` str -> str metadata) atomically. with_critic=False writes the generator alone: all accompany() needs, a quarter the size.
+        """
+    def set_style(self, style: GanConfig) -> None:
+        """
+        Take the style fields (style, part_names, programs, melody_mean_pitch) of `style`; InvalidArgument if its architecture differs.
+        """
+    def train(self, mode: bool = True) -> GAN:
+        """
+        Set training mode (or eval mode with mode=False); returns the model.
+        """
+    @property
+    def config(self) -> GanConfig:
+        """
+        the GanConfig (a copy; change the style with set_style)
+        """
+    @property
+    def critic_parameter_count(self) -> int:
+        """
+        trainable parameters of the critic
+        """
+    @property
+    def generator_parameter_count(self) -> int:
+        """
+        trainable parameters of the generator
+        """
+    @property
+    def has_critic(self) -> bool:
+        """
+        False for a generator-only model file: fit() and critique() refuse then
+        """
+    @property
+    def training(self) -> bool:
+        """
+        training mode (BatchNorm on batch statistics) or eval mode (running statistics)
+        """
+    @training.setter
+    def training(self, arg1: bool) -> None:
+        ...
 class ArcnnConfig:
     """
     AR-CNN architecture: levels, base_filters,

@@ -379,7 +379,8 @@ def run_edit(args: argparse.Namespace) -> int:
 def add_models(sub) -> argparse.ArgumentParser:
     return sub.add_parser("models", help="list the pretrained models partita ships",
                           description="List the shipped models (name, kind, file) and where each "
-                                      "file is found; use a name with `partita edit --model NAME`.")
+                                      "file is found; use a name with `partita edit --model NAME` "
+                                      "(AR-CNN) or `partita accompany --style NAME` (GAN).")
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -436,12 +437,128 @@ def run_train_arcnn(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------
+# accompany (GAN) and train gan
+
+def _int_list(text: str) -> List[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def add_accompany(sub) -> argparse.ArgumentParser:
+    d = partita.AccompanyOptions()  # the library's defaults
+    p = sub.add_parser("accompany", help="add generated parts to a melody with the GAN (chorale, quartet)",
+                       description="Accompany a melody with the GAN as the DeepComposer samples do: the "
+                                   "melody is read on 16th notes, moved by octaves into the model's "
+                                   "register and accompanied 2 bars at a time. The output holds the "
+                                   "melody track unchanged plus one named track per generated part; "
+                                   "tempo, meter and key signatures are kept.")
+    p.add_argument("midi", help="input MIDI file (.mid) holding the melody")
+    add_output_argument(p, ".accompanied.mid", "MIDI file to write")
+    p.add_argument("--style", choices=partita.gan.STYLES, default="chorale",
+                   help="shipped model to use when --weights is not given: chorale (Alto, Tenor, Bass) "
+                        "or quartet (Violin II, Viola, Cello) (default: %(default)s)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="GAN model file (.safetensors) to use instead of a shipped style")
+    p.add_argument("--programs", type=_int_list, default=None, metavar="P1,P2,P3",
+                   help="General MIDI program (0-based) of each part (default: the model's style)")
+    p.add_argument("--track", type=int, default=d.track, metavar="I",
+                   help="melody track (default: the first non-drum track with notes)")
+    p.add_argument("--seed", type=int, default=d.seed, metavar="N",
+                   help="random seed of the generator's noise (default: %(default)s)")
+    p.add_argument("--threshold", type=float, default=d.threshold, metavar="T",
+                   help="a generated cell sounds when its value (-1..1) is above T (default: %(default)g)")
+    p.add_argument("--min-note-steps", type=int, default=d.min_note_steps, metavar="N",
+                   help="drop generated notes shorter than N 16ths (default: %(default)s, keeps all)")
+    p.add_argument("--velocity", type=int, default=d.velocity, metavar="V",
+                   help="velocity of the generated notes, 1..127 (default: %(default)s)")
+    add_wav_arguments(p)
+    return p
+
+
+def run_accompany(args: argparse.Namespace) -> int:
+    out_path = output_path(args, ".accompanied.mid")
+    if args.seed < 0:
+        raise CommandError("--seed must be >= 0")
+    model = partita.GAN.load(args.weights) if args.weights else partita.GAN.pretrained(args.style)
+    score = partita.read_midi(args.midi)
+    out, report = model.accompany(score, track=args.track, programs=args.programs, seed=args.seed,
+                                  threshold=args.threshold, min_note_steps=args.min_note_steps,
+                                  velocity=args.velocity, return_report=True)
+    partita.write_midi(out, out_path)
+    parts = ", ".join(f"{t.name} {n} notes" for t, n in zip(out.tracks[1:], report.notes_per_part))
+    shift = f", melody moved {report.octave_shift:+d} semitones for the model" if report.octave_shift else ""
+    print(f"wrote {out_path}: melody track {report.melody_track} ({len(out.tracks[0].notes)} notes), "
+          f"{report.windows} window(s){shift}; {parts}")
+    maybe_render_wav(out, args)
+    return 0
+
+
+def add_train_gan(p: argparse.ArgumentParser) -> None:
+    d = partita.GanFitOptions()  # the library's defaults
+    c = partita.GanConfig.compact()
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="checkpoint folder (last.safetensors, best.safetensors, optimizer states; "
+                        "generator.safetensors at the end)")
+    p.add_argument("--style", choices=partita.gan.STYLES, default="chorale",
+                   help="part names and programs the model carries (default: %(default)s)")
+    p.add_argument("--midi-dir", metavar="DIR",
+                   help="train on a folder of MIDI files instead of the JSB chorales")
+    p.add_argument("--melody-track", default="0", metavar="I|NAME",
+                   help="with --midi-dir: the melody track, an index among the non-drum tracks or a "
+                        "name (default: %(default)s)")
+    p.add_argument("--filters", type=int, default=c.filters, help="encoder filters F (default: %(default)s)")
+    p.add_argument("--latent", type=int, default=c.latent_channels,
+                   help="latent channels of z (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help="total step budget (0: none)")
+    p.add_argument("--max-steps-per-epoch", type=int, default=d.max_steps_per_epoch, help="0: whole epochs")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--critic-steps", type=int, default=d.critic_steps,
+                   help="critic updates per generator update")
+    p.add_argument("--transpose", type=int, default=d.max_transpose,
+                   help="random transposition, +- semitones, keeping every voice in range")
+    p.add_argument("--max-valid-batches", type=int, default=d.max_valid_batches, help="0: all")
+    p.add_argument("--seed", type=int, default=d.seed, metavar="N", help="random seed (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_train_gan(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise CommandError("--seed must be >= 0")
+    config = partita.gan.style_config(args.style, filters=args.filters, latent_channels=args.latent)
+    if args.midi_dir:
+        melody = int(args.melody_track) if args.melody_track.isdigit() else args.melody_track
+        train, valid = partita.gan.training_windows(args.midi_dir, melody, config.tracks, config.steps)
+    else:
+        train, valid = partita.gan.training_windows("jsb", window=config.steps)
+    model = partita.GAN(config, seed=args.seed)
+    print(f"training {model!r} on {len(train)} windows, validating on {len(valid)}")
+    result = model.fit(train, valid if len(valid) else None, epochs=args.epochs, max_steps=args.max_steps,
+                       max_steps_per_epoch=args.max_steps_per_epoch, batch_size=args.batch_size, lr=args.lr,
+                       critic_steps=args.critic_steps, max_transpose=args.transpose,
+                       max_valid_batches=args.max_valid_batches, seed=args.seed, checkpoint_dir=args.out,
+                       resume=args.resume, progress=not args.no_progress)
+    for e in result.history:
+        losses = " ".join(f"{k} {v:.4f}" for k, v in e.train_losses.items())
+        valid_text = "" if math.isnan(e.valid_loss) else f" valid_wasserstein {e.valid_loss:.4f}"
+        print(f"epoch {e.epoch}: {losses}{valid_text}{' (best)' if e.best else ''}")
+    generator = os.path.join(args.out, "generator.safetensors")
+    model.save(generator, with_critic=False)  # what accompany needs (the checkpoints keep the critic)
+    print(f"done: {result.global_step} steps; generator at {generator}")
+    return 0
+
+
 #: Models `partita train MODEL` knows: name -> (register arguments, run).
-TRAIN_MODELS = {"arcnn": (add_train_arcnn, run_train_arcnn)}
+TRAIN_MODELS = {"arcnn": (add_train_arcnn, run_train_arcnn), "gan": (add_train_gan, run_train_gan)}
 
 
 def add_train(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("train", help="train a model (arcnn, ...)",
+    p = sub.add_parser("train", help="train a model (arcnn, gan)",
                        description="Train a model; checkpoints are written atomically each epoch.")
     models = p.add_subparsers(dest="model", metavar="MODEL")
     models.required = True
@@ -456,7 +573,8 @@ def run_train(args: argparse.Namespace) -> int:
     return args.train_func(args)
 
 
-SUBCOMMANDS += [(add_edit, run_edit), (add_models, run_models), (add_train, run_train)]
+SUBCOMMANDS += [(add_edit, run_edit), (add_accompany, run_accompany), (add_models, run_models),
+                (add_train, run_train)]
 
 
 def build_parser() -> argparse.ArgumentParser:

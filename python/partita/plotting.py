@@ -3,14 +3,15 @@
 ``plot_pianoroll`` takes a PianoRoll, a MultiTrackRoll, a Score or a numpy array
 ((time, 128) or (track, time, 128)) and draws time (in beats) across and pitch
 up, with bar lines from the roll's time signature; tracks of a multitrack roll
-are overlaid in different colours. ``Audio`` renders a score with
+are overlaid in different colours. ``plot_multitrack`` draws the same input one
+track a row, over a shared time axis. ``Audio`` renders a score with
 ``partita.Synth`` and wraps the samples in ``IPython.display.Audio``.
 matplotlib and IPython are imported only when these functions are called.
 """
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 import numpy as np
 
@@ -76,11 +77,59 @@ def plot_pianoroll(roll: RollLike, ax: matplotlib.axes.Axes | None = None, resol
     The x axis is in beats (quarter notes), the y axis in MIDI pitch (C labels).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
-    cells, res, (num, den), names = _as_rolls(roll, resolution)
+    cells, res, sig, names = _as_rolls(roll, resolution)
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
+    _draw(ax, cells, res, sig, names, pitch_range, bar_lines, beat_lines, cmap, legend)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_multitrack(roll: RollLike, axes: Sequence[matplotlib.axes.Axes] | None = None,
+                    resolution: int | None = None, *, pitch_range: tuple[int, int] | None = None,
+                    bar_lines: bool = True, beat_lines: bool = False, title: str | None = None,
+                    track_height: float = 1.8) -> list[matplotlib.axes.Axes]:
+    """Draw each track of `roll` in its own row (shared time axis) and return the Axes.
+
+    roll: as plot_pianoroll's (a MultiTrackRoll, a Score, a (track, time, 128) array, ...).
+    axes: one Axes per track (default: a new figure, `track_height` inches a row).
+    pitch_range: (lowest, highest) MIDI pitch of every row; default: each track's own
+        range +- 2. Rows are titled with the track names and drawn in the track colours
+        plot_pianoroll overlays them with.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cells, res, sig, names = _as_rolls(roll, resolution)
+    k = cells.shape[0]
+    if axes is None:
+        fig, grid = plt.subplots(k, 1, figsize=(10, track_height * k), sharex=True, squeeze=False)
+        axes = list(grid[:, 0])
+        if title:
+            fig.suptitle(title)
+    else:
+        axes = list(axes)
+        if len(axes) != k:
+            from . import _core as core
+            raise core.InvalidArgument(f"plot_multitrack: {k} tracks need {k} axes, got {len(axes)}")
+        if title:
+            axes[0].set_title(title)
+    for i, ax in enumerate(axes):
+        colour = LinearSegmentedColormap.from_list(f"track{i}", [(1, 1, 1), _COLORS[i % len(_COLORS)]])
+        _draw(ax, cells[i:i + 1], res, sig, names[i:i + 1], pitch_range, bar_lines, beat_lines, colour, False)
+        ax.set_title(names[i] or f"track {i}", loc="left", fontsize="small")
+        if i + 1 < k:
+            ax.set_xlabel("")
+    return axes
+
+
+def _draw(ax, cells, res, sig, names, pitch_range, bar_lines, beat_lines, cmap, legend):
+    """Draw (track, time, 128) cells in [0, 1] on `ax` (see plot_pianoroll)."""
+    from matplotlib.patches import Patch
+
+    num, den = sig
     k, steps, _ = cells.shape
     active = np.nonzero(cells.max(axis=(0, 1)) > 0)[0]
     if pitch_range is None:
@@ -118,9 +167,6 @@ def plot_pianoroll(roll: RollLike, ax: matplotlib.axes.Axes | None = None, resol
     ax.set_yticklabels([_pitch_name(p) for p in cs])
     ax.set_xlabel("beats")
     ax.set_ylabel("pitch")
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def Audio(score_or_audio: RollLike | str | os.PathLike[str], sample_rate: int = 44100, *,  # noqa: N802

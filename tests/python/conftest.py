@@ -2,6 +2,12 @@
 
 - repo_root: the repository root (a pathlib.Path).
 - melody_paths: the five sample melodies in data/melodies.
+- one_thread: partita on one thread for a module's tests (model tests stay quick and
+  repeatable beside other work); a module opts in with
+  `pytestmark = pytest.mark.usefixtures("one_thread")`.
+- ticks_during: ticks_during(fn, period) runs fn() while a Python thread counts ticks
+  every `period` seconds and returns the count; a call that keeps the GIL lets it
+  tick at most once or twice.
 - midi_corpus: about 75 real MIDI files exported from music21's bundled corpus
   by scripts/make_midi_corpus.py, made once and cached in build/midi-corpus
   (or in $PARTITA_MIDI_CORPUS). The first run takes about a minute.
@@ -10,6 +16,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -26,6 +33,38 @@ def melody_paths():
     paths = sorted((ROOT / "data" / "melodies").glob("*.mid"))
     assert len(paths) == 5, "data/melodies should hold five sample melodies"
     return paths
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    import partita
+    n = partita.num_threads()
+    partita.set_num_threads(1)
+    yield
+    partita.set_num_threads(n)
+
+
+@pytest.fixture
+def ticks_during():
+    def run(fn, period=0.005):
+        ticks = []
+        done = threading.Event()
+
+        def ticker():
+            while not done.is_set():
+                ticks.append(1)
+                done.wait(period)
+
+        t = threading.Thread(target=ticker)
+        t.start()
+        try:
+            fn()
+        finally:
+            done.set()
+            t.join()
+        return len(ticks)
+
+    return run
 
 
 @pytest.fixture(scope="session")

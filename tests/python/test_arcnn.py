@@ -4,7 +4,6 @@ import math
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -14,12 +13,7 @@ import partita
 TINY = dict(levels=2, base_filters=4)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = partita.num_threads()
-    partita.set_num_threads(1)
-    yield
-    partita.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -157,24 +151,12 @@ def test_fit_callback_checkpoints_resume(tmp_path):
     assert stop.stopped and stop.history == []
 
 
-def test_fit_releases_the_gil():
+def test_fit_releases_the_gil(ticks_during):
     arr = np.zeros((4, 16, 128), np.uint8)
     arr[:, :, 60] = 1
     train = partita.WindowSet(arr)
-    ticks = []
-    done = threading.Event()
-
-    def ticker():
-        while not done.is_set():
-            ticks.append(1)
-            done.wait(0.005)
-
-    t = threading.Thread(target=ticker)
-    t.start()
-    partita.ARCNN(seed=1, **TINY).fit(train, None, epochs=2, batch_size=4, progress=False)
-    done.set()
-    t.join()
-    assert len(ticks) > 5
+    fit = lambda: partita.ARCNN(seed=1, **TINY).fit(train, None, epochs=2, batch_size=4, progress=False)
+    assert ticks_during(fit) > 5
 
 
 def test_pretrained_model_loads_and_edits(melody_paths):

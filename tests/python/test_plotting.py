@@ -57,6 +57,29 @@ def test_plot_creates_axes_and_takes_arrays_and_multitracks():
     plt.close("all")
 
 
+def test_plot_multitrack_draws_one_row_per_track():
+    cells = np.zeros((3, 32, 128), np.uint8)
+    cells[0, :8, 72] = 127
+    cells[1, 8:16, 60] = 127  # track 2 stays silent
+    multi = partita.MultiTrackRoll(cells, names=["Soprano", "Alto", ""], time_signature=(2, 4))
+    axes = partita.plot_multitrack(multi, title="three tracks")
+    assert len(axes) == 3 and axes[0].figure is axes[2].figure
+    assert [ax.get_title(loc="left") for ax in axes] == ["Soprano", "Alto", "track 2"]
+    first = np.asarray(axes[0].get_images()[0].get_array())
+    assert first.shape == (74 - 70 + 1, 32)  # each row: its own notes' range +- 2
+    assert first[72 - 70, 0] == 1.0 and first[72 - 70, 8] == 0.0
+    assert axes[2].get_images()[0].get_extent()[2:] == [47.5, 84.5]  # a silent track: 48..84
+    xs = sorted(line.get_xdata()[0] for line in axes[0].get_lines())
+    assert xs == [2.0, 4.0, 6.0]  # bar lines every 2 beats (2/4)
+    assert axes[0].images[0].get_cmap()(1.0) != axes[1].images[0].get_cmap()(1.0)  # the track colours
+    fig, given = plt.subplots(3, 1)
+    assert partita.plot_multitrack(multi, axes=given, pitch_range=(50, 80)) == list(given)
+    assert given[1].get_images()[0].get_array().shape == (31, 32)
+    with pytest.raises(partita.InvalidArgument, match="3 tracks need 3 axes"):
+        partita.plot_multitrack(multi, axes=given[:2])
+    plt.close("all")
+
+
 @needs_score
 def test_plot_takes_a_score():
     score = partita.read_midi(MELODY)

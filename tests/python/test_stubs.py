@@ -389,7 +389,7 @@ def test_parser_reads_pybind_signatures():
 
 # Python modules of the package: their source is the stub, so every public
 # function must say what it takes and returns.
-PY_MODULES = ["partita.pretty_midi_io", "partita.plotting"]
+PY_MODULES = ["partita.pretty_midi_io", "partita.plotting", "partita.gan"]
 
 
 @pytest.mark.parametrize("modname", PY_MODULES)

@@ -50,6 +50,16 @@ def edit(score: partita.Score) -> int:
     out = model.edit(score, iterations=10)
     out2, stats = model.edit(score, return_stats=True)
     return out.note_count + out2.note_count + len(stats)
+
+
+def accompany(path: pathlib.Path) -> int:
+    model = partita.GAN.pretrained("quartet").eval()
+    out = model.accompany(path, seed=1)
+    out2, report = model.accompany(out, return_report=True)
+    parts: partita.MultiTrackRoll = model.accompany_roll(out.to_pianoroll(resolution=4))
+    z: np.ndarray = model.sample_latent(2, seed=0)
+    model.accompany(out, return_report=True).note_count  # E: a tuple
+    return out.note_count + out2.note_count + sum(report.notes_per_part) + len(parts.names) + z.shape[0]
 '''
 
 
