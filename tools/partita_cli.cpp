@@ -1,8 +1,10 @@
-// partita-cli: the C++ command line (mirrors the Python `partita` command for the
-// AR-CNN): `partita-cli edit IN.mid -o OUT.mid [controls]`, `partita-cli models`
-// and `partita-cli train arcnn --out DIR [options]` (used by scripts/train_arcnn.sh).
-// Every default comes from the library (EditControls, ArcnnFitOptions,
-// ArcnnConfig::compact(), the shipped-model registry).
+// partita-cli: the C++ command line (mirrors the Python `partita` command):
+// `partita-cli edit IN.mid -o OUT.mid [controls]` (AR-CNN), `partita-cli accompany
+// IN.mid -o OUT.mid [options]` (GAN), `partita-cli models`, `partita-cli train arcnn
+// --out DIR [options]` (scripts/train_arcnn.sh) and `partita-cli train gan --out DIR
+// [options]` (scripts/train_gan.sh). Every default comes from the library
+// (EditControls, ArcnnFitOptions, ArcnnConfig::compact(), GanFitOptions,
+// GanConfig::compact(), AccompanyOptions, the shipped-model registry).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,9 +16,13 @@
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/data/jsb_chorales.hpp"
+#include "partita/data/jsb_multitrack.hpp"
+#include "partita/data/multitrack_folder.hpp"
+#include "partita/data/multitrack_windows.hpp"
 #include "partita/data/midi_folder.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn.hpp"
+#include "partita/models/gan.hpp"
 #include "partita/models/registry.hpp"
 #include "partita/music/midi.hpp"
 
@@ -63,6 +69,8 @@ int usage() {
   const models::EditControls e;
   const models::ArcnnFitOptions f;
   const models::ArcnnConfig c = models::ArcnnConfig::compact();
+  const models::GanConfig gc = models::GanConfig::compact();
+  const models::GanFitOptions gf;
   const std::string text =
       "usage:\n"
       "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct " + num(e.max_remove_pct) + "] [--max-add " +
@@ -71,6 +79,8 @@ int usage() {
       "] [--resolve-iterations " + std::to_string(e.resolve_iterations) + "]\n"
       "      [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
+      "  partita-cli accompany IN.mid -o OUT.mid [--model chorale | --weights FILE] [--track -1]\n"
+      "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--min-note-steps 1] [--threads N]\n"
       "  partita-cli models                  (the shipped models and where their files are)\n"
       "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
       std::to_string(f.batch_size) + "] [--lr " + num(f.lr) + "]\n"
@@ -80,7 +90,12 @@ int usage() {
       "      [--valid-fraction 0.1] [--transpose " + std::to_string(f.pairs.max_transpose) +
       "] [--midi-dir DIR] [--threads 1]\n"
       "      [--variants " + std::to_string(f.pairs.variants) + "] [--max-steps-per-epoch " +
-      std::to_string(f.max_steps_per_epoch) + "] [--max-steps " + std::to_string(f.max_steps) + "] [--resume]\n";
+      std::to_string(f.max_steps_per_epoch) + "] [--max-steps " + std::to_string(f.max_steps) + "] [--resume]\n"
+      "  partita-cli train gan --out DIR [--style chorale|quartet] [--midi-dir DIR --melody-track 0]\n"
+      "      [--filters " + std::to_string(gc.filters) + "] [--latent " + std::to_string(gc.latent_channels) +
+      "] [--epochs " + std::to_string(gf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(gf.batch_size) +
+      "]\n      [--lr " + num(gf.lr) + "] [--critic-steps " + std::to_string(gf.critic_steps) + "] [--transpose " +
+      std::to_string(gf.max_transpose) + "] [--seed " + std::to_string(gf.seed) + "] [--threads 2] [--resume]\n";
   std::fputs(text.c_str(), stderr);
   return 2;
 }
@@ -169,6 +184,125 @@ int cmd_train_arcnn(const Args& a) {
   return 0;
 }
 
+std::vector<int> parse_ints(const std::string& s) {
+  std::vector<int> v;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    v.push_back(std::stoi(s.substr(i, j - i)));
+    i = j + 1;
+  }
+  return v;
+}
+
+int cmd_accompany(const Args& a) {
+  if (a.positional.size() != 1 || !a.flag("output")) return usage();
+  if (a.flag("threads")) set_num_threads(std::stoi(a.get("threads", "1")));
+  models::AccompanyOptions o;  // the library's defaults unless given
+  if (a.flag("track")) o.track = std::stoi(a.get("track", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("programs")) o.programs = parse_ints(a.get("programs", ""));
+  if (a.flag("threshold")) o.threshold = std::stof(a.get("threshold", ""));
+  if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
+  models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
+                                    : models::GAN::pretrained(a.get("model", a.get("style", "chorale")));
+  Score in = read_midi(a.positional[0]);
+  models::AccompanyReport rep;
+  Score out = m.accompany(in, o, &rep);
+  write_midi(out, a.get("output", ""));
+  std::printf("%s: melody track %d, %lld windows, parts", a.positional[0].c_str(), rep.melody_track,
+              static_cast<long long>(rep.windows));
+  for (size_t k = 0; k < rep.notes_per_part.size(); ++k)
+    std::printf(" %s %lld notes", m.config().part_names[k].c_str(), static_cast<long long>(rep.notes_per_part[k]));
+  std::printf(" -> %s\n", a.get("output", "").c_str());
+  return 0;
+}
+
+// Rolls i with i % 10 == 4 validate, i % 10 == 9 are held out for tests (by path order).
+void split_by_index(const std::vector<MultiTrackRoll>& all, std::vector<MultiTrackRoll>& train,
+                    std::vector<MultiTrackRoll>& valid, std::vector<MultiTrackRoll>& test) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all.size() >= 10 && i % 10 == 4) valid.push_back(all[i].clone());
+    else if (all.size() >= 10 && i % 10 == 9) test.push_back(all[i].clone());
+    else train.push_back(all[i].clone());
+  }
+}
+
+int cmd_train_gan(const Args& a) {
+  if (!a.flag("out")) return usage();
+  set_num_threads(std::stoi(a.get("threads", "2")));
+  const std::string style = a.get("style", "chorale");
+  if (style != "chorale" && style != "quartet")
+    throw InvalidArgument("train gan: --style must be chorale or quartet, got " + style);
+  models::GanConfig cfg = models::GanConfig::compact();
+  if (style == "quartet") cfg = cfg.with_quartet_style();
+  cfg.filters = std::stoi(a.get("filters", std::to_string(cfg.filters)));
+  cfg.latent_channels = std::stoi(a.get("latent", std::to_string(cfg.latent_channels)));
+  models::GanFitOptions o;  // the library's defaults unless given
+  if (a.flag("epochs")) o.epochs = std::stoi(a.get("epochs", ""));
+  if (a.flag("batch-size")) o.batch_size = std::stoll(a.get("batch-size", ""));
+  if (a.flag("lr")) o.lr = std::stod(a.get("lr", ""));
+  if (a.flag("critic-steps")) o.critic_steps = std::stoi(a.get("critic-steps", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("transpose")) o.max_transpose = std::stoi(a.get("transpose", ""));
+  if (a.flag("max-steps-per-epoch")) o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", ""));
+  if (a.flag("max-steps")) o.max_steps = std::stoll(a.get("max-steps", ""));
+  if (a.flag("max-valid-batches")) o.max_valid_batches = std::stoll(a.get("max-valid-batches", ""));
+  o.checkpoint_dir = a.get("out", "");
+  o.resume = a.flag("resume");
+  std::vector<MultiTrackRoll> train_rolls, valid_rolls, test_rolls;
+  if (a.flag("midi-dir")) {
+    data::MidiFolderReport rep;
+    const std::string mt = a.get("melody-track", "0");
+    data::MelodyTrack melody = mt.find_first_not_of("0123456789") == std::string::npos
+                                   ? data::MelodyTrack(std::stoi(mt))
+                                   : data::MelodyTrack(mt);
+    data::MultitrackFolderOptions fo;
+    fo.tracks = cfg.tracks;
+    auto all = data::load_multitrack_folder(a.get("midi-dir", ""), melody, fo, &rep);
+    for (const auto& s : rep.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+    split_by_index(all, train_rolls, valid_rolls, test_rolls);
+  } else {
+    auto jsb = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path()));
+    train_rolls = std::move(jsb.train);
+    valid_rolls = std::move(jsb.valid);
+  }
+  const auto train = data::make_multitrack_windows(train_rolls, cfg.steps, 16);
+  const auto valid = valid_rolls.empty() ? data::MultiTrackWindows(cfg.tracks, cfg.steps)
+                                         : data::make_multitrack_windows(valid_rolls, cfg.steps, 16);
+  models::GAN m(cfg, o.seed);
+  std::printf("train gan: config %s, generator %lld / critic %lld parameters, %lld train / %lld valid windows "
+              "(%zu / %zu / %zu rolls train / valid / test), %d threads\n",
+              cfg.to_json().c_str(), static_cast<long long>(m.generator_parameter_count()),
+              static_cast<long long>(m.critic_parameter_count()), static_cast<long long>(train.count()),
+              static_cast<long long>(valid.count()), train_rolls.size(), valid_rolls.size(), test_rolls.size(),
+              num_threads());
+  std::fflush(stdout);
+  models::GanCallbacks cb;
+  cb.on_step = [](const models::StepInfo& s) {
+    if (s.global_step % 10 == 0) {
+      std::printf("step %lld (epoch %d) critic %.4f generator %.4f wasserstein %.4f penalty %.4f\n",
+                  static_cast<long long>(s.global_step), s.epoch, s.value("critic"), s.value("generator"),
+                  s.value("wasserstein"), s.value("penalty"));
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  cb.on_epoch = [](const models::EpochInfo& e) {
+    std::printf("epoch %d done: critic %.4f generator %.4f valid_wasserstein %.4f%s (%.0f s)\n", e.epoch,
+                e.train_losses.at(0).second, e.train_losses.at(1).second, e.valid_loss, e.best ? " best" : "",
+                e.seconds);
+    std::fflush(stdout);
+  };
+  auto r = m.fit(train, valid, o, cb);
+  // The generator alone, ready to ship (the checkpoints keep the critic).
+  m.save(a.get("out", "") + "/generator.safetensors", {}, /*with_critic=*/false);
+  std::printf("done: %lld steps; generator at %s/generator.safetensors\n", static_cast<long long>(r.global_step),
+              a.get("out", "").c_str());
+  return 0;
+}
+
 int cmd_models() {
   for (const models::ShippedModel& m : models::shipped_models()) {
     std::string names = m.name, where;
@@ -190,7 +324,9 @@ int main(int argc, char** argv) {
   try {
     std::string cmd = argv[1];
     if (cmd == "edit") return cmd_edit(parse(argc, argv, 2));
+    if (cmd == "accompany") return cmd_accompany(parse(argc, argv, 2));
     if (cmd == "models") return cmd_models();
+    if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "gan") return cmd_train_gan(parse(argc, argv, 3));
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "arcnn")
       return cmd_train_arcnn(parse(argc, argv, 3));
     return usage();

@@ -66,6 +66,11 @@ const std::vector<ShippedModel>& shipped_models() {
   static const std::vector<ShippedModel> models = {
       {"arcnn-default", {"arcnn"}, "arcnn", "arcnn-default.safetensors", "PARTITA_ARCNN_WEIGHTS",
        "AR-CNN melody editor: 4 levels, 16 base filters, trained on the JSB chorales (docs/arcnn.md)"},
+      {"chorale", {"gan", "gan-chorale"}, "gan", "gan-chorale.safetensors", "PARTITA_GAN_CHORALE_WEIGHTS",
+       "GAN accompaniment in the style of the JSB chorales: alto, tenor, bass (choir) under a melody (docs/gan.md)"},
+      {"quartet", {"gan-quartet"}, "gan", "gan-quartet.safetensors", "PARTITA_GAN_QUARTET_WEIGHTS",
+       "GAN accompaniment in the style of the string quartets of music21's corpus: second violin, viola, cello "
+       "(docs/gan.md)"},
   };
   return models;
 }

@@ -1,0 +1,226 @@
+// GAN accompaniment: a melody of any length, key and register in; the generated
+// parts out, window by window.
+//
+// The melody is quantized by partita's one quantizer (to_pianoroll at 16th
+// notes, binary), moved by whole octaves so that its mean pitch lies within 6
+// semitones of the training melodies' (the parts are moved back by the same
+// amount), and cut into windows of the model's length (the last padded with
+// silence). Every window gets its own z from the seed; all windows run as one
+// batch through the generator in eval mode. The parts' cells above the
+// threshold sound; a part's consecutive cells of one pitch are one note, also
+// across a window boundary (the windows are joined before notes are read).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "models/gan_impl.hpp"
+#include "partita/core/error.hpp"
+
+namespace partita::models {
+
+namespace {
+
+void validate_options(const AccompanyOptions& o, const GanConfig& c, const char* who) {
+  auto bad = [&](const std::string& m) { throw InvalidArgument(std::string(who) + ": " + m); };
+  if (!o.programs.empty()) {
+    if (o.programs.size() != static_cast<size_t>(c.tracks - 1))
+      bad("programs needs one General MIDI program per part (" + std::to_string(c.tracks - 1) + "), got " +
+          std::to_string(o.programs.size()));
+    for (int p : o.programs)
+      if (p < 0 || p > 127) bad("programs must be 0..127, got " + std::to_string(p));
+  }
+  if (o.velocity < 1 || o.velocity > 127) bad("velocity must be 1..127, got " + std::to_string(o.velocity));
+  if (o.min_note_steps < 1) bad("min_note_steps must be >= 1, got " + std::to_string(o.min_note_steps));
+  if (!(o.threshold > -1.0f && o.threshold < 1.0f))
+    bad("threshold must be inside (-1, 1) (the generator's tanh range), got " + std::to_string(o.threshold));
+}
+
+// Clear runs of one pitch shorter than `min_steps` in a (steps x 128) part.
+void drop_short_runs(std::uint8_t* cells, std::int64_t steps, int min_steps) {
+  if (min_steps <= 1) return;
+  for (int p = 0; p < 128; ++p) {
+    std::int64_t t = 0;
+    while (t < steps) {
+      if (!cells[t * 128 + p]) {
+        ++t;
+        continue;
+      }
+      std::int64_t e = t;
+      while (e < steps && cells[e * 128 + p]) ++e;
+      if (e - t < min_steps)
+        for (std::int64_t k = t; k < e; ++k) cells[k * 128 + p] = 0;
+      t = e;
+    }
+  }
+}
+
+}  // namespace
+
+MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptions& o, AccompanyReport* report) {
+  const char* who = "GAN::accompany";
+  GanImpl& m = *impl_;
+  const GanConfig& c = m.config;
+  validate_options(o, c, who);
+  if (melody.grid.resolution != 4)
+    throw InvalidArgument(std::string(who) + ": the model works on 16th notes (resolution 4), this roll has resolution " +
+                          std::to_string(melody.grid.resolution));
+  const auto steps = static_cast<std::int64_t>(melody.steps());
+  if (steps == 0) throw InvalidArgument(std::string(who) + ": the melody roll has no time steps");
+  if (steps > kMaxSteps)
+    throw InvalidArgument(std::string(who) + ": the melody lasts " + std::to_string(steps) +
+                          " 16th steps; at most " + std::to_string(kMaxSteps) + " (4096 bars of 4/4)");
+  // Register: whole octaves towards the training melodies' mean pitch.
+  double sum = 0.0, cnt = 0.0;
+  int lo = 128, hi = -1;
+  for (std::int64_t t = 0; t < steps; ++t)
+    for (int p = 0; p < 128; ++p)
+      if (melody(static_cast<size_t>(t), static_cast<size_t>(p))) {
+        sum += p;
+        cnt += 1.0;
+        lo = std::min(lo, p);
+        hi = std::max(hi, p);
+      }
+  if (cnt == 0.0) throw InvalidArgument(std::string(who) + ": the melody has no notes");
+  int shift = 12 * static_cast<int>(std::lround((c.melody_mean_pitch - sum / cnt) / 12.0));
+  while (shift > 0 && hi + shift > c.pitches - 1) shift -= 12;
+  while (shift < 0 && lo + shift < 0) shift += 12;
+  if (hi + shift > c.pitches - 1 || lo + shift < 0)
+    throw InvalidArgument(std::string(who) + ": the melody spans MIDI pitches " + std::to_string(lo) + ".." +
+                          std::to_string(hi) + ", wider than the model's " + std::to_string(c.pitches) + " rows");
+
+  const std::int64_t S = c.steps, P = c.pitches, T = c.tracks;
+  const std::int64_t windows = (steps + S - 1) / S;
+  Generator rng(o.seed);
+  const Tensor z_all = sample_latent(windows, rng);
+  const std::int64_t zper = z_all.size() / windows;
+
+  MultiTrackRoll parts(static_cast<size_t>(T - 1), static_cast<size_t>(steps), melody.grid);
+  parts.binary = true;
+  const bool was = m.training;
+  m.set_training(false);
+  try {
+    constexpr std::int64_t kBatch = 16;
+    Tensor x, z;
+    for (std::int64_t w0 = 0; w0 < windows; w0 += kBatch) {
+      const std::int64_t n = std::min(kBatch, windows - w0);
+      x.resize({n, S, P, 1});
+      x.fill(-1.0f);
+      for (std::int64_t w = 0; w < n; ++w)
+        for (std::int64_t s = 0; s < S; ++s) {
+          const std::int64_t t = (w0 + w) * S + s;
+          if (t >= steps) break;
+          for (int p = 0; p < 128; ++p)
+            if (melody(static_cast<size_t>(t), static_cast<size_t>(p)))
+              x[(w * S + s) * P + (p + shift)] = 1.0f;
+        }
+      z.resize({n, S / 16, P / 16, c.latent_channels});
+      std::memcpy(z.data(), z_all.data() + w0 * zper, sizeof(float) * static_cast<size_t>(n * zper));
+      const Tensor& y = m.gen->forward(x, z);
+      for (std::int64_t w = 0; w < n; ++w)
+        for (std::int64_t s = 0; s < S; ++s) {
+          const std::int64_t t = (w0 + w) * S + s;
+          if (t >= steps) break;
+          const float* row = y.data() + ((w * S + s) * P) * T;
+          for (std::int64_t p = 0; p < P; ++p) {
+            const std::int64_t to = p - shift;
+            if (to < 0 || to > 127) continue;
+            for (std::int64_t k = 1; k < T; ++k)
+              if (row[p * T + k] > o.threshold) parts.data()[((k - 1) * steps + t) * 128 + to] = 1;
+          }
+        }
+    }
+  } catch (...) {
+    m.set_training(was);
+    throw;
+  }
+  m.set_training(was);
+  if (report) report->notes_per_part.assign(static_cast<size_t>(T - 1), 0);
+  for (std::int64_t k = 0; k + 1 < T; ++k) {
+    std::uint8_t* cells = parts.data() + k * steps * 128;
+    drop_short_runs(cells, steps, o.min_note_steps);
+    if (report) {
+      std::int64_t notes = 0;
+      for (int p = 0; p < 128; ++p)
+        for (std::int64_t t = 0; t < steps; ++t)
+          if (cells[t * 128 + p] && (t == 0 || !cells[(t - 1) * 128 + p])) ++notes;
+      report->notes_per_part[static_cast<size_t>(k)] = notes;
+    }
+  }
+  if (report) {
+    report->octave_shift = shift;
+    report->steps = steps;
+    report->windows = windows;
+  }
+  return parts;
+}
+
+Score GAN::accompany(const Score& score, const AccompanyOptions& o, AccompanyReport* report) {
+  const char* who = "GAN::accompany";
+  const GanConfig& c = impl_->config;
+  validate_options(o, c, who);
+  if (score.tracks.empty()) throw InvalidArgument(std::string(who) + ": the score has no tracks");
+  int track = o.track;
+  if (track < -1 || track >= static_cast<int>(score.tracks.size()))
+    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " out of range (" +
+                          std::to_string(score.tracks.size()) + " tracks)");
+  if (track == -1) {
+    for (size_t i = 0; i < score.tracks.size(); ++i)
+      if (!score.tracks[i].notes.empty() && !score.tracks[i].is_drum) {
+        track = static_cast<int>(i);
+        break;
+      }
+    if (track == -1) throw InvalidArgument(std::string(who) + ": no (non-drum) track has notes");
+  } else if (score.tracks[track].notes.empty()) {
+    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " has no notes");
+  } else if (score.tracks[track].is_drum) {
+    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " is a drum track, not a melody");
+  }
+  if (score.ticks_per_quarter <= 0)
+    throw InvalidArgument(std::string(who) + ": ticks per quarter " + std::to_string(score.ticks_per_quarter) +
+                          " is not positive");
+  // Meters: a bar must be a whole number of 16ths (denominators up to 16).
+  for (const auto& ts : score.time_signatures)
+    if (ts.denominator > 16 || ts.numerator < 1)
+      throw InvalidArgument(std::string(who) + ": the meter " + std::to_string(ts.numerator) + "/" +
+                            std::to_string(ts.denominator) + " at tick " + std::to_string(ts.tick) +
+                            " is not a whole number of 16th notes; the model's grid is 16ths");
+  std::int64_t last_end = 0;
+  for (const Note& n : score.tracks[track].notes) last_end = std::max(last_end, n.end);
+  const std::int64_t last_step = tick_to_step(last_end, 4, score.ticks_per_quarter);
+  if (last_step > kMaxSteps)
+    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " lasts " +
+                          std::to_string(last_step) + " 16th steps (its last note ends at tick " +
+                          std::to_string(last_end) + "); at most " + std::to_string(kMaxSteps));
+  ToRollOptions to;
+  to.resolution = 4;
+  to.track = track;
+  to.binarize = true;
+  const PianoRoll roll = to_pianoroll(score, to);
+  const std::size_t steps = std::max<std::size_t>(4, (roll.steps() + 3) / 4 * 4);
+  AccompanyReport local;
+  AccompanyReport& rep = report ? *report : local;
+  const MultiTrackRoll parts = accompany_roll(roll.with_length(steps), o, &rep);
+  rep.melody_track = track;
+
+  Score out;
+  out.ticks_per_quarter = score.ticks_per_quarter;
+  out.tempos = score.tempos;
+  out.time_signatures = score.time_signatures;
+  out.key_signatures = score.key_signatures;
+  out.tracks.push_back(score.tracks[track]);  // the melody, unchanged
+  const std::vector<int>& programs = o.programs.empty() ? c.programs : o.programs;
+  for (size_t k = 0; k + 1 < static_cast<size_t>(c.tracks); ++k) {
+    Track t;
+    t.name = c.part_names[k];
+    t.program = programs[k];
+    FromRollOptions from;
+    from.ticks_per_quarter = score.ticks_per_quarter;
+    from.velocity = o.velocity;
+    PianoRoll part = parts.track(k);
+    t.notes = from_pianoroll(part, from).tracks.at(0).notes;
+    out.tracks.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace partita::models

@@ -1,0 +1,99 @@
+// Private: the GAN's two networks (shared by gan*.cpp, not installed).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "partita/models/gan.hpp"
+#include "partita/nn/activations.hpp"
+#include "partita/nn/batchnorm.hpp"
+#include "partita/nn/concat.hpp"
+#include "partita/nn/conv2d.hpp"
+#include "partita/nn/gradient_penalty.hpp"
+#include "partita/nn/linear.hpp"
+#include "partita/nn/upsample.hpp"
+
+namespace partita::models {
+
+/// G(c, z): the U-Net of gan.hpp.
+class GanGenerator {
+ public:
+  GanGenerator(nn::ParameterSet& params, const GanConfig& c);
+  void set_training(bool t);
+  const Tensor& forward(const Tensor& melody, const Tensor& z);
+  /// d loss / d output -> parameter gradients (the inputs' gradients are not needed).
+  void backward(const Tensor& dy);
+
+ private:
+  struct Down {
+    std::unique_ptr<nn::Conv2d> conv;
+    nn::LeakyReLU act;
+    std::unique_ptr<nn::BatchNorm> bn;  // none on level 0
+    Tensor dsum;                        // gradient of the output: next level + skip
+  };
+  struct Up {
+    nn::UpsampleNearest2d up;
+    std::unique_ptr<nn::Conv2d> conv;
+    std::unique_ptr<nn::BatchNorm> bn;
+    nn::ReLU act;
+    nn::ConcatChannels cat;
+  };
+  GanConfig c_;
+  std::vector<Down> enc_;
+  nn::ConcatChannels zcat_;
+  std::vector<Up> dec_;
+  nn::UpsampleNearest2d out_up_;
+  std::unique_ptr<nn::Conv2d> out_;
+  nn::Tanh tanh_;
+  std::vector<const Tensor*> enc_out_;
+};
+
+/// D(x | c) with the condition c held inside (set_condition), so that it is an
+/// nn::Critic for the gradient penalty: d/dx is for the x channels only.
+class GanCritic final : public nn::Critic {
+ public:
+  GanCritic(nn::ParameterSet& params, const GanConfig& c);
+  /// The melody batch (n, steps, pitches, 1) the next forwards are conditioned on
+  /// (a view is kept: its storage must stay alive).
+  void set_condition(const Tensor& melody);
+  /// Whether backward() computes d/dx (the gradient penalty and the generator
+  /// step need it; the critic's own Wasserstein step does not).
+  void set_input_grad(bool on) { input_grad_ = on; }
+
+  const Tensor& forward(const Tensor& x) override;
+  const Tensor& backward(const Tensor& dscores) override;
+  const Tensor& forward_tangent(const Tensor& u) override;
+  void backward_tangent(const Tensor& dscores) override;
+
+ private:
+  GanConfig c_;
+  Tensor cond_, zeros_;
+  nn::ConcatChannels cat_;
+  std::vector<std::unique_ptr<nn::Conv2d>> conv_;
+  std::vector<nn::LeakyReLU> act_;
+  std::vector<nn::ActivationSlopes> slopes_;
+  std::unique_ptr<nn::Linear> fc_;
+  nn::GradSnapshot biases_;
+  Shape last_shape_;
+  Tensor flat_, t_, d_, empty_;
+  std::vector<Tensor> tk_;
+  bool input_grad_ = true;
+};
+
+struct GanImpl {
+  GanImpl(const GanConfig& config, std::uint64_t seed, bool allocate = true);
+  void set_training(bool t);
+
+  GanConfig config;
+  nn::ParameterSet gparams, cparams;
+  std::unique_ptr<GanGenerator> gen;
+  std::unique_ptr<GanCritic> critic;
+  nn::GradientPenalty gp;
+  bool training = true;
+  bool has_critic = true;
+  Tensor melody_, fake_, xhat_, dscore_;
+};
+
+/// Channel `ch` of a model-layout batch (n, s, p, C) as (n, s, p, 1).
+void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out);
+
+}  // namespace partita::models
