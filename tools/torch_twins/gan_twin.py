@@ -48,10 +48,17 @@ GP_WEIGHT = 10.0
 NORM_EPS = 1e-8
 
 
+ARCHITECTURE = ("filters", "tracks", "latent_channels", "steps", "pitches", "bn_momentum", "leak")
+
+
 def full_config(cfg=None):
-    """GanConfig's architecture fields (the style fields do not change the networks)."""
+    """A GanConfig as partita's model files hold it (GanConfig::to_json): the
+    architecture, then the style fields, which travel with the weights but do not
+    change the networks."""
     c = {"filters": 64, "tracks": 4, "latent_channels": 512, "steps": 32, "pitches": 128,
-         "bn_momentum": 0.8, "leak": 0.2}
+         "bn_momentum": 0.8, "leak": 0.2,
+         "style": "chorale", "part_names": ["Alto", "Tenor", "Bass"], "programs": [52, 52, 52],
+         "melody_mean_pitch": 67.0}
     c.update(cfg or {})
     if c["steps"] % 16 or c["pitches"] % 16:
         raise ValueError("steps and pitches must be multiples of 16")
@@ -241,6 +248,8 @@ def state_dict_for_file(twin, with_critic=True):
 
 
 def save(twin, path, extra=None, with_critic=True):
+    """A partita "gan" model file (GAN::load reads it); with_critic=False writes the
+    generator alone, as partita's shipped models."""
     from safetensors.torch import save_file
     md = {"model": "gan", "model.version": "1",
           "config": json.dumps(twin.config, separators=(",", ":")), "partita.format": "1"}
@@ -249,12 +258,13 @@ def save(twin, path, extra=None, with_critic=True):
 
 
 def load(path):
-    """A twin from a partita "gan" model file (a generator-only file leaves the critic fresh)."""
+    """A twin from a partita "gan" model file (a generator-only file leaves the critic
+    fresh); its config, style fields included, is kept in twin.config."""
     from safetensors import safe_open
     from safetensors.torch import load_file
     with safe_open(path, "pt") as f:
         cfg = json.loads(f.metadata()["config"])
-    twin = GanTwin({k: cfg[k] for k in full_config() if k in cfg})
+    twin = GanTwin(cfg)
     twin.load_state_dict(load_file(path), strict=False)
     return twin
 
@@ -263,11 +273,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("count", help="parameter counts of a configuration")
-    for name, default in full_config().items():
+    for name in ARCHITECTURE:
+        default = full_config()[name]
         c.add_argument("--" + name.replace("_", "-"), type=type(default), default=default)
     a = ap.parse_args(argv)
     if a.cmd == "count":
-        twin = GanTwin({k: getattr(a, k) for k in full_config()})
+        twin = GanTwin({k: getattr(a, k) for k in ARCHITECTURE})
         print("generator", count_parameters(twin.generator))
         print("critic", count_parameters(twin.critic))
 

@@ -13,7 +13,8 @@ float64 from those float32 values and stored as float32.
 
 tests/data/gan/twin_weights.safetensors: the twin's state_dict (both networks,
 torch layouts: conv weights (out, in, kh, kw), fc weight (out, in); no
-num_batches_tracked), metadata "model": "gan", "model.version": "1", "config".
+num_batches_tracked), metadata "model": "gan", "model.version": "1", "config" (the
+whole GanConfig, style fields included): a model file GAN::load reads.
 
 tests/data/gan/twin_io.safetensors (model layout NHWC for activations):
   real              (3, 32, 64, 4)  the windows; the melody c is real[..., 0:1]
