@@ -75,16 +75,6 @@ namespace {
 
 constexpr int64_t kMinChunkPixels = 512;
 
-Initializer weight_init(const Conv2dSpec& s) {
-  int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
-  switch (s.init) {
-    case WeightInit::HeNormal: return init_he_normal(rf * s.in_channels);
-    case WeightInit::TorchDefault: return init_torch_default(rf * s.in_channels);
-    case WeightInit::GlorotUniform: break;
-  }
-  return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
-}
-
 // Short runs (Cin = 1 or 2 gives 3..8 floats) are copied by an inlined loop,
 // long ones by memcpy.
 inline void copy_floats(float* dst, const float* src, int64_t n) {
@@ -111,6 +101,21 @@ void fill_rows(float* y, int64_t rows, int64_t cols, const float* bias) {
 
 }  // namespace
 
+Initializer conv2d_weight_init(const Conv2dSpec& s) {
+  const int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
+  switch (s.init) {
+    case WeightInit::HeNormal: return init_he_normal(rf * s.in_channels);
+    case WeightInit::TorchDefault: return init_torch_default(rf * s.in_channels);
+    case WeightInit::GlorotUniform: break;
+  }
+  return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
+}
+
+Initializer conv2d_bias_init(const Conv2dSpec& s) {
+  const int64_t fan_in = static_cast<int64_t>(s.kernel_h) * s.kernel_w * s.in_channels;
+  return s.init == WeightInit::TorchDefault ? init_torch_default(fan_in) : init_zeros();
+}
+
 Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& spec)
     : spec_(spec), name_(name) {
   if (spec.in_channels < 1 || spec.out_channels < 1)
@@ -121,14 +126,10 @@ Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& 
     throw InvalidArgument("Conv2d(" + name + "): column_budget must be >= 1");
   if (spec.winograd_chunk_tiles < 1)
     throw InvalidArgument("Conv2d(" + name + "): winograd_chunk_tiles must be >= 1");
-  int64_t fan_in = static_cast<int64_t>(spec.kernel_h) * spec.kernel_w * spec.in_channels;
   weight_ = &params.add(name + ".weight",
                         {spec.kernel_h, spec.kernel_w, spec.in_channels, spec.out_channels},
-                        weight_init(spec), Layout::ConvHWIO);
-  if (spec.bias)
-    bias_ = &params.add(name + ".bias", {spec.out_channels},
-                        spec.init == WeightInit::TorchDefault ? init_torch_default(fan_in)
-                                                              : init_zeros());
+                        conv2d_weight_init(spec), Layout::ConvHWIO);
+  if (spec.bias) bias_ = &params.add(name + ".bias", {spec.out_channels}, conv2d_bias_init(spec));
 }
 
 Conv2d::Conv2d(ParameterSet& params, const std::string& name, int64_t in_channels,

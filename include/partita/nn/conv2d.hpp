@@ -104,6 +104,12 @@ struct Conv2dSpec {
   std::int64_t winograd_chunk_tiles = 512;
 };
 
+/// The initialisers Conv2d gives "<name>.weight" and "<name>.bias" for `spec`
+/// (layers that declare a Conv2d's parameters themselves, such as
+/// UpsampleConv2d, use them so the same seed gives the same values).
+Initializer conv2d_weight_init(const Conv2dSpec& spec);
+Initializer conv2d_bias_init(const Conv2dSpec& spec);
+
 class Conv2d {
  public:
   /// Declares "<name>.weight" (kh, kw, in, out; Layout::ConvHWIO) and, with a
