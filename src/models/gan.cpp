@@ -259,6 +259,10 @@ const Tensor& GanCritic::forward(const Tensor& x) {
   return fc_->forward(flat_);
 }
 
+void GanCritic::set_parameter_grad(bool on) {
+  for (auto& c : conv_) c->set_weight_grad(on);
+}
+
 const Tensor& GanCritic::backward(const Tensor& dscores) {
   d_ = fc_->backward(dscores).reshaped(last_shape_);
   const Tensor* g = &d_;
@@ -467,7 +471,9 @@ double GAN::generator_loss_and_backward(const Tensor& real, const Tensor& z) {
   mean /= static_cast<double>(n);
   m.dscore_.resize({n, 1});
   m.dscore_.fill(-1.0f / static_cast<float>(n));
-  const Tensor& dfake = D.backward(m.dscore_);  // also adds into the critic's grads: zeroed before its own steps
+  D.set_parameter_grad(false);  // only d/dfake is needed
+  const Tensor& dfake = D.backward(m.dscore_);
+  D.set_parameter_grad(true);
   m.gen->backward(dfake);
   return -mean;
 }

@@ -59,6 +59,7 @@ class GanCritic final : public nn::Critic {
   /// Whether backward() computes d/dx (the gradient penalty and the generator
   /// step need it; the critic's own Wasserstein step does not).
   void set_input_grad(bool on) { input_grad_ = on; }
+  void set_parameter_grad(bool on) override;
 
   const Tensor& forward(const Tensor& x) override;
   const Tensor& backward(const Tensor& dscores) override;

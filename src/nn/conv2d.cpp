@@ -324,18 +324,25 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   x.expect_shape({g.n, g.h, g.w, g.cin}, who.c_str());
   const float* w = weight_->value.data();
   float* dw = weight_->grad.data();
-  if (bias_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
+  if (bias_ && weight_grad_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
   if (input_grad_) dx_.resize(x.shape());
   else dx_.resize({0});
+  if (!weight_grad_ && !input_grad_) return dx_;
   if (wino_active_) {
+    if (!weight_grad_) {  // the Winograd backward always forms dW: into a scratch buffer
+      dw_part_.resize({weight_->grad.size()});
+      dw_part_.zero();
+      dw = dw_part_.data();
+    }
     wino_->backward({x.data()}, dy.data(), g, dw, input_grad_ ? dx_.data() : nullptr);
     return dx_;
   }
 
   if (is_pointwise(g)) {
     const int64_t m = g.n * g.h * g.w;
-    gemm(Trans::Yes, Trans::No, g.cin, g.cout, m, 1.0f, x.data(), g.cin, dy.data(), g.cout, 1.0f,
-         dw, g.cout);
+    if (weight_grad_)
+      gemm(Trans::Yes, Trans::No, g.cin, g.cout, m, 1.0f, x.data(), g.cin, dy.data(), g.cout, 1.0f,
+           dw, g.cout);
     if (input_grad_)
       gemm(Trans::No, Trans::Yes, m, g.cin, g.cout, 1.0f, dy.data(), g.cout, w, g.cout, 0.0f,
            dx_.data(), g.cin);
@@ -363,10 +370,12 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
         const int t = omp_get_thread_num();
         const int64_t r0 = c * rpc, r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
         const float* dyc = dy.data() + r0 * g.wo * g.cout;
-        float* cols = cols_.data() + t * chunk_floats;
-        im2col(x.data(), g, r0, r1, cols);
-        gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols, K, dyc, g.cout, 1.0f,
-             dw_part_.data() + t * kc, g.cout);
+        if (weight_grad_) {
+          float* cols = cols_.data() + t * chunk_floats;
+          im2col(x.data(), g, r0, r1, cols);
+          gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols, K, dyc, g.cout, 1.0f,
+               dw_part_.data() + t * kc, g.cout);
+        }
         if (input_grad_) {
           float* dcols = dcols_.data() + t * chunk_floats;
           gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f, dcols, K);
@@ -374,6 +383,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
         }
       }
     }
+    if (!weight_grad_) return dx_;
     const float* part = dw_part_.data();
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < kc; ++i) {
@@ -388,10 +398,12 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
     const float* dyc = dy.data() + r0 * g.wo * g.cout;
-    if (!cols_hold_all_) im2col(x.data(), g, r0, r1, cols_.data());
-    // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
-    gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
-         g.cout);
+    if (weight_grad_) {
+      if (!cols_hold_all_) im2col(x.data(), g, r0, r1, cols_.data());
+      // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
+      gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
+           g.cout);
+    }
     if (input_grad_) {
       // dcols (m x K) = dY (m x Cout) * W^T (Cout x K)
       gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f,
