@@ -1,14 +1,11 @@
 // Measures the machine's float32 peak: the FMA throughput every "% of peak" in
 // partita is quoted against.
 //
-// Each thread runs many independent chains of AVX-512 fused multiply-adds on
-// registers (no memory traffic): 24 chains hide the FMA latency (4 cycles) on
-// two FMA pipes. One FMA on 16 lanes = 32 flops. The result is reported as the
-// counter "GFLOPS" for 1 thread and for all partita::num_threads() threads.
-// The chains are compiled for AVX-512 alone (a target attribute: the build is
-// portable) and the benchmark reports an error on CPUs without it.
+// The FMA chains are in peak_fma.hpp (AVX-512 fused multiply-adds on registers,
+// no memory traffic; bench_gan measures with the same loop). The result is
+// reported as the counter "GFLOPS" for 1 thread and for all partita::num_threads()
+// threads. The benchmark reports an error on CPUs without AVX-512.
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -17,30 +14,12 @@
 
 #include "partita/core/cpu.hpp"
 #include "partita/core/threads.hpp"
+#include "peak_fma.hpp"
 
 namespace {
 
-constexpr int kChains = 24;
-
-// Runs `iters` rounds of kChains independent FMAs; returns a value derived
-// from the accumulators so the compiler cannot drop the loop.
-__attribute__((noinline, target("avx512f,fma"))) float fma_chains_avx512(std::int64_t iters) {
-  __m512 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.001f * static_cast<float>(c));
-  const __m512 x = _mm512_set1_ps(0.999999f);
-  const __m512 y = _mm512_set1_ps(1e-7f);
-  for (std::int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 24
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], x, y);
-  }
-  __m512 s = acc[0];
-  for (int c = 1; c < kChains; ++c) s = _mm512_add_ps(s, acc[c]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s);
-  float total = 0.0f;
-  for (float x : lanes) total += x;
-  return total;
-}
+using partita_bench::fma_chains_avx512;
+using partita_bench::fma_chains_flops;
 
 double process_cpu_seconds() {
   rusage u{};
@@ -62,7 +41,7 @@ void run_peak(benchmark::State& state, int threads) {
     sink += fma_chains_avx512(iters);
   }
   benchmark::DoNotOptimize(sink);
-  const double flops = 32.0 * kChains * static_cast<double>(iters) * threads;
+  const double flops = fma_chains_flops(iters) * threads;
   state.counters["GFLOPS"] =
       benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = threads;

@@ -23,6 +23,7 @@
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/models/gan.hpp"
+#include "partita/models/gan_eval.hpp"
 #include "partita/models/registry.hpp"
 #include "partita/music/midi.hpp"
 
@@ -50,7 +51,7 @@ Args parse(int argc, char** argv, int first) {
       std::string key = s.substr(2), val = "1";
       auto eq = key.find('=');
       if (eq != std::string::npos) val = key.substr(eq + 1), key = key.substr(0, eq);
-      else if (key != "resume" && key != "help" && i + 1 < argc) val = argv[++i];
+      else if (key != "resume" && key != "help" && key != "polyphonic" && i + 1 < argc) val = argv[++i];
       a.opt[key] = val;
     } else {
       a.positional.push_back(s);
@@ -80,7 +81,10 @@ int usage() {
       "      [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
       "  partita-cli accompany IN.mid -o OUT.mid [--model chorale | --weights FILE] [--track -1]\n"
-      "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--min-note-steps 1] [--threads N]\n"
+      "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--min-note-steps 1] [--polyphonic] [--threads N]\n"
+      "  partita-cli eval gan [--model chorale | --weights FILE] [--midi-dir DIR --melody-track 0] [--seed 0]\n"
+      "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
+      "       and baseline parts as a Markdown table)\n"
       "  partita-cli models                  (the shipped models and where their files are)\n"
       "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
       std::to_string(f.batch_size) + "] [--lr " + num(f.lr) + "]\n"
@@ -205,6 +209,7 @@ int cmd_accompany(const Args& a) {
   if (a.flag("programs")) o.programs = parse_ints(a.get("programs", ""));
   if (a.flag("threshold")) o.threshold = std::stof(a.get("threshold", ""));
   if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
+  if (a.flag("polyphonic")) o.monophonic = false;
   models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
                                     : models::GAN::pretrained(a.get("model", a.get("style", "chorale")));
   Score in = read_midi(a.positional[0]);
@@ -227,6 +232,81 @@ void split_by_index(const std::vector<MultiTrackRoll>& all, std::vector<MultiTra
     else if (all.size() >= 10 && i % 10 == 9) test.push_back(all[i].clone());
     else train.push_back(all[i].clone());
   }
+}
+
+int cmd_eval_gan(const Args& a) {
+  set_num_threads(std::stoi(a.get("threads", "2")));
+  models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
+                                    : models::GAN::pretrained(a.get("model", "chorale"));
+  const models::GanConfig& cfg = m.config();
+  std::vector<MultiTrackRoll> test, unused_train, unused_valid;
+  std::string what;
+  if (a.flag("midi-dir")) {
+    data::MidiFolderReport rep;
+    const std::string mt = a.get("melody-track", "0");
+    data::MelodyTrack melody = mt.find_first_not_of("0123456789") == std::string::npos
+                                   ? data::MelodyTrack(std::stoi(mt))
+                                   : data::MelodyTrack(mt);
+    data::MultitrackFolderOptions fo;
+    fo.tracks = cfg.tracks;
+    auto all = data::load_multitrack_folder(a.get("midi-dir", ""), melody, fo, &rep);
+    split_by_index(all, unused_train, unused_valid, test);
+    what = "held-out files of " + a.get("midi-dir", "");
+  } else {
+    test = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path())).test;
+    what = "JSB chorales test split";
+  }
+  if (test.empty()) throw InvalidArgument("eval gan: no held-out pieces (a folder needs 10 files or more)");
+  std::int64_t steps = 0;
+  for (const auto& r : test) steps += static_cast<std::int64_t>(r.steps());
+  models::AccompanyOptions o;
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
+  if (a.flag("polyphonic")) o.monophonic = false;
+  const auto real = models::measure_parts(test, models::real_parts(test), cfg.part_names);
+  const auto gen = models::measure_parts(test, models::gan_parts(m, o), cfg.part_names);
+  models::GAN untrained(cfg, 12345);
+  untrained.set_training(false);
+  const auto base = models::measure_parts(test, models::gan_parts(untrained, o), cfg.part_names);
+  const auto rnd = models::measure_parts(test, models::random_in_key_parts(test, 7), cfg.part_names);
+  std::printf("%zu pieces (%s), %lld 16th steps; model style %s\n\n", test.size(), what.c_str(),
+              static_cast<long long>(steps), cfg.style.c_str());
+  std::printf("| part | metric | real | generated | gen vs real | untrained G | random in key |\n");
+  std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+  int within = 0, total = 0;
+  for (size_t k = 0; k < real.size(); ++k) {
+    const auto rv = real[k].values(), gv = gen[k].values(), bv = base[k].values(), xv = rnd[k].values();
+    for (size_t j = 0; j < rv.size(); ++j) {
+      const double r = rv[j].second, g = gv[j].second;
+      const bool cons = rv[j].first == "consonance";
+      std::string diff;
+      char buf[64];
+      if (cons) {
+        std::snprintf(buf, sizeof buf, "%+.1f pts%s", 100.0 * (g - r), std::abs(g - r) <= 0.05 ? "" : " *");
+        within += std::abs(g - r) <= 0.05;
+      } else {
+        if (std::abs(r) < 1e-9) {  // a real value of 0: the goal is an absolute 0.01
+          std::snprintf(buf, sizeof buf, "%+.3f abs%s", g - r, std::abs(g - r) <= 0.01 ? "" : " *");
+          within += std::abs(g - r) <= 0.01;
+        } else {
+          const double rel = (g - r) / std::abs(r);
+          std::snprintf(buf, sizeof buf, "%+.1f %%%s", 100.0 * rel, std::abs(rel) <= 0.10 ? "" : " *");
+          within += std::abs(rel) <= 0.10;
+        }
+      }
+      ++total;
+      diff = buf;
+      std::printf("| %s | %s | %.3f | %.3f | %s | %.3f | %.3f |\n", real[k].part.c_str(), rv[j].first.c_str(), r, g,
+                  diff.c_str(), bv[j].second, xv[j].second);
+    }
+    std::printf("| %s | notes | %lld | %lld | | %lld | %lld |\n", real[k].part.c_str(),
+                static_cast<long long>(real[k].notes), static_cast<long long>(gen[k].notes),
+                static_cast<long long>(base[k].notes), static_cast<long long>(rnd[k].notes));
+  }
+  std::printf("\n%d of %d figures within the goal (10 %% of the real value; consonance within 5 points); * marks the "
+              "others\n",
+              within, total);
+  return 0;
 }
 
 int cmd_train_gan(const Args& a) {
@@ -327,6 +407,7 @@ int main(int argc, char** argv) {
     if (cmd == "accompany") return cmd_accompany(parse(argc, argv, 2));
     if (cmd == "models") return cmd_models();
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "gan") return cmd_train_gan(parse(argc, argv, 3));
+    if (cmd == "eval" && argc >= 3 && std::string(argv[2]) == "gan") return cmd_eval_gan(parse(argc, argv, 3));
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "arcnn")
       return cmd_train_arcnn(parse(argc, argv, 3));
     return usage();

@@ -168,12 +168,12 @@ GanGenerator::GanGenerator(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
     const std::string p = "generator.dec." + std::to_string(j);
     const std::int64_t f = F << (2 - j);
     Up u;
-    u.conv = std::make_unique<nn::Conv2d>(ps, p + ".conv", conv4(cin, f, 1));
+    u.conv = std::make_unique<nn::UpsampleConv2d>(ps, p + ".conv", cin, f, 4, nn::WeightInit::GlorotUniform);
     u.bn = std::make_unique<nn::BatchNorm>(ps, p + ".bn", f, nn::BatchNormSpec::keras(c.bn_momentum));
     dec_.push_back(std::move(u));
     cin = 2 * f;  // the block's output and the matching encoder output
   }
-  out_ = std::make_unique<nn::Conv2d>(ps, "generator.out", conv4(cin, c.tracks, 1));
+  out_ = std::make_unique<nn::UpsampleConv2d>(ps, "generator.out", cin, c.tracks, 4, nn::WeightInit::GlorotUniform);
   enc_out_.assign(4, nullptr);
 }
 
@@ -194,20 +194,20 @@ const Tensor& GanGenerator::forward(const Tensor& melody, const Tensor& z) {
   h = &zcat_.forward(*h, z);
   for (int j = 0; j < 3; ++j) {
     Up& u = dec_[j];
-    h = &u.act.forward(u.bn->forward(u.conv->forward(u.up.forward(*h))));
+    h = &u.act.forward(u.bn->forward(u.conv->forward(*h)));
     h = &u.cat.forward(*h, *enc_out_[2 - j]);
   }
-  return tanh_.forward(out_->forward(out_up_.forward(*h)));
+  return tanh_.forward(out_->forward(*h));
 }
 
 void GanGenerator::backward(const Tensor& dy) {
-  const Tensor* g = &out_up_.backward(out_->backward(tanh_.backward(dy)));
+  const Tensor* g = &out_->backward(tanh_.backward(dy));
   std::vector<const Tensor*> dskip(3, nullptr);
   for (int j = 2; j >= 0; --j) {
     Up& u = dec_[j];
     auto parts = u.cat.backward(*g);
     dskip[2 - j] = &parts.b;
-    g = &u.up.backward(u.conv->backward(u.bn->backward(u.act.backward(parts.a))));
+    g = &u.conv->backward(u.bn->backward(u.act.backward(parts.a)));
   }
   g = &zcat_.backward(*g).a;
   for (int i = 3; i >= 0; --i) {
@@ -257,6 +257,10 @@ const Tensor& GanCritic::forward(const Tensor& x) {
   last_shape_ = h->shape();
   flat_ = h->reshaped({h->dim(0), h->size() / h->dim(0)});
   return fc_->forward(flat_);
+}
+
+void GanCritic::set_parameter_grad(bool on) {
+  for (auto& c : conv_) c->set_weight_grad(on);
 }
 
 const Tensor& GanCritic::backward(const Tensor& dscores) {
@@ -467,7 +471,9 @@ double GAN::generator_loss_and_backward(const Tensor& real, const Tensor& z) {
   mean /= static_cast<double>(n);
   m.dscore_.resize({n, 1});
   m.dscore_.fill(-1.0f / static_cast<float>(n));
-  const Tensor& dfake = D.backward(m.dscore_);  // also adds into the critic's grads: zeroed before its own steps
+  D.set_parameter_grad(false);  // only d/dfake is needed
+  const Tensor& dfake = D.backward(m.dscore_);
+  D.set_parameter_grad(true);
   m.gen->backward(dfake);
   return -mean;
 }

@@ -5,10 +5,11 @@
 // notes, binary), moved by whole octaves so that its mean pitch lies within 6
 // semitones of the training melodies' (the parts are moved back by the same
 // amount), and cut into windows of the model's length (the last padded with
-// silence). Every window gets its own z from the seed; all windows run as one
-// batch through the generator in eval mode. The parts' cells above the
-// threshold sound; a part's consecutive cells of one pitch are one note, also
-// across a window boundary (the windows are joined before notes are read).
+// silence). Every window gets its own z from the seed; the windows run in
+// batches through the generator in eval mode. The parts' cells above the
+// threshold sound (with `monophonic`, only the highest of them at each step); a
+// part's consecutive cells of one pitch are one note, also across a window
+// boundary (the windows are joined before notes are read).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -121,11 +122,19 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
           const std::int64_t t = (w0 + w) * S + s;
           if (t >= steps) break;
           const float* row = y.data() + ((w * S + s) * P) * T;
-          for (std::int64_t p = 0; p < P; ++p) {
-            const std::int64_t to = p - shift;
-            if (to < 0 || to > 127) continue;
-            for (std::int64_t k = 1; k < T; ++k)
-              if (row[p * T + k] > o.threshold) parts.data()[((k - 1) * steps + t) * 128 + to] = 1;
+          for (std::int64_t k = 1; k < T; ++k) {
+            std::uint8_t* cell = parts.data() + ((k - 1) * steps + t) * 128;
+            std::int64_t best = -1;
+            for (std::int64_t p = 0; p < P; ++p) {
+              const float v = row[p * T + k];
+              if (v <= o.threshold) continue;
+              if (o.monophonic) {
+                if (best < 0 || v > row[best * T + k]) best = p;
+              } else if (p - shift >= 0 && p - shift <= 127) {
+                cell[p - shift] = 1;
+              }
+            }
+            if (best >= 0 && best - shift >= 0 && best - shift <= 127) cell[best - shift] = 1;
           }
         }
     }

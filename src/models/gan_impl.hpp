@@ -10,11 +10,14 @@
 #include "partita/nn/conv2d.hpp"
 #include "partita/nn/gradient_penalty.hpp"
 #include "partita/nn/linear.hpp"
-#include "partita/nn/upsample.hpp"
+#include "partita/nn/upsample_conv.hpp"
 
 namespace partita::models {
 
-/// G(c, z): the U-Net of gan.hpp.
+/// G(c, z): the U-Net of gan.hpp. The decoder's "Upsample x2, Conv 4x4" pairs
+/// are nn::UpsampleConv2d (the upsampling folded into the convolution: 2.56x
+/// fewer multiply-adds, the upsampled tensor never stored); their parameters are
+/// those of the plain composition.
 class GanGenerator {
  public:
   GanGenerator(nn::ParameterSet& params, const GanConfig& c);
@@ -31,8 +34,7 @@ class GanGenerator {
     Tensor dsum;                        // gradient of the output: next level + skip
   };
   struct Up {
-    nn::UpsampleNearest2d up;
-    std::unique_ptr<nn::Conv2d> conv;
+    std::unique_ptr<nn::UpsampleConv2d> conv;
     std::unique_ptr<nn::BatchNorm> bn;
     nn::ReLU act;
     nn::ConcatChannels cat;
@@ -41,8 +43,7 @@ class GanGenerator {
   std::vector<Down> enc_;
   nn::ConcatChannels zcat_;
   std::vector<Up> dec_;
-  nn::UpsampleNearest2d out_up_;
-  std::unique_ptr<nn::Conv2d> out_;
+  std::unique_ptr<nn::UpsampleConv2d> out_;
   nn::Tanh tanh_;
   std::vector<const Tensor*> enc_out_;
 };
@@ -58,6 +59,7 @@ class GanCritic final : public nn::Critic {
   /// Whether backward() computes d/dx (the gradient penalty and the generator
   /// step need it; the critic's own Wasserstein step does not).
   void set_input_grad(bool on) { input_grad_ = on; }
+  void set_parameter_grad(bool on) override;
 
   const Tensor& forward(const Tensor& x) override;
   const Tensor& backward(const Tensor& dscores) override;

@@ -75,16 +75,6 @@ namespace {
 
 constexpr int64_t kMinChunkPixels = 512;
 
-Initializer weight_init(const Conv2dSpec& s) {
-  int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
-  switch (s.init) {
-    case WeightInit::HeNormal: return init_he_normal(rf * s.in_channels);
-    case WeightInit::TorchDefault: return init_torch_default(rf * s.in_channels);
-    case WeightInit::GlorotUniform: break;
-  }
-  return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
-}
-
 // Short runs (Cin = 1 or 2 gives 3..8 floats) are copied by an inlined loop,
 // long ones by memcpy.
 inline void copy_floats(float* dst, const float* src, int64_t n) {
@@ -111,6 +101,21 @@ void fill_rows(float* y, int64_t rows, int64_t cols, const float* bias) {
 
 }  // namespace
 
+Initializer conv2d_weight_init(const Conv2dSpec& s) {
+  const int64_t rf = static_cast<int64_t>(s.kernel_h) * s.kernel_w;
+  switch (s.init) {
+    case WeightInit::HeNormal: return init_he_normal(rf * s.in_channels);
+    case WeightInit::TorchDefault: return init_torch_default(rf * s.in_channels);
+    case WeightInit::GlorotUniform: break;
+  }
+  return init_glorot_uniform(rf * s.in_channels, rf * s.out_channels);
+}
+
+Initializer conv2d_bias_init(const Conv2dSpec& s) {
+  const int64_t fan_in = static_cast<int64_t>(s.kernel_h) * s.kernel_w * s.in_channels;
+  return s.init == WeightInit::TorchDefault ? init_torch_default(fan_in) : init_zeros();
+}
+
 Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& spec)
     : spec_(spec), name_(name) {
   if (spec.in_channels < 1 || spec.out_channels < 1)
@@ -121,14 +126,10 @@ Conv2d::Conv2d(ParameterSet& params, const std::string& name, const Conv2dSpec& 
     throw InvalidArgument("Conv2d(" + name + "): column_budget must be >= 1");
   if (spec.winograd_chunk_tiles < 1)
     throw InvalidArgument("Conv2d(" + name + "): winograd_chunk_tiles must be >= 1");
-  int64_t fan_in = static_cast<int64_t>(spec.kernel_h) * spec.kernel_w * spec.in_channels;
   weight_ = &params.add(name + ".weight",
                         {spec.kernel_h, spec.kernel_w, spec.in_channels, spec.out_channels},
-                        weight_init(spec), Layout::ConvHWIO);
-  if (spec.bias)
-    bias_ = &params.add(name + ".bias", {spec.out_channels},
-                        spec.init == WeightInit::TorchDefault ? init_torch_default(fan_in)
-                                                              : init_zeros());
+                        conv2d_weight_init(spec), Layout::ConvHWIO);
+  if (spec.bias) bias_ = &params.add(name + ".bias", {spec.out_channels}, conv2d_bias_init(spec));
 }
 
 Conv2d::Conv2d(ParameterSet& params, const std::string& name, int64_t in_channels,
@@ -323,18 +324,25 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   x.expect_shape({g.n, g.h, g.w, g.cin}, who.c_str());
   const float* w = weight_->value.data();
   float* dw = weight_->grad.data();
-  if (bias_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
+  if (bias_ && weight_grad_) add_column_sums(dy.data(), g.n * g.ho * g.wo, g.cout, bias_->grad.data());
   if (input_grad_) dx_.resize(x.shape());
   else dx_.resize({0});
+  if (!weight_grad_ && !input_grad_) return dx_;
   if (wino_active_) {
+    if (!weight_grad_) {  // the Winograd backward always forms dW: into a scratch buffer
+      dw_part_.resize({weight_->grad.size()});
+      dw_part_.zero();
+      dw = dw_part_.data();
+    }
     wino_->backward({x.data()}, dy.data(), g, dw, input_grad_ ? dx_.data() : nullptr);
     return dx_;
   }
 
   if (is_pointwise(g)) {
     const int64_t m = g.n * g.h * g.w;
-    gemm(Trans::Yes, Trans::No, g.cin, g.cout, m, 1.0f, x.data(), g.cin, dy.data(), g.cout, 1.0f,
-         dw, g.cout);
+    if (weight_grad_)
+      gemm(Trans::Yes, Trans::No, g.cin, g.cout, m, 1.0f, x.data(), g.cin, dy.data(), g.cout, 1.0f,
+           dw, g.cout);
     if (input_grad_)
       gemm(Trans::No, Trans::Yes, m, g.cin, g.cout, 1.0f, dy.data(), g.cout, w, g.cout, 0.0f,
            dx_.data(), g.cin);
@@ -362,10 +370,12 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
         const int t = omp_get_thread_num();
         const int64_t r0 = c * rpc, r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
         const float* dyc = dy.data() + r0 * g.wo * g.cout;
-        float* cols = cols_.data() + t * chunk_floats;
-        im2col(x.data(), g, r0, r1, cols);
-        gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols, K, dyc, g.cout, 1.0f,
-             dw_part_.data() + t * kc, g.cout);
+        if (weight_grad_) {
+          float* cols = cols_.data() + t * chunk_floats;
+          im2col(x.data(), g, r0, r1, cols);
+          gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols, K, dyc, g.cout, 1.0f,
+               dw_part_.data() + t * kc, g.cout);
+        }
         if (input_grad_) {
           float* dcols = dcols_.data() + t * chunk_floats;
           gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f, dcols, K);
@@ -373,6 +383,7 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
         }
       }
     }
+    if (!weight_grad_) return dx_;
     const float* part = dw_part_.data();
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < kc; ++i) {
@@ -387,10 +398,12 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   for (int64_t r0 = 0; r0 < rows; r0 += rpc) {
     const int64_t r1 = std::min(rows, r0 + rpc), m = (r1 - r0) * g.wo;
     const float* dyc = dy.data() + r0 * g.wo * g.cout;
-    if (!cols_hold_all_) im2col(x.data(), g, r0, r1, cols_.data());
-    // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
-    gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
-         g.cout);
+    if (weight_grad_) {
+      if (!cols_hold_all_) im2col(x.data(), g, r0, r1, cols_.data());
+      // dW (K x Cout) += cols^T (K x m) * dY (m x Cout)
+      gemm(Trans::Yes, Trans::No, K, g.cout, m, 1.0f, cols_.data(), K, dyc, g.cout, 1.0f, dw,
+           g.cout);
+    }
     if (input_grad_) {
       // dcols (m x K) = dY (m x Cout) * W^T (Cout x K)
       gemm(Trans::No, Trans::Yes, m, K, g.cout, 1.0f, dyc, g.cout, w, g.cout, 0.0f,

@@ -81,7 +81,16 @@ float GradientPenalty::forward_backward(Critic& critic, const Tensor& xhat, Tens
                      " scores for a batch of " + std::to_string(n));
   ones_.resize(scores.shape());
   ones_.fill(1.0f);
-  const Tensor& dx = critic.backward(ones_);
+  critic.set_parameter_grad(false);
+  const Tensor* dxp = nullptr;
+  try {
+    dxp = &critic.backward(ones_);
+  } catch (...) {
+    critic.set_parameter_grad(true);
+    throw;
+  }
+  critic.set_parameter_grad(true);
+  const Tensor& dx = *dxp;
   if (dx.size() != xhat.size())
     throw ShapeError("GradientPenalty::forward_backward: critic's input gradient has shape " +
                      shape_str(dx.shape()) + ", xhat has " + shape_str(xhat.shape()));

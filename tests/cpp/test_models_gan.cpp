@@ -292,6 +292,7 @@ TEST(Gan, AccompanyJoinsNotesAcrossWindows) {
   GAN gan(GanConfig::compact(), 5);
   AccompanyOptions o;
   o.threshold = -0.9999f;  // nearly every cell sounds: every pitch is one long note
+  o.monophonic = false;
   const Score out = gan.accompany(melody_score(0, 4), o);
   for (int k = 1; k < 4; ++k) {
     for (const Note& n : out.tracks[k].notes) {
@@ -301,10 +302,18 @@ TEST(Gan, AccompanyJoinsNotesAcrossWindows) {
     }
   }
   o.threshold = 0.0f;
+  o.monophonic = true;
   o.min_note_steps = 3;
   const Score trimmed = gan.accompany(melody_score(0, 4), o);
   for (int k = 1; k < 4; ++k)
     for (const Note& n : trimmed.tracks[k].notes) EXPECT_GE(n.end - n.start, 3 * 120);
+  // Monophonic parts: no two notes of a part overlap.
+  const Score mono = gan.accompany(melody_score(0, 4), {});
+  for (int k = 1; k < 4; ++k) {
+    std::vector<Note> ns = mono.tracks[k].notes;
+    EXPECT_FALSE(ns.empty());
+    for (size_t i = 1; i < ns.size(); ++i) EXPECT_LE(ns[i - 1].end, ns[i].start) << "part " << k;
+  }
 }
 
 TEST(Gan, AccompanyRefusesWhatItCannotHold) {

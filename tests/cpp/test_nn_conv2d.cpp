@@ -193,6 +193,44 @@ TEST(Conv2d, NoInputGradSkipsDx) {
   EXPECT_NE(conv.weight().grad[0], 0.0f);
 }
 
+// Without weight gradients backward returns the same dx and leaves dW, db alone,
+// on the serial, threaded and Winograd paths.
+TEST(Conv2d, NoWeightGradKeepsDxAndGrads) {
+  const int threads_before = num_threads();
+  struct Case { int h, w, cin, cout, k, s; std::int64_t budget; int threads; };
+  for (const Case c : {Case{8, 12, 3, 5, 4, 2, 1 << 22, 1}, Case{16, 16, 4, 6, 4, 2, 64, 2},
+                       Case{8, 8, 16, 16, 3, 1, 1 << 22, 1}}) {
+    set_num_threads(c.threads);
+    ParameterSet ps;
+    Conv2dSpec spec;
+    spec.in_channels = c.cin;
+    spec.out_channels = c.cout;
+    spec.kernel_h = spec.kernel_w = c.k;
+    spec.stride_h = spec.stride_w = c.s;
+    spec.column_budget = c.budget;
+    Conv2d conv(ps, "c", spec);
+    ps.allocate(3);
+    Generator g(5);
+    Tensor x({2, c.h, c.w, c.cin});
+    fill_uniform(x, g);
+    const Tensor& y = conv.forward(x);
+    Tensor dy(y.shape());
+    fill_uniform(dy, g);
+    const Tensor dx_full = conv.backward(dy);
+    ps.grads().fill(0.25f);
+    conv.set_weight_grad(false);
+    conv.forward(x);
+    const Tensor& dx = conv.backward(dy);
+    ASSERT_EQ(dx.size(), dx_full.size());
+    for (std::int64_t i = 0; i < dx.size(); ++i) EXPECT_NEAR(dx[i], dx_full[i], 1e-5f) << i;
+    for (std::int64_t i = 0; i < ps.grads().size(); ++i) ASSERT_EQ(ps.grads()[i], 0.25f) << i;
+    conv.set_input_grad(false);
+    conv.forward(x);
+    EXPECT_TRUE(conv.backward(dy).empty());
+  }
+  set_num_threads(threads_before);
+}
+
 TEST(Conv2d, BadInputThrowsTypedErrors) {
   ParameterSet ps;
   Conv2d conv(ps, "c", 3, 2, 3, 1, Padding::valid());

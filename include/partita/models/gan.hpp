@@ -134,6 +134,11 @@ struct AccompanyOptions {
   int velocity = 80;          // velocity of the generated notes
   /// Generated notes shorter than this many 16ths are dropped (1 keeps all).
   int min_note_steps = 1;
+  /// One note at a time per part (a chorale voice, a string part): at each step
+  /// the part sounds the pitch with the highest value among those above the
+  /// threshold. false: every cell above the threshold sounds (the reference's
+  /// plain binarization, chords and clusters included).
+  bool monophonic = true;
 };
 
 /// What accompany() did (for reports and tests).

@@ -104,6 +104,12 @@ struct Conv2dSpec {
   std::int64_t winograd_chunk_tiles = 512;
 };
 
+/// The initialisers Conv2d gives "<name>.weight" and "<name>.bias" for `spec`
+/// (layers that declare a Conv2d's parameters themselves, such as
+/// UpsampleConv2d, use them so the same seed gives the same values).
+Initializer conv2d_weight_init(const Conv2dSpec& spec);
+Initializer conv2d_bias_init(const Conv2dSpec& spec);
+
 class Conv2d {
  public:
   /// Declares "<name>.weight" (kh, kw, in, out; Layout::ConvHWIO) and, with a
@@ -126,6 +132,10 @@ class Conv2d {
   /// The first layer of a network needs no dx: set false to skip computing it
   /// (backward then returns an empty tensor).
   void set_input_grad(bool enabled) { input_grad_ = enabled; }
+  /// Whether backward() adds dW and db (default on). Off, backward only returns dx
+  /// (a critic's input gradient in the gradient penalty, whose parameter
+  /// gradients are not wanted): the im2col and the dW product are skipped.
+  void set_weight_grad(bool enabled) { weight_grad_ = enabled; }
 
   Shape output_shape(const Shape& input) const;
   const Conv2dSpec& spec() const { return spec_; }
@@ -144,6 +154,7 @@ class Conv2d {
   Parameter* weight_ = nullptr;
   Parameter* bias_ = nullptr;
   bool input_grad_ = true;
+  bool weight_grad_ = true;
   Tensor x_;                   // view of the last forward's input
   bool have_x_ = false;
   bool cols_hold_all_ = false;  // one chunk: forward's columns are reused by backward

@@ -68,6 +68,10 @@ class Critic {
   /// grad_theta (dscores . J(x0) u) into the parameter gradients; bias
   /// gradients must be left unchanged.
   virtual void backward_tangent(const Tensor& dscores) = 0;
+  /// Whether backward() adds parameter gradients (default on). The penalty turns
+  /// them off for its first pass, which only needs d/dx; a critic may ignore this
+  /// (the penalty restores the gradient buffer either way) or skip that work.
+  virtual void set_parameter_grad(bool /*on*/) {}
 };
 
 /// Slopes of a ReLU / LeakyReLU at its last forward input, for linearisation.
