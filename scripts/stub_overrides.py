@@ -57,6 +57,7 @@ def accompany(self, score: Score | str | os.PathLike[str],
               threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
               min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
               velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+              monophonic: bool = True,
               return_report: typing.Literal[False] = False) -> Score:
     """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
 @typing.overload
@@ -67,6 +68,7 @@ def accompany(self, score: Score | str | os.PathLike[str],
               threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
               min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
               velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+              monophonic: bool = True,
               *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
     """With return_report=True: (Score, AccompanyReport)."""
 ''',
@@ -77,6 +79,7 @@ def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
                    seed: typing.SupportsInt | typing.SupportsIndex = 0,
                    threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                    min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                   monophonic: bool = True,
                    return_report: typing.Literal[False] = False) -> MultiTrackRoll:
     """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
 @typing.overload
@@ -85,6 +88,7 @@ def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
                    seed: typing.SupportsInt | typing.SupportsIndex = 0,
                    threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                    min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                   monophonic: bool = True,
                    *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
     """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
 ''',

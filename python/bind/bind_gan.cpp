@@ -72,7 +72,7 @@ Tensor copy_of(const Tensor& t) {
 }
 
 AccompanyOptions accompany_options(int track, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-                                   float threshold, int min_note_steps, int velocity) {
+                                   float threshold, int min_note_steps, int velocity, bool monophonic) {
   AccompanyOptions o;
   o.track = track;
   if (programs) o.programs = *programs;
@@ -80,6 +80,7 @@ AccompanyOptions accompany_options(int track, const std::optional<std::vector<in
   o.threshold = threshold;
   o.min_note_steps = min_note_steps;
   o.velocity = velocity;
+  o.monophonic = monophonic;
   return o;
 }
 
@@ -208,25 +209,27 @@ track: the melody track of the input score (-1: the first non-drum track with no
 programs: one General MIDI program per part (None or empty: the model's style), seed: the
 noise z of every window comes from it, threshold: a generated cell sounds when its value
 (tanh, -1..1) is above it, min_note_steps: generated notes shorter than this many 16ths are
-dropped, velocity: of the generated notes. AccompanyOptions() holds the defaults GAN.accompany
-and both command lines use.)doc")
+dropped, velocity: of the generated notes, monophonic: one note at a time per part (the
+highest-valued pitch above the threshold at each step; False: every cell above it sounds).
+AccompanyOptions() holds the defaults GAN.accompany and both command lines use.)doc")
       .def(py::init([](int track, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-                       float threshold, int min_note_steps, int velocity) {
-             return accompany_options(track, programs, seed, threshold, min_note_steps, velocity);
+                       float threshold, int min_note_steps, int velocity, bool monophonic) {
+             return accompany_options(track, programs, seed, threshold, min_note_steps, velocity, monophonic);
            }),
            "track"_a = da.track, "programs"_a = py::none(), "seed"_a = da.seed, "threshold"_a = da.threshold,
-           "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity)
+           "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity, "monophonic"_a = da.monophonic)
       .def_readwrite("track", &AccompanyOptions::track)
       .def_readwrite("programs", &AccompanyOptions::programs, "empty: the model's style programs")
       .def_readwrite("seed", &AccompanyOptions::seed)
       .def_readwrite("threshold", &AccompanyOptions::threshold)
       .def_readwrite("min_note_steps", &AccompanyOptions::min_note_steps)
       .def_readwrite("velocity", &AccompanyOptions::velocity)
+      .def_readwrite("monophonic", &AccompanyOptions::monophonic)
       .def("__repr__", [](const AccompanyOptions& o) {
         return "AccompanyOptions(track=" + std::to_string(o.track) + ", programs=" + int_list(o.programs) +
                ", seed=" + std::to_string(o.seed) + ", threshold=" + fnum(o.threshold) +
                ", min_note_steps=" + std::to_string(o.min_note_steps) + ", velocity=" + std::to_string(o.velocity) +
-               ")";
+               ", monophonic=" + (o.monophonic ? "True" : "False") + ")";
       });
   py_bind::mapping_access(opts_cls);
 
@@ -404,8 +407,9 @@ critique() run the two networks on numpy arrays in the model's layout
           "accompany",
           [](GAN& g, const std::variant<Score, py_bind::PathArg>& score, int track,
              const std::optional<std::vector<int>>& programs, std::uint64_t seed, float threshold,
-             int min_note_steps, int velocity, bool return_report) -> py::object {
-            const AccompanyOptions o = accompany_options(track, programs, seed, threshold, min_note_steps, velocity);
+             int min_note_steps, int velocity, bool monophonic, bool return_report) -> py::object {
+            const AccompanyOptions o =
+                accompany_options(track, programs, seed, threshold, min_note_steps, velocity, monophonic);
             AccompanyReport rep;
             Score out;
             {
@@ -420,7 +424,7 @@ critique() run the two networks on numpy arrays in the model's layout
           },
           "score"_a, "track"_a = da.track, "programs"_a = py::none(), "seed"_a = da.seed,
           "threshold"_a = da.threshold, "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity,
-          "return_report"_a = false,
+          "monophonic"_a = da.monophonic, "return_report"_a = false,
           R"doc(Accompany the melody in `track` of `score` (a Score or a MIDI file's path).
 
 Returns a Score with the input's tempo map, meters and key signatures, the melody track
@@ -428,14 +432,15 @@ unchanged (notes, program, name) and one named track per generated part (the mod
 programs unless `programs`; velocity `velocity`). The melody is read on 16th notes, moved by
 octaves into the model's register (the parts are moved back) and accompanied 2 bars at a
 time, each window with its own noise from `seed`. threshold: a cell sounds above it (-1..1);
-min_note_steps: shorter generated notes are dropped. With return_report=True:
+monophonic: one note at a time per part (its highest-valued pitch; False: every cell above
+the threshold); min_note_steps: shorter generated notes are dropped. With return_report=True:
 (Score, AccompanyReport). Defaults: partita.AccompanyOptions().)doc")
       .def(
           "accompany_roll",
           [](GAN& g, const py::object& roll, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-             float threshold, int min_note_steps, bool return_report) -> py::object {
-            const AccompanyOptions o =
-                accompany_options(-1, programs, seed, threshold, min_note_steps, AccompanyOptions().velocity);
+             float threshold, int min_note_steps, bool monophonic, bool return_report) -> py::object {
+            const AccompanyOptions o = accompany_options(-1, programs, seed, threshold, min_note_steps,
+                                                         AccompanyOptions().velocity, monophonic);
             const PianoRoll r = py_bind::model_roll_from_python(roll, "GAN.accompany_roll");
             AccompanyReport rep;
             MultiTrackRoll parts;
@@ -454,7 +459,7 @@ min_note_steps: shorter generated notes are dropped. With return_report=True:
             return py::cast(std::move(parts));
           },
           "roll"_a, "programs"_a = py::none(), "seed"_a = da.seed, "threshold"_a = da.threshold,
-          "min_note_steps"_a = da.min_note_steps, "return_report"_a = false,
+          "min_note_steps"_a = da.min_note_steps, "monophonic"_a = da.monophonic, "return_report"_a = false,
           "Accompany a melody roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another "
           "resolution raises InvalidArgument) or a (time, 128) array (non-zero = note), of any length. "
           "Returns the generated parts (not the melody) as a binary MultiTrackRoll of the melody's length "

@@ -2333,12 +2333,14 @@ class AccompanyOptions:
     programs: one General MIDI program per part (None or empty: the model's style), seed: the
     noise z of every window comes from it, threshold: a generated cell sounds when its value
     (tanh, -1..1) is above it, min_note_steps: generated notes shorter than this many 16ths are
-    dropped, velocity: of the generated notes. AccompanyOptions() holds the defaults GAN.accompany
-    and both command lines use.
+    dropped, velocity: of the generated notes, monophonic: one note at a time per part (the
+    highest-valued pitch above the threshold at each step; False: every cell above it sounds).
+    AccompanyOptions() holds the defaults GAN.accompany and both command lines use.
     """
+    monophonic: bool
     def __getitem__(self, key: str) -> typing.Any:
         ...
-    def __init__(self, track: typing.SupportsInt | typing.SupportsIndex = -1, programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1, velocity: typing.SupportsInt | typing.SupportsIndex = 80) -> None:
+    def __init__(self, track: typing.SupportsInt | typing.SupportsIndex = -1, programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1, velocity: typing.SupportsInt | typing.SupportsIndex = 80, monophonic: bool = True) -> None:
         ...
     def __repr__(self) -> str:
         ...
@@ -2469,6 +2471,7 @@ class GAN:
                   threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                   velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+                  monophonic: bool = True,
                   return_report: typing.Literal[False] = False) -> Score:
         """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
     @typing.overload
@@ -2479,6 +2482,7 @@ class GAN:
                   threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                   velocity: typing.SupportsInt | typing.SupportsIndex = 80,
+                  monophonic: bool = True,
                   *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
         """With return_report=True: (Score, AccompanyReport)."""
     @typing.overload
@@ -2487,6 +2491,7 @@ class GAN:
                        seed: typing.SupportsInt | typing.SupportsIndex = 0,
                        threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                        min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                       monophonic: bool = True,
                        return_report: typing.Literal[False] = False) -> MultiTrackRoll:
         """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
     @typing.overload
@@ -2495,6 +2500,7 @@ class GAN:
                        seed: typing.SupportsInt | typing.SupportsIndex = 0,
                        threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                        min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
+                       monophonic: bool = True,
                        *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
         """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
     def critic_parameters(self) -> ParameterSet:

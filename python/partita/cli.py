@@ -474,6 +474,9 @@ def add_accompany(sub) -> argparse.ArgumentParser:
                    help="drop generated notes shorter than N 16ths (default: %(default)s, keeps all)")
     p.add_argument("--velocity", type=int, default=d.velocity, metavar="V",
                    help="velocity of the generated notes, 1..127 (default: %(default)s)")
+    p.add_argument("--polyphonic", action="store_true",
+                   help="let a part sound every pitch above the threshold at once (chords, clusters); "
+                        "by default each part sounds one note at a time, its highest-valued pitch")
     add_wav_arguments(p)
     return p
 
@@ -486,7 +489,8 @@ def run_accompany(args: argparse.Namespace) -> int:
     score = partita.read_midi(args.midi)
     out, report = model.accompany(score, track=args.track, programs=args.programs, seed=args.seed,
                                   threshold=args.threshold, min_note_steps=args.min_note_steps,
-                                  velocity=args.velocity, return_report=True)
+                                  velocity=args.velocity, monophonic=not args.polyphonic,
+                                  return_report=True)
     partita.write_midi(out, out_path)
     parts = ", ".join(f"{t.name} {n} notes" for t, n in zip(out.tracks[1:], report.notes_per_part))
     shift = f", melody moved {report.octave_shift:+d} semitones for the model" if report.octave_shift else ""

@@ -96,7 +96,8 @@ def test_option_records_hold_the_library_defaults():
     d.pitch_range = (40, 80)
     assert d.pitch_range == (40, 80)
     a = partita.AccompanyOptions()
-    assert (a.track, a.programs, a.seed, a.threshold, a.min_note_steps, a.velocity) == (-1, [], 0, 0.0, 1, 80)
+    assert (a.track, a.programs, a.seed, a.threshold, a.min_note_steps, a.velocity, a.monophonic) == (
+        -1, [], 0, 0.0, 1, 80, True)
     assert partita.AccompanyOptions(programs=[40, 41, 42]).programs == [40, 41, 42]
     assert "velocity=80" in repr(a) and a["velocity"] == 80
 
@@ -269,6 +270,11 @@ def test_accompany_seeds_reports_and_options(tiny_weights):
     assert rep.windows == -(-rep.steps // 32) and rep.octave_shift % 12 == 0
     assert rep.notes_per_part == [len(t.notes) for t in a.tracks[1:]]
     assert "notes_per_part=" in repr(rep) and rep["windows"] == rep.windows
+    # One note at a time per part by default; every cell above the threshold when polyphonic.
+    cells = np.asarray(partita.to_multitrack(a, resolution=4, binarize=True).array)[1:]
+    assert cells.sum(axis=2).max() == 1
+    chords = g.accompany(melody, seed=7, monophonic=False)
+    assert np.asarray(partita.to_multitrack(chords, resolution=4, binarize=True).array)[1:].sum(axis=2).max() > 1
     fewer = g.accompany(melody, seed=7, threshold=0.5, min_note_steps=2)
     assert sum(len(t.notes) for t in fewer.tracks[1:]) < sum(len(t.notes) for t in a.tracks[1:])
     assert all(n.end - n.start >= 2 * 120 for t in fewer.tracks[1:] for n in t.notes)  # 2 16ths at 480 tpq
@@ -290,6 +296,9 @@ def test_accompany_roll_from_a_pianoroll_or_an_array(tiny_weights):
     assert rep.steps == roll.shape[0] and rep.windows == -(-roll.shape[0] // 32)
     same = g.accompany_roll(np.asarray(roll.array), seed=2, programs=[0, 1, 2])
     assert np.array_equal(np.asarray(same.array), np.asarray(parts.array)) and same.programs == (0, 1, 2)
+    assert np.asarray(parts.array).sum(axis=2).max() == 1  # monophonic parts
+    poly = g.accompany_roll(roll, seed=2, monophonic=False)
+    assert np.asarray(poly.array).sum() > np.asarray(parts.array).sum()
     long = np.zeros((100, 128), np.uint8)
     long[:, 72] = 1
     assert g.accompany_roll(long).array.shape == (3, 100, 128)
@@ -385,7 +394,7 @@ def test_cli_accompany(tmp_path, tiny_weights):
     r = run_cli("accompany", "--help")
     assert r.returncode == 0
     for opt in ("--style", "--weights", "--programs", "--track", "--seed", "--threshold", "--min-note-steps",
-                "--wav"):
+                "--polyphonic", "--wav"):
         assert opt in r.stdout
     out = tmp_path / "ode.mid"
     r = run_cli("accompany", ODE, "-o", str(out), "--weights", str(tiny_weights), "--programs", "40,41,42",
@@ -399,6 +408,10 @@ def test_cli_accompany(tmp_path, tiny_weights):
     run_cli("accompany", ODE, "-o", str(again), "--weights", str(tiny_weights), "--programs", "40,41,42",
             "--seed", "2", "--min-note-steps", "2")
     assert again.read_bytes() == out.read_bytes()
+    chords = tmp_path / "chords.mid"
+    r = run_cli("accompany", ODE, "-o", str(chords), "--weights", str(tiny_weights), "--seed", "2", "--polyphonic")
+    assert r.returncode == 0, r.stderr
+    assert partita.read_midi(chords).note_count > partita.read_midi(out).note_count
     r = run_cli("accompany", ODE, "-o", str(out), env={"PARTITA_GAN_CHORALE_WEIGHTS": str(tmp_path / "x.st")})
     assert r.returncode == 1 and r.stderr.startswith("partita accompany: error:") and "x.st" in r.stderr
     r = run_cli("accompany", ODE, "-o", str(out), "--weights", str(tiny_weights), "--programs", "1,2")
