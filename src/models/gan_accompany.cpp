@@ -97,6 +97,11 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
 
   MultiTrackRoll parts(static_cast<size_t>(T - 1), static_cast<size_t>(steps), melody.grid);
   parts.binary = true;
+  for (std::int64_t k = 0; k + 1 < T; ++k) {
+    parts.info[static_cast<size_t>(k)].name = c.part_names[static_cast<size_t>(k)];
+    parts.info[static_cast<size_t>(k)].program =
+        o.programs.empty() ? c.programs[static_cast<size_t>(k)] : o.programs[static_cast<size_t>(k)];
+  }
   const bool was = m.training;
   m.set_training(false);
   try {

@@ -115,6 +115,7 @@ class GanTask final : public TrainTask {
     // Fixed validation and sample noise.
     Generator g(o.seed ^ 0x5a3b1e5ULL);
     vz_ = gan_.sample_latent(o.batch_size, g);
+    if (o.sample_every > 0 && o.sample_count > 0) sz_ = gan_.sample_latent(o.sample_count, g);
   }
 
   std::string kind() const override { return "gan"; }
@@ -211,7 +212,7 @@ class GanTask final : public TrainTask {
     extract_channel(x, 0, s.melody);
     const bool was = m_.training;
     m_.set_training(false);
-    Tensor z = vz_.slice(0, n);
+    Tensor z = sz_.slice(0, n);
     s.generated = gan_.generate(s.melody, z);
     m_.set_training(was);
     cb_.on_sample(s);
@@ -224,7 +225,7 @@ class GanTask final : public TrainTask {
   GanBatcher tb_;
   std::unique_ptr<GanBatcher> vb_;
   optim::Adam gopt_, copt_;
-  Tensor x_, mel_, fake_, vz_;
+  Tensor x_, mel_, fake_, vz_, sz_;
   int epoch_ = 0;
   std::int64_t steps_ = 1;
 };

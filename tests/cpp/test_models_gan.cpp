@@ -175,9 +175,11 @@ TEST(Gan, FitResumesExactlyAndSavesBothNetworks) {
   int samples = 0;
   GanCallbacks cb;
   o.sample_every = 3;
+  o.sample_count = 6;  // more samples than a batch holds
   cb.on_sample = [&](const GanSample& s) {
     ++samples;
     EXPECT_EQ(s.generated.dim(3), 4);
+    EXPECT_EQ(s.generated.dim(0), 6);
   };
   const FitResult r_full = full.fit(train, valid, o, cb);
   ASSERT_EQ(r_full.history.size(), 2u);
@@ -252,6 +254,14 @@ TEST(Gan, AccompanyKeepsMelodyAndNamesParts) {
   EXPECT_EQ(out.tracks[3].program, 52);
   EXPECT_EQ(rep.steps, 80);
   EXPECT_EQ(rep.windows, 3);  // 80 steps in windows of 32
+  ToRollOptions ro;
+  ro.resolution = 4;
+  ro.track = 0;
+  ro.binarize = true;
+  const MultiTrackRoll parts = gan.accompany_roll(to_pianoroll(in, ro), {});
+  ASSERT_EQ(parts.num_tracks(), 3u);
+  EXPECT_EQ(parts.info[0].name, "Alto");
+  EXPECT_EQ(parts.info[2].program, 52);
   // Programs override; same seed, same parts; another seed, other parts.
   AccompanyOptions o;
   o.programs = {0, 24, 32};

@@ -180,7 +180,8 @@ class GAN {
   nn::ParameterSet& critic_parameters();
   std::int64_t generator_parameter_count() const;  // trainable
   std::int64_t critic_parameter_count() const;
-  /// False for a generator-only model file: fit() and critic() refuse then.
+  /// False for a GAN loaded from a generator-only model file: its critic is freshly
+  /// initialised (fit() then trains it from scratch beside the loaded generator).
   bool has_critic() const;
   void set_training(bool training);
   bool training() const;
@@ -217,7 +218,8 @@ class GAN {
 
   /// Accompany a melody roll of any length at resolution 4 (InvalidArgument
   /// otherwise): 2-bar windows, each generated with its own z; returns
-  /// tracks - 1 binary part rolls of the melody's length (the melody is not in it).
+  /// tracks - 1 binary part rolls of the melody's length (the melody is not in it),
+  /// named after the style's parts with its programs (or options.programs).
   MultiTrackRoll accompany_roll(const PianoRoll& melody, const AccompanyOptions& options,
                                 AccompanyReport* report = nullptr);
   /// The score with its melody track unchanged and one named track per part
