@@ -22,10 +22,10 @@ if(NOT SKBUILD)  # a wheel ships the Python module only
   if(TARGET partita_cli)
     install(TARGETS partita_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   endif()
-  # The shipped AR-CNN model; a wheel has it in the Python package instead.
+  # The shipped models (models/registry.hpp); a wheel has them in the Python package instead.
   set(PARTITA_INSTALL_DATADIR "${CMAKE_INSTALL_FULL_DATADIR}/partita")
-  install(FILES python/partita/models/arcnn-default.safetensors
-          DESTINATION ${CMAKE_INSTALL_DATADIR}/partita/models)
+  file(GLOB _partita_models ${PROJECT_SOURCE_DIR}/python/partita/models/*.safetensors)
+  install(FILES ${_partita_models} DESTINATION ${CMAKE_INSTALL_DATADIR}/partita/models)
   set_property(SOURCE src/models/registry.cpp APPEND PROPERTY
                COMPILE_DEFINITIONS "PARTITA_INSTALL_DATADIR=\"${PARTITA_INSTALL_DATADIR}\"")
   install(EXPORT partitaTargets NAMESPACE partita::
