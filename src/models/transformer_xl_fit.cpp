@@ -22,14 +22,6 @@ namespace partita::models {
 
 namespace {
 
-optim::AdamOptions adam_options(const TransformerXLFitOptions& o) {
-  optim::AdamOptions a;
-  a.lr = o.lr;
-  a.beta1 = o.beta1;
-  a.beta2 = o.beta2;
-  return a;
-}
-
 std::uint64_t epoch_seed(std::uint64_t seed, int epoch, std::uint64_t stream) {
   return (seed * 1000003ULL + static_cast<std::uint64_t>(epoch)) ^ (stream * 0x9e3779b97f4a7c15ULL);
 }
@@ -39,7 +31,7 @@ class TransformerXLTask final : public TrainTask {
   TransformerXLTask(TransformerXL& model, TransformerXLImpl& impl, const data::TokenStreams& train,
                     const data::TokenStreams& valid, const TransformerXLFitOptions& o)
       : model_(model), m_(impl), o_(o), tb_(train, o.batch_size, impl.config.segment, kTxlPad),
-        adam_(impl.params, adam_options(o)), schedule_(o.lr, o.warmup_steps, o.lr_floor) {
+        adam_(impl.params, optim::AdamOptions{o.lr, o.beta1, o.beta2}), schedule_(o.lr, o.warmup_steps, o.lr_floor) {
     if (valid.total_targets() > 0)
       vb_ = std::make_unique<data::SegmentBatcher>(valid, o.batch_size, impl.config.segment, kTxlPad);
   }
