@@ -127,6 +127,7 @@ const Tensor& TransformerXLMemory::layer(int l) const {
 
 void TransformerXLMemory::clear() {
   layers_.clear();
+  spare_.clear();
   rows_.clear();
   batch_ = length_ = 0;
 }
@@ -251,9 +252,12 @@ void TransformerXLImpl::extend_memory(TransformerXLMemory& memory) const {
     memory.length_ = 0;
     return;
   }
-  // The last `longest` positions of [memory; h_l]: `keep` old ones, then `take` new ones.
+  // The last `longest` positions of [memory; h_l]: `keep` old ones, then `take` new ones,
+  // written into the spare buffers (at the reference shape 65 MB a layer: reusing them
+  // spares the page faults of fresh ones), which then become the memory.
   const std::int64_t take = std::min(T, longest), keep = longest - take, row = B * E;
-  std::vector<Tensor> next(static_cast<std::size_t>(config.layers));
+  std::vector<Tensor>& next = memory.spare_;
+  next.resize(static_cast<std::size_t>(config.layers));
   for (int l = 0; l < config.layers; ++l) {
     Tensor& m = next[static_cast<std::size_t>(l)];
     m.resize({longest, B, E});
@@ -263,7 +267,7 @@ void TransformerXLImpl::extend_memory(TransformerXLMemory& memory) const {
     std::memcpy(m.data() + keep * row, inputs_[static_cast<std::size_t>(l)]->data() + (T - take) * row,
                 sizeof(float) * static_cast<std::size_t>(take * row));
   }
-  memory.layers_ = std::move(next);
+  std::swap(memory.layers_, memory.spare_);
   memory.length_ = longest;
 }
 

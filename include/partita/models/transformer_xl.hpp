@@ -66,7 +66,7 @@ struct TransformerXLConfig {
   /// The reference network (9,170,310 parameters).
   static TransformerXLConfig reference() { return TransformerXLConfig{}; }
   /// A small network for tests: 2 layers, 3 heads of 6, d_model 24, d_inner 40,
-  /// segment 8, memory 16 (vocab 310).
+  /// segment 8, memory 16, vocab 310 (16,266 parameters).
   static TransformerXLConfig small();
 
   /// InvalidArgument (naming `who`) if a field is out of range.
@@ -103,6 +103,7 @@ class TransformerXLMemory {
  private:
   friend struct TransformerXLImpl;
   std::vector<Tensor> layers_;
+  std::vector<Tensor> spare_;  // the previous buffers, reused by the next extension
   std::vector<std::int64_t> rows_;
   std::int64_t batch_ = 0, length_ = 0;
 };
