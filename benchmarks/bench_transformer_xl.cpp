@@ -9,21 +9,17 @@
 //              recomputed from its hidden states every token, as without a cache).
 //   build/<dir>/benchmarks/bench_transformer_xl --benchmark_filter=TrainStep
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 
 #include "partita/core/random.hpp"
 #include "partita/models/transformer_xl.hpp"
+#include "cpu_time.hpp"
 
 using namespace partita;
 using namespace partita::models;
 
 namespace {
 
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
+using partita_bench::process_cpu_seconds;
 
 data::TokenBatch random_tokens(std::int64_t batch, std::int64_t n, std::uint64_t seed) {
   data::TokenBatch b(batch, n);
