@@ -262,7 +262,8 @@ TEST(TransformerXL, SavesAndLoadsAModelFile) {
 
 TEST(TransformerXLGeneration, PrimeAndStepsEqualOneForwardWhileTheContextFits) {
   // Context of 17 tokens with segment 8 and memory 16: prime(12) feeds 8 + 4, then 5
-  // single steps (positions 12..16, each seeing at most 16 earlier ones).
+  // single steps (positions 12..16, each seeing at most 16 earlier ones); a single step
+  // sees `memory` earlier positions, a primed chunk up to memory + segment - 1.
   TransformerXL m(no_dropout(), 21);
   spread_weights(m, 22);
   m.set_training(false);
@@ -280,6 +281,14 @@ TEST(TransformerXLGeneration, PrimeAndStepsEqualOneForwardWhileTheContextFits) {
       expect_near_rows(row_of(step, b), logits_at(full, b, t), 2e-4, "step t " + std::to_string(t));
   }
   EXPECT_EQ(m.generated_length(), 17);
+
+  // prime alone sees memory + segment = 24 tokens whole: its chunks start at 0, 8, 16.
+  const TokenBatch longer = random_tokens(2, 24, 24);
+  TransformerXLMemory whole24;
+  const Tensor full24(m.forward(longer, whole24));
+  m.begin_generation(2);
+  const Tensor primed24(m.prime(longer));
+  for (std::int64_t b = 0; b < 2; ++b) expect_near_rows(row_of(primed24, b), logits_at(full24, b, 23), 2e-4, "prime 24");
 
   // One sequence for every row; the caller's training mode is kept.
   m.set_training(true);
