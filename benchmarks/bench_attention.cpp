@@ -4,25 +4,19 @@
 // benchmarks/attention_torch.py runs the same layer in PyTorch and prints the ratio.
 //   build/<dir>/benchmarks/bench_attention --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 
 #include "partita/core/random.hpp"
 #include "partita/core/tensor.hpp"
 #include "partita/nn/positional.hpp"
 #include "partita/nn/rel_attention.hpp"
+#include "cpu_time.hpp"
 
 using namespace partita;
 using namespace partita::nn;
 
 namespace {
 
-// CPU seconds of the whole process (all threads): on a shared machine this is a
-// steadier figure than wall time; attention_torch.py reports the same for torch.
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
+using partita_bench::process_cpu_seconds;
 
 struct Setup {
   static constexpr std::int64_t T = 128, M = 512, B = 64, E = 500, H = 10, D = 50;

@@ -9,8 +9,6 @@
 // (OMP_NUM_THREADS); the % of peak is against benchmarks/bench_peak.
 #include <benchmark/benchmark.h>
 
-#include <sys/resource.h>
-
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
@@ -20,10 +18,12 @@
 #include "partita/core/random.hpp"
 #include "partita/core/tensor.hpp"
 #include "partita/core/threads.hpp"
+#include "cpu_time.hpp"
 
 namespace {
 
 using partita::Trans;
+using partita_bench::process_cpu_seconds;
 using i64 = std::int64_t;
 
 struct Shape {
@@ -84,15 +84,6 @@ Operands make_operands(const Shape& s) {
   for (auto& x : o.a) x = gen.uniform(-1.0f, 1.0f);
   for (auto& x : o.b) x = gen.uniform(-1.0f, 1.0f);
   return o;
-}
-
-// CPU seconds of the whole process (all threads). On a shared machine wall time
-// depends on what else runs; flops per CPU-second mostly do not.
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 void report(benchmark::State& state, const Shape& s, double cpu_seconds) {

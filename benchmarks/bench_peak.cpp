@@ -7,26 +7,20 @@
 // threads. The benchmark reports an error on CPUs without AVX-512.
 #include <benchmark/benchmark.h>
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdint>
 
 #include "partita/core/cpu.hpp"
 #include "partita/core/threads.hpp"
+#include "cpu_time.hpp"
 #include "peak_fma.hpp"
 
 namespace {
 
 using partita_bench::fma_chains_avx512;
 using partita_bench::fma_chains_flops;
-
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
+using partita_bench::process_cpu_seconds;
 
 void run_peak(benchmark::State& state, int threads) {
   if (partita::detected_simd_level() < partita::SimdLevel::Avx512) {

@@ -125,7 +125,8 @@ RelMultiHeadAttention::RelMultiHeadAttention(ParameterSet& params, const std::st
       v_(biases.r_r_bias),
       rng_(seed) {}
 
-const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem, const Tensor& r) {
+const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem, const Tensor& r,
+                                             const std::vector<std::int64_t>& mem_start) {
   const std::int64_t E = cfg_.d_model, H = cfg_.n_head, D = cfg_.d_head, HD = H * D;
   if (x.rank() != 3 || x.dim(2) != E || x.dim(0) < 1 || x.dim(1) < 1)
     throw ShapeError("RelMultiHeadAttention::forward: x must be (qlen, batch, " +
@@ -140,6 +141,16 @@ const Tensor& RelMultiHeadAttention::forward(const Tensor& x, const Tensor& mem,
   }
   const std::int64_t K = M + T;
   r.expect_shape({K, E}, "RelMultiHeadAttention::forward (r = positions klen .. 0)");
+  if (!mem_start.empty()) {
+    if (static_cast<std::int64_t>(mem_start.size()) != B)
+      throw ShapeError("RelMultiHeadAttention::forward: mem_start needs one entry per batch row (" +
+                       std::to_string(B) + "), got " + std::to_string(mem_start.size()));
+    for (std::int64_t s : mem_start)
+      if (s < 0 || s > M)
+        throw InvalidArgument("RelMultiHeadAttention::forward: mem_start entries must be in 0.." +
+                              std::to_string(M) + ", got " + std::to_string(s));
+  }
+  key_start_ = mem_start;
   x_ = Tensor::view(const_cast<float*>(x.data()), x.shape());
   mem_ = M ? Tensor::view(const_cast<float*>(mem.data()), mem.shape()) : Tensor();
   r_ = Tensor::view(const_cast<float*>(r.data()), r.shape());
@@ -225,25 +236,29 @@ void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t
       float* bd = s.bd.data() + shift_pad(T);
       gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, D, 0.0f, S, K);    // AC
       gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, D, 0.0f, bd, K);  // raw BD
+      // Keys before `s0` are a cleared part of this row's memory: probability 0 (the
+      // backward then gives them no gradient without knowing about the mask).
+      const std::int64_t s0 = key_start_.empty() ? 0 : key_start_[static_cast<std::size_t>(b)];
       for (std::int64_t i = 0; i < T; ++i) {
-        // Query i (absolute position M + i) sees keys j <= M + i. There the
+        // Query i (absolute position M + i) sees keys s0 <= j <= M + i. There the
         // rel-shifted BD is bd[i][j + T - 1 - i] (see rel_shift in the header).
         const std::int64_t n = M + i + 1, off = T - 1 - i;
         float* srow = S + i * K;
         const float* brow = bd + i * K + off;
         float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-        for (std::int64_t j = 0; j < n; ++j) {
+        for (std::int64_t j = s0; j < n; ++j) {
           srow[j] = (srow[j] + brow[j]) * scale;
           mx = std::max(mx, srow[j]);
         }
-        for (std::int64_t j = 0; j < n; ++j) srow[j] -= mx;
-        exp_inplace(srow, n);
+        for (std::int64_t j = s0; j < n; ++j) srow[j] -= mx;
+        exp_inplace(srow + s0, n - s0);
         float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-        for (std::int64_t j = 0; j < n; ++j) sum += srow[j];
+        for (std::int64_t j = s0; j < n; ++j) sum += srow[j];
         const float inv = 1.0f / sum;
-        for (std::int64_t j = 0; j < n; ++j) srow[j] *= inv;
+        for (std::int64_t j = s0; j < n; ++j) srow[j] *= inv;
+        for (std::int64_t j = 0; j < s0; ++j) srow[j] = 0.0f;
         for (std::int64_t j = n; j < K; ++j) srow[j] = 0.0f;
         if (att_drop_) {
           float* prow = s.pd.data() + i * K;
@@ -321,6 +336,7 @@ const Tensor& RelMultiHeadAttention::forward_step(const Tensor& x, RelAttentionC
   for (std::int64_t h = 0; h < H; ++h) gather_rows(rk + h * D, HD, K, D, rkh_.data() + h * K * D);
 
   att_drop_ = out_drop_ = false;
+  key_start_.clear();
   attend(cache.kv_.data(), M, T, B);
   const Tensor& y = finish(x);
   qlen_ = 0;  // nothing for backward()

@@ -297,3 +297,46 @@ TEST(RelAttentionCache, KeepsOnlyMemLenPositions) {
   EXPECT_NO_THROW(L.att->forward_step(Tensor({1, 2, E}), cache));
   EXPECT_THROW(RelAttentionCache(-1), InvalidArgument);
 }
+
+TEST(RelAttention, MemStartMasksARowsOldestMemory) {
+  // Row 1 of a batch of 2 attends only its last m of M memory positions: its output
+  // and its share of every parameter gradient equal those of a batch-1 run with a
+  // memory of those m positions; row 0 is unaffected. The training-mode dropouts
+  // are off (their masks depend on the batch layout).
+  const std::int64_t T = 3, B = 2, E = 12, H = 3, D = 4, M = 5, m = 2;
+  Layer L(E, H, D, 0.0f, 0.0f);
+  Generator g(31);
+  for (auto& prm : L.ps.params())
+    if (prm.name.find("layer_norm") == std::string::npos) fill_uniform(prm.value, g, -0.5f, 0.5f);
+  Tensor x({T, B, E}), mem({M, B, E}), dy({T, B, E});
+  fill_uniform(x, g);
+  fill_uniform(mem, g);
+  fill_uniform(dy, g);
+  auto row = [](const Tensor& t, std::int64_t b, std::int64_t from) {
+    Tensor out({t.dim(0) - from, 1, t.dim(2)});
+    for (std::int64_t i = from; i < t.dim(0); ++i)
+      for (std::int64_t e = 0; e < t.dim(2); ++e)
+        out[(i - from) * t.dim(2) + e] = t[(i * t.dim(1) + b) * t.dim(2) + e];
+    return out;
+  };
+  // forward() keeps views of its inputs until backward(): every input is a named tensor.
+  const Tensor r_full = sinusoidal_positions(M + T, E), r_short = sinusoidal_positions(m + T, E);
+  L.ps.zero_grad();
+  Tensor both(L.att->forward(x, mem, r_full, {0, M - m}));
+  L.att->backward(dy);
+  Tensor grads_both(L.ps.grads());
+
+  L.ps.zero_grad();
+  const Tensor x0 = row(x, 0, 0), mem0 = row(mem, 0, 0), dy0 = row(dy, 0, 0);
+  const Tensor x1 = row(x, 1, 0), mem1 = row(mem, 1, M - m), dy1 = row(dy, 1, 0);
+  Tensor alone0(L.att->forward(x0, mem0, r_full));
+  L.att->backward(dy0);
+  Tensor alone1(L.att->forward(x1, mem1, r_short));
+  L.att->backward(dy1);
+  expect_close(row(both, 0, 0), alone0, 1e-5, "row 0");
+  expect_close(row(both, 1, 0), alone1, 1e-5, "row 1 with its last memory positions");
+  expect_close(grads_both, L.ps.grads(), 1e-5, "gradients");
+
+  EXPECT_THROW(L.att->forward(x, mem, r_full, {0}), ShapeError);
+  EXPECT_THROW(L.att->forward(x, mem, r_full, {0, M + 1}), InvalidArgument);
+}

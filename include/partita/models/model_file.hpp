@@ -3,7 +3,7 @@
 // A model file is a safetensors file (optim/safetensors.hpp) holding the
 // model's ParameterSet in its PyTorch twin's layout, with these keys in the
 // header's "__metadata__" (all values strings, as safetensors requires):
-//   "model"          the model kind: "arcnn" (later "gan", "transformer_xl")
+//   "model"          the model kind: "arcnn", "gan", "transformer_xl"
 //   "model.version"  the layout version of that kind, a decimal integer; this
 //                    build reads versions 1..kModelFileVersion. Files written
 //                    before the key existed (the shipped arcnn-default model

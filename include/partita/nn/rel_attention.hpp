@@ -113,8 +113,14 @@ class RelMultiHeadAttention {
 
   /// x (qlen, B, d_model); mem (mlen, B, d_model) or an empty tensor for no memory;
   /// r (mlen + qlen, d_model), the (possibly dropped-out) sinusoidal table.
+  /// `mem_start`, when not empty, holds one entry per batch row: the first memory
+  /// position (0..mlen) that row's queries attend; the memory positions before it are
+  /// masked, as for a row whose memory was cleared or holds fewer positions than the
+  /// others. Positions are relative, so a row masked to its last m memory positions
+  /// gets the output it would get alone with a memory of those m positions.
   /// Returns (qlen, B, d_model). Keeps views of x, mem and r until backward().
-  const Tensor& forward(const Tensor& x, const Tensor& mem, const Tensor& r);
+  const Tensor& forward(const Tensor& x, const Tensor& mem, const Tensor& r,
+                        const std::vector<std::int64_t>& mem_start = {});
   /// Inference step: the output forward(x, mem, R) would give in eval mode, where mem
   /// is the (up to mem_len) layer inputs this cache has seen, then x's keys and values
   /// join the cache (the oldest beyond mem_len drop out). No dropout, no backward.
@@ -162,6 +168,7 @@ class RelMultiHeadAttention {
   std::int64_t qlen_ = 0, mlen_ = 0, bsz_ = 0;
   bool att_drop_ = false, out_drop_ = false;
   std::uint64_t att_seed_ = 0, out_seed_ = 0;
+  std::vector<std::int64_t> key_start_;  // per batch row, the first key attended (empty: 0)
   Tensor x_, mem_, r_;      // views of the inputs
   Tensor q_;                // (qlen, B, H*Dh)
   Tensor kv_;               // (klen, B, 2*H*Dh): keys then values
