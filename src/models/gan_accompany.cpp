@@ -2,9 +2,10 @@
 // parts out, window by window.
 //
 // The melody is quantized by partita's one quantizer (to_pianoroll at 16th
-// notes, binary), moved by whole octaves so that its mean pitch lies within 6
-// semitones of the training melodies' (the parts are moved back by the same
-// amount), and cut into windows of the model's length (the last padded with
+// notes, binary) and reduced to its top line (the highest pitch of each step,
+// as the single-line melodies the model was trained on), moved by whole octaves
+// so that the line's mean pitch lies within 6 semitones of the training
+// melodies' (the parts are moved back by the same amount), and cut into windows of the model's length (the last padded with
 // silence). Every window gets its own z from the seed; the windows run in
 // batches through the generator in eval mode. The parts' cells above the
 // threshold sound (with `monophonic`, only the highest of them at each step); a
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "models/gan_impl.hpp"
 #include "partita/core/error.hpp"
@@ -70,17 +72,26 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
   if (steps > kMaxSteps)
     throw InvalidArgument(std::string(who) + ": the melody lasts " + std::to_string(steps) +
                           " 16th steps; at most " + std::to_string(kMaxSteps) + " (4096 bars of 4/4)");
+  // The line the model hears: the highest sounding pitch of each step (the
+  // training melodies are single lines; a melody track with chords or a second
+  // voice is reduced to its top line).
+  std::vector<int> top(static_cast<size_t>(steps), -1);
+  for (std::int64_t t = 0; t < steps; ++t)
+    for (int p = 127; p >= 0; --p)
+      if (melody(static_cast<size_t>(t), static_cast<size_t>(p))) {
+        top[static_cast<size_t>(t)] = p;
+        break;
+      }
   // Register: whole octaves towards the training melodies' mean pitch.
   double sum = 0.0, cnt = 0.0;
   int lo = 128, hi = -1;
-  for (std::int64_t t = 0; t < steps; ++t)
-    for (int p = 0; p < 128; ++p)
-      if (melody(static_cast<size_t>(t), static_cast<size_t>(p))) {
-        sum += p;
-        cnt += 1.0;
-        lo = std::min(lo, p);
-        hi = std::max(hi, p);
-      }
+  for (int p : top)
+    if (p >= 0) {
+      sum += p;
+      cnt += 1.0;
+      lo = std::min(lo, p);
+      hi = std::max(hi, p);
+    }
   if (cnt == 0.0) throw InvalidArgument(std::string(who) + ": the melody has no notes");
   int shift = 12 * static_cast<int>(std::lround((c.melody_mean_pitch - sum / cnt) / 12.0));
   while (shift > 0 && hi + shift > c.pitches - 1) shift -= 12;
@@ -115,9 +126,8 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
         for (std::int64_t s = 0; s < S; ++s) {
           const std::int64_t t = (w0 + w) * S + s;
           if (t >= steps) break;
-          for (int p = 0; p < 128; ++p)
-            if (melody(static_cast<size_t>(t), static_cast<size_t>(p)))
-              x[(w * S + s) * P + (p + shift)] = 1.0f;
+          const int p = top[static_cast<size_t>(t)];
+          if (p >= 0) x[(w * S + s) * P + (p + shift)] = 1.0f;
         }
       z.resize({n, S / 16, P / 16, c.latent_channels});
       std::memcpy(z.data(), z_all.data() + w0 * zper, sizeof(float) * static_cast<size_t>(n * zper));

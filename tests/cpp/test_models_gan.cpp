@@ -297,6 +297,22 @@ TEST(Gan, AccompanyMapsRegisterAndBack) {
   }
 }
 
+// The model hears the melody's top line: a lower second voice in the melody track
+// changes neither the register mapping nor the parts.
+TEST(Gan, AccompanyHearsTheTopLine) {
+  GAN gan(GanConfig::compact(), 7);
+  const Score plain = melody_score();
+  Score doubled = plain;
+  for (const Note& n : plain.tracks[0].notes) doubled.tracks[0].notes.push_back({n.pitch - 16, 70, n.start, n.end});
+  std::sort(doubled.tracks[0].notes.begin(), doubled.tracks[0].notes.end(),
+            [](const Note& a, const Note& b) { return a.start != b.start ? a.start < b.start : a.pitch < b.pitch; });
+  AccompanyReport ra, rb;
+  const Score a = gan.accompany(plain, {}, &ra), b = gan.accompany(doubled, {}, &rb);
+  EXPECT_EQ(ra.octave_shift, rb.octave_shift);
+  EXPECT_EQ(b.tracks[0].notes, doubled.tracks[0].notes);  // the input track is kept whole
+  for (int k = 1; k < 4; ++k) EXPECT_EQ(a.tracks[k].notes, b.tracks[k].notes);
+}
+
 // Cells held across a window boundary are one note, not two.
 TEST(Gan, AccompanyJoinsNotesAcrossWindows) {
   GAN gan(GanConfig::compact(), 5);

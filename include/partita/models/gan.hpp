@@ -217,7 +217,8 @@ class GAN {
                 const GanFitOptions& options, const GanCallbacks& callbacks = {});
 
   /// Accompany a melody roll of any length at resolution 4 (InvalidArgument
-  /// otherwise): 2-bar windows, each generated with its own z; returns
+  /// otherwise): the model hears its top line (the highest pitch of each step),
+  /// 2-bar windows, each generated with its own z; returns
   /// tracks - 1 binary part rolls of the melody's length (the melody is not in it),
   /// named after the style's parts with its programs (or options.programs).
   MultiTrackRoll accompany_roll(const PianoRoll& melody, const AccompanyOptions& options,
