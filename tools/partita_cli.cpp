@@ -234,6 +234,21 @@ void split_by_index(const std::vector<MultiTrackRoll>& all, std::vector<MultiTra
   }
 }
 
+// The multitrack rolls of --midi-dir (melody = --melody-track, an index among the
+// non-drum tracks or a track name); skipped files are listed on stderr.
+std::vector<MultiTrackRoll> load_folder(const Args& a, int tracks) {
+  data::MidiFolderReport rep;
+  const std::string mt = a.get("melody-track", "0");
+  const data::MelodyTrack melody = mt.find_first_not_of("0123456789") == std::string::npos
+                                       ? data::MelodyTrack(std::stoi(mt))
+                                       : data::MelodyTrack(mt);
+  data::MultitrackFolderOptions fo;
+  fo.tracks = tracks;
+  auto all = data::load_multitrack_folder(a.get("midi-dir", ""), melody, fo, &rep);
+  for (const auto& s : rep.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+  return all;
+}
+
 int cmd_eval_gan(const Args& a) {
   set_num_threads(std::stoi(a.get("threads", "2")));
   models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
@@ -242,15 +257,7 @@ int cmd_eval_gan(const Args& a) {
   std::vector<MultiTrackRoll> test, unused_train, unused_valid;
   std::string what;
   if (a.flag("midi-dir")) {
-    data::MidiFolderReport rep;
-    const std::string mt = a.get("melody-track", "0");
-    data::MelodyTrack melody = mt.find_first_not_of("0123456789") == std::string::npos
-                                   ? data::MelodyTrack(std::stoi(mt))
-                                   : data::MelodyTrack(mt);
-    data::MultitrackFolderOptions fo;
-    fo.tracks = cfg.tracks;
-    auto all = data::load_multitrack_folder(a.get("midi-dir", ""), melody, fo, &rep);
-    split_by_index(all, unused_train, unused_valid, test);
+    split_by_index(load_folder(a, cfg.tracks), unused_train, unused_valid, test);
     what = "held-out files of " + a.get("midi-dir", "");
   } else {
     test = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path())).test;
@@ -333,16 +340,7 @@ int cmd_train_gan(const Args& a) {
   o.resume = a.flag("resume");
   std::vector<MultiTrackRoll> train_rolls, valid_rolls, test_rolls;
   if (a.flag("midi-dir")) {
-    data::MidiFolderReport rep;
-    const std::string mt = a.get("melody-track", "0");
-    data::MelodyTrack melody = mt.find_first_not_of("0123456789") == std::string::npos
-                                   ? data::MelodyTrack(std::stoi(mt))
-                                   : data::MelodyTrack(mt);
-    data::MultitrackFolderOptions fo;
-    fo.tracks = cfg.tracks;
-    auto all = data::load_multitrack_folder(a.get("midi-dir", ""), melody, fo, &rep);
-    for (const auto& s : rep.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
-    split_by_index(all, train_rolls, valid_rolls, test_rolls);
+    split_by_index(load_folder(a, cfg.tracks), train_rolls, valid_rolls, test_rolls);
   } else {
     auto jsb = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path()));
     train_rolls = std::move(jsb.train);

@@ -8,6 +8,7 @@
 #include "partita/core/error.hpp"
 #include "models/arcnn_impl.hpp"
 #include "models/arcnn_infer.hpp"
+#include "models/melody_track.hpp"
 #include "partita/core/threads.hpp"
 
 namespace partita::models {
@@ -67,40 +68,9 @@ PianoRoll ARCNN::edit_roll(const PianoRoll& roll, const EditControls& controls,
 Score ARCNN::edit(const Score& melody, const EditControls& controls, int track,
                   std::vector<EditStats>* stats) {
   controls.validate("ARCNN::edit");
-  if (melody.tracks.empty()) throw InvalidArgument("ARCNN::edit: the score has no tracks");
-  if (track < -1 || track >= static_cast<int>(melody.tracks.size()))
-    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " out of range (" +
-                          std::to_string(melody.tracks.size()) + " tracks)");
-  if (track == -1) {
-    for (size_t i = 0; i < melody.tracks.size(); ++i)
-      if (!melody.tracks[i].notes.empty() && !melody.tracks[i].is_drum) {
-        track = static_cast<int>(i);
-        break;
-      }
-    if (track == -1) throw InvalidArgument("ARCNN::edit: no (non-drum) track has notes");
-  } else if (melody.tracks[track].notes.empty()) {
-    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " has no notes");
-  }
-  if (melody.ticks_per_quarter <= 0)
-    throw InvalidArgument("ARCNN::edit: ticks per quarter " +
-                          std::to_string(melody.ticks_per_quarter) + " is not positive");
-  // The track's length in 16ths (the quantizer's rule), before building its roll.
-  std::int64_t last_end = 0;
-  for (const Note& n : melody.tracks[track].notes) last_end = std::max(last_end, n.end);
-  const std::int64_t last_step = tick_to_step(last_end, 4, melody.ticks_per_quarter);
-  if (last_step > kMaxEditSteps)
-    throw InvalidArgument("ARCNN::edit: track " + std::to_string(track) + " lasts " +
-                          std::to_string(last_step) + " 16th steps (its last note ends at tick " +
-                          std::to_string(last_end) + "); the editor takes at most " +
-                          std::to_string(kMaxEditSteps) + " (4096 bars of 4/4)");
-  ToRollOptions to;
-  to.resolution = 4;
-  to.track = track;
-  to.binarize = true;
-  const PianoRoll roll = to_pianoroll(melody, to);
-  // Keep the input's length, rounded up to a whole quarter (4 steps).
-  const std::size_t steps = std::max<std::size_t>(4, (roll.steps() + 3) / 4 * 4);
-  const PianoRoll edited = edit_roll(roll.with_length(steps), controls, stats);
+  track = choose_melody_track(melody, track, "ARCNN::edit");
+  const PianoRoll roll = melody_roll(melody, track, kMaxEditSteps, "ARCNN::edit");
+  const PianoRoll edited = edit_roll(roll, controls, stats);
 
   const Track& in = melody.tracks[track];
   Score out;

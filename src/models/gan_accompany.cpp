@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "models/gan_impl.hpp"
+#include "models/melody_track.hpp"
 #include "partita/core/error.hpp"
 
 namespace partita::models {
@@ -75,13 +76,7 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
   // The line the model hears: the highest sounding pitch of each step (the
   // training melodies are single lines; a melody track with chords or a second
   // voice is reduced to its top line).
-  std::vector<int> top(static_cast<size_t>(steps), -1);
-  for (std::int64_t t = 0; t < steps; ++t)
-    for (int p = 127; p >= 0; --p)
-      if (melody(static_cast<size_t>(t), static_cast<size_t>(p))) {
-        top[static_cast<size_t>(t)] = p;
-        break;
-      }
+  const std::vector<int> top = top_line(melody);
   // Register: whole octaves towards the training melodies' mean pitch.
   double sum = 0.0, cnt = 0.0;
   int lo = 128, hi = -1;
@@ -182,48 +177,17 @@ Score GAN::accompany(const Score& score, const AccompanyOptions& o, AccompanyRep
   const char* who = "GAN::accompany";
   const GanConfig& c = impl_->config;
   validate_options(o, c, who);
-  if (score.tracks.empty()) throw InvalidArgument(std::string(who) + ": the score has no tracks");
-  int track = o.track;
-  if (track < -1 || track >= static_cast<int>(score.tracks.size()))
-    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " out of range (" +
-                          std::to_string(score.tracks.size()) + " tracks)");
-  if (track == -1) {
-    for (size_t i = 0; i < score.tracks.size(); ++i)
-      if (!score.tracks[i].notes.empty() && !score.tracks[i].is_drum) {
-        track = static_cast<int>(i);
-        break;
-      }
-    if (track == -1) throw InvalidArgument(std::string(who) + ": no (non-drum) track has notes");
-  } else if (score.tracks[track].notes.empty()) {
-    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " has no notes");
-  } else if (score.tracks[track].is_drum) {
-    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " is a drum track, not a melody");
-  }
-  if (score.ticks_per_quarter <= 0)
-    throw InvalidArgument(std::string(who) + ": ticks per quarter " + std::to_string(score.ticks_per_quarter) +
-                          " is not positive");
+  const int track = choose_melody_track(score, o.track, who);
   // Meters: a bar must be a whole number of 16ths (denominators up to 16).
   for (const auto& ts : score.time_signatures)
     if (ts.denominator > 16 || ts.numerator < 1)
       throw InvalidArgument(std::string(who) + ": the meter " + std::to_string(ts.numerator) + "/" +
                             std::to_string(ts.denominator) + " at tick " + std::to_string(ts.tick) +
                             " is not a whole number of 16th notes; the model's grid is 16ths");
-  std::int64_t last_end = 0;
-  for (const Note& n : score.tracks[track].notes) last_end = std::max(last_end, n.end);
-  const std::int64_t last_step = tick_to_step(last_end, 4, score.ticks_per_quarter);
-  if (last_step > kMaxSteps)
-    throw InvalidArgument(std::string(who) + ": track " + std::to_string(track) + " lasts " +
-                          std::to_string(last_step) + " 16th steps (its last note ends at tick " +
-                          std::to_string(last_end) + "); at most " + std::to_string(kMaxSteps));
-  ToRollOptions to;
-  to.resolution = 4;
-  to.track = track;
-  to.binarize = true;
-  const PianoRoll roll = to_pianoroll(score, to);
-  const std::size_t steps = std::max<std::size_t>(4, (roll.steps() + 3) / 4 * 4);
+  const PianoRoll roll = melody_roll(score, track, kMaxSteps, who);
   AccompanyReport local;
   AccompanyReport& rep = report ? *report : local;
-  const MultiTrackRoll parts = accompany_roll(roll.with_length(steps), o, &rep);
+  const MultiTrackRoll parts = accompany_roll(roll, o, &rep);
   rep.melody_track = track;
 
   Score out;

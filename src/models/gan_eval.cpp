@@ -8,6 +8,7 @@
 #include "partita/core/error.hpp"
 #include "partita/core/random.hpp"
 #include "partita/music/metrics.hpp"
+#include "models/melody_track.hpp"
 
 namespace partita::models {
 
@@ -71,13 +72,7 @@ std::vector<PartMetrics> measure_parts(const std::vector<MultiTrackRoll>& pieces
                        " tracks x " + std::to_string(parts.steps()) + " steps for piece " + std::to_string(i) +
                        "; expected " + std::to_string(P) + " x " + std::to_string(piece.steps()));
     const std::int64_t steps = static_cast<std::int64_t>(piece.steps());
-    std::vector<int> top(static_cast<size_t>(steps), -1);
-    for (std::int64_t t = 0; t < steps; ++t)
-      for (int p = 127; p >= 0; --p)
-        if (melody(static_cast<size_t>(t), static_cast<size_t>(p))) {
-          top[static_cast<size_t>(t)] = p;
-          break;
-        }
+    const std::vector<int> top = top_line(melody);
     for (size_t k = 0; k < P; ++k) {
       PianoRoll part = track_copy(parts, k);
       part.grid = piece.track(0).grid;
