@@ -18,3 +18,4 @@ name=$(basename "$IN" .mid)
 "$PY" -m partita info "out/${name}-bach.mid"
 "$PY" -m partita accompany "$IN" -o "out/${name}-chorale.mid" --wav "out/${name}-chorale.wav" --seed 1
 "$PY" -m partita accompany "$IN" -o "out/${name}-quartet.mid" --wav "out/${name}-quartet.wav" --style quartet --seed 1
+"$PY" -m partita info "out/${name}-quartet.mid"
