@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include "core/gemm_kernels.hpp"
+#include "nn/item_threads.hpp"
 #include "nn/reductions.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
@@ -337,22 +338,9 @@ const Tensor& UpsampleConv2d::forward(const Tensor& x) {
          pr.n);
     scatter_rows(pr, p, r0, r1);
   };
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads > 1 && items >= 2 * threads) {
-    // Each thread takes whole items with its own buffers (as Conv2d::forward
-    // takes chunks); every output element is computed as in the sequential loop.
-    cols_.resize({threads * chunk_cols});
-    pbuf_.resize({threads * chunk_p});
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t item = 0; item < items; ++item) {
-      const int t = omp_get_thread_num();
-      run_item(item, cols_.data() + t * chunk_cols, pbuf_.data() + t * chunk_p);
-    }
-    return y_;
-  }
-  cols_.resize({chunk_cols});
-  pbuf_.resize({chunk_p});
-  for (int64_t item = 0; item < items; ++item) run_item(item, cols_.data(), pbuf_.data());
+  // Each thread takes whole items with its own buffers (as Conv2d::forward
+  // takes chunks); every output element is computed as in the sequential loop.
+  detail::run_items(items, cols_, chunk_cols, pbuf_, chunk_p, run_item);
   return y_;
 }
 
