@@ -19,12 +19,14 @@
 #include "partita/data/jsb_multitrack.hpp"
 #include "partita/data/multitrack_folder.hpp"
 #include "partita/data/multitrack_windows.hpp"
+#include "partita/data/performance_corpus.hpp"
 #include "partita/data/midi_folder.hpp"
 #include "partita/data/windows.hpp"
 #include "partita/models/arcnn.hpp"
 #include "partita/models/gan.hpp"
 #include "partita/models/gan_eval.hpp"
 #include "partita/models/registry.hpp"
+#include "partita/models/transformer_xl.hpp"
 #include "partita/music/midi.hpp"
 
 using namespace partita;
@@ -72,7 +74,7 @@ int usage() {
   const models::ArcnnConfig c = models::ArcnnConfig::compact();
   const models::GanConfig gc = models::GanConfig::compact();
   const models::GanFitOptions gf;
-  const std::string text =
+  std::string text =
       "usage:\n"
       "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct " + num(e.max_remove_pct) + "] [--max-add " +
       std::to_string(e.max_add) + "]\n"
@@ -82,9 +84,13 @@ int usage() {
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
       "  partita-cli accompany IN.mid -o OUT.mid [--model chorale | --weights FILE] [--track -1]\n"
       "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--min-note-steps 1] [--polyphonic] [--threads N]\n"
+      "  partita-cli extend IN.mid -o OUT.mid [--model transformer | --weights FILE] [--seconds 30]\n"
+      "      [--temperature 0.95] [--top-p 0.95] [--top-k 0] [--track -1] [--seed 0] [--threads N]\n"
       "  partita-cli eval gan [--model chorale | --weights FILE] [--midi-dir DIR --melody-track 0] [--seed 0]\n"
       "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
       "       and baseline parts as a Markdown table)\n"
+      "  partita-cli eval transformer [--model transformer | --weights FILE] [--data jsb[,DIR...]] [--split test]\n"
+      "      (NLL per token and per second of the split)\n"
       "  partita-cli models                  (the shipped models and where their files are)\n"
       "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
       std::to_string(f.batch_size) + "] [--lr " + num(f.lr) + "]\n"
@@ -100,6 +106,12 @@ int usage() {
       "] [--epochs " + std::to_string(gf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(gf.batch_size) +
       "]\n      [--lr " + num(gf.lr) + "] [--critic-steps " + std::to_string(gf.critic_steps) + "] [--transpose " +
       std::to_string(gf.max_transpose) + "] [--seed " + std::to_string(gf.seed) + "] [--threads 2] [--resume]\n";
+  const models::TransformerXLFitOptions tf;
+  text += "  partita-cli train transformer --out DIR [--data jsb[,DIR...]] [--config reference|medium|small]\n"
+          "      [--layers N --heads N --d-model N --d-head N --d-inner N --segment N --memory N --dropout X]\n"
+          "      [--epochs " + std::to_string(tf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(tf.batch_size) +
+          "] [--lr " + num(tf.lr) + "] [--warmup " + std::to_string(tf.warmup_steps) + "] [--lr-floor " + num(tf.lr_floor) +
+          "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 120] [--seed 0] [--threads 2] [--resume]\n";
   std::fputs(text.c_str(), stderr);
   return 2;
 }
@@ -221,6 +233,32 @@ int cmd_accompany(const Args& a) {
   for (size_t k = 0; k < rep.notes_per_part.size(); ++k)
     std::printf(" %s %lld notes", m.config().part_names[k].c_str(), static_cast<long long>(rep.notes_per_part[k]));
   std::printf(" -> %s\n", a.get("output", "").c_str());
+  return 0;
+}
+
+int cmd_extend(const Args& a) {
+  if (a.positional.size() != 1 || !a.flag("output")) return usage();
+  if (a.flag("threads")) set_num_threads(std::stoi(a.get("threads", "1")));
+  models::ExtendOptions o;  // the library's defaults unless given
+  if (a.flag("seconds")) o.seconds = std::stod(a.get("seconds", ""));
+  if (a.flag("temperature")) o.temperature = std::stod(a.get("temperature", ""));
+  if (a.flag("top-p")) o.top_p = std::stod(a.get("top-p", ""));
+  if (a.flag("top-k")) o.top_k = std::stoi(a.get("top-k", ""));
+  if (a.flag("track")) o.track = std::stoi(a.get("track", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  models::TransformerXL m = a.flag("weights") ? models::TransformerXL::load(a.get("weights", ""))
+                                              : models::TransformerXL::pretrained(a.get("model", "transformer"));
+  Score in = read_midi(a.positional[0]);
+  models::ExtendReport rep;
+  Score out = m.extend(in, o, &rep);
+  write_midi(out, a.get("output", ""));
+  std::printf("%s: primed with %lld tokens (%.0f ms), generated %lld tokens = %.1f s, %lld notes (%.0f ms, %.0f "
+              "tokens/s)%s -> %s\n",
+              a.positional[0].c_str(), static_cast<long long>(rep.prime_tokens), rep.prime_ms,
+              static_cast<long long>(rep.generated_tokens), rep.generated_seconds,
+              static_cast<long long>(rep.notes_added), rep.generate_ms,
+              rep.generate_ms > 0 ? 1000.0 * rep.generated_tokens / rep.generate_ms : 0.0,
+              rep.hit_max_tokens ? " (stopped at the token limit)" : "", a.get("output", "").c_str());
   return 0;
 }
 
@@ -381,6 +419,129 @@ int cmd_train_gan(const Args& a) {
   return 0;
 }
 
+// The corpus named by --data: a comma-separated list of "jsb" (the JSB chorales'
+// standard split) and MIDI folders (their train/valid/test subfolders, or every
+// 10th file valid / test).
+data::PerformanceCorpus load_performance_corpus(const Args& a) {
+  data::PerformanceCorpusOptions po;
+  if (a.flag("jsb-qpm")) po.jsb_qpm = std::stod(a.get("jsb-qpm", ""));
+  data::PerformanceCorpus corpus;
+  std::string list = a.get("data", "jsb");
+  size_t from = 0;
+  while (from <= list.size()) {
+    size_t comma = list.find(',', from);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string item = list.substr(from, comma - from);
+    from = comma + 1;
+    if (item.empty()) continue;
+    if (item == "jsb") {
+      corpus.append(data::jsb_performances(data::load_jsb_chorales(a.get("jsb", data::default_jsb_path())), po));
+    } else {
+      data::MidiFolderReport rep;
+      corpus.append(data::load_performance_folder(item, po, &rep));
+      std::fprintf(stderr, "%s: %zu files used, %zu skipped\n", item.c_str(), rep.used.size(), rep.skipped.size());
+      for (const auto& s : rep.skipped) std::fprintf(stderr, "  skipped %s\n", s.c_str());
+    }
+  }
+  return corpus;
+}
+
+void print_split(const char* name, const data::PerformanceSplit& s) {
+  std::printf("  %-5s %6lld pieces %10lld tokens %9.0f s (%.1f tokens/s)\n", name,
+              static_cast<long long>(s.streams.size()), static_cast<long long>(s.streams.total_tokens()), s.seconds,
+              s.seconds > 0 ? static_cast<double>(s.streams.total_tokens()) / s.seconds : 0.0);
+}
+
+// --config reference|small|medium, then any field given on its own.
+models::TransformerXLConfig txl_config(const Args& a) {
+  const std::string name = a.get("config", "reference");
+  models::TransformerXLConfig c;
+  if (name == "small") c = models::TransformerXLConfig::small();
+  else if (name == "medium") c = models::TransformerXLConfig::medium();
+  else if (name != "reference")
+    throw InvalidArgument("train transformer: --config must be reference, medium or small, got " + name);
+  if (a.flag("layers")) c.layers = std::stoi(a.get("layers", ""));
+  if (a.flag("heads")) c.heads = std::stoi(a.get("heads", ""));
+  if (a.flag("d-model")) c.d_model = std::stoi(a.get("d-model", ""));
+  if (a.flag("d-head")) c.d_head = std::stoi(a.get("d-head", ""));
+  if (a.flag("d-inner")) c.d_inner = std::stoi(a.get("d-inner", ""));
+  if (a.flag("dropout")) c.dropout = std::stof(a.get("dropout", ""));
+  if (a.flag("segment")) c.segment = std::stoi(a.get("segment", ""));
+  if (a.flag("memory")) c.memory = std::stoi(a.get("memory", ""));
+  c.validate("train transformer");
+  return c;
+}
+
+int cmd_train_transformer(const Args& a) {
+  if (!a.flag("out")) return usage();
+  set_num_threads(std::stoi(a.get("threads", "2")));
+  const models::TransformerXLConfig cfg = txl_config(a);
+  models::TransformerXLFitOptions o;
+  if (a.flag("epochs")) o.epochs = std::stoi(a.get("epochs", ""));
+  if (a.flag("batch-size")) o.batch_size = std::stoll(a.get("batch-size", ""));
+  if (a.flag("lr")) o.lr = std::stod(a.get("lr", ""));
+  if (a.flag("warmup")) o.warmup_steps = std::stoll(a.get("warmup", ""));
+  if (a.flag("lr-floor")) o.lr_floor = std::stod(a.get("lr-floor", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("max-steps-per-epoch")) o.max_steps_per_epoch = std::stoll(a.get("max-steps-per-epoch", ""));
+  if (a.flag("max-steps")) o.max_steps = std::stoll(a.get("max-steps", ""));
+  if (a.flag("max-valid-batches")) o.max_valid_batches = std::stoll(a.get("max-valid-batches", ""));
+  o.checkpoint_dir = a.get("out", "");
+  o.resume = a.flag("resume");
+  data::PerformanceCorpus corpus = load_performance_corpus(a);
+  data::AugmentOptions aug;
+  aug.copies = std::stoi(a.get("augment", "1"));
+  aug.max_transpose = std::stoi(a.get("transpose", "3"));
+  aug.seed = o.seed;
+  const data::PerformanceSplit train = data::augment_performances(corpus.train, aug);
+  models::TransformerXL m(cfg, o.seed);
+  std::printf("train transformer: config %s, %lld parameters, %d threads; corpus %s:\n", cfg.to_json().c_str(),
+              static_cast<long long>(m.parameter_count()), num_threads(), a.get("data", "jsb").c_str());
+  print_split("train", corpus.train);
+  std::printf("  with %d augmented copies (x%.2f-%.2f, +-%d semitones):\n", aug.copies, aug.min_stretch,
+              aug.max_stretch, aug.max_transpose);
+  print_split("train", train);
+  print_split("valid", corpus.valid);
+  print_split("test", corpus.test);
+  std::fflush(stdout);
+  models::FitCallbacks cb;
+  const std::int64_t every = std::stoll(a.get("log-every", "10"));
+  cb.on_step = [every](const models::StepInfo& s) {
+    if (s.global_step % every == 0) {
+      std::printf("step %lld (epoch %d, %lld/%lld) loss %.4f lr %.3g grad_norm %.3f\n",
+                  static_cast<long long>(s.global_step), s.epoch, static_cast<long long>(s.step + 1),
+                  static_cast<long long>(s.steps_in_epoch), s.loss, s.value("lr"), s.value("grad_norm"));
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  cb.on_epoch = [](const models::EpochInfo& e) {
+    std::printf("epoch %d done: %lld steps, train %.4f valid_nll %.4f%s (%.0f s)\n", e.epoch,
+                static_cast<long long>(e.steps), e.train_loss, e.valid_loss, e.best ? " best" : "", e.seconds);
+    std::fflush(stdout);
+  };
+  auto r = m.fit(train.streams, corpus.valid.streams, o, cb);
+  std::printf("done: %lld steps; best valid NLL %.4f at epoch %d; model at %s/best.safetensors\n",
+              static_cast<long long>(r.global_step), r.best_valid_loss, r.best_epoch, a.get("out", "").c_str());
+  return 0;
+}
+
+int cmd_eval_transformer(const Args& a) {
+  set_num_threads(std::stoi(a.get("threads", "2")));
+  models::TransformerXL m = a.flag("weights") ? models::TransformerXL::load(a.get("weights", ""))
+                                              : models::TransformerXL::pretrained(a.get("model", "transformer"));
+  const data::PerformanceCorpus corpus = load_performance_corpus(a);
+  const std::string split = a.get("split", "test");
+  const data::PerformanceSplit& s = split == "valid" ? corpus.valid : split == "train" ? corpus.train : corpus.test;
+  std::int64_t n = 0;
+  const double nll = m.evaluate_nll(s.streams, std::stoll(a.get("batch-size", "16")), 0, &n);
+  std::printf("%s split of %s: %lld pieces, %lld targets, %.0f s of music\n", split.c_str(),
+              a.get("data", "jsb").c_str(), static_cast<long long>(s.streams.size()), static_cast<long long>(n),
+              s.seconds);
+  std::printf("NLL %.4f nats/token, %.1f nats/second\n", nll, s.seconds > 0 ? nll * n / s.seconds : 0.0);
+  return 0;
+}
+
 int cmd_models() {
   for (const models::ShippedModel& m : models::shipped_models()) {
     std::string names = m.name, where;
@@ -403,9 +564,14 @@ int main(int argc, char** argv) {
     std::string cmd = argv[1];
     if (cmd == "edit") return cmd_edit(parse(argc, argv, 2));
     if (cmd == "accompany") return cmd_accompany(parse(argc, argv, 2));
+    if (cmd == "extend") return cmd_extend(parse(argc, argv, 2));
     if (cmd == "models") return cmd_models();
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "gan") return cmd_train_gan(parse(argc, argv, 3));
     if (cmd == "eval" && argc >= 3 && std::string(argv[2]) == "gan") return cmd_eval_gan(parse(argc, argv, 3));
+    if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "transformer")
+      return cmd_train_transformer(parse(argc, argv, 3));
+    if (cmd == "eval" && argc >= 3 && std::string(argv[2]) == "transformer")
+      return cmd_eval_transformer(parse(argc, argv, 3));
     if (cmd == "train" && argc >= 3 && std::string(argv[2]) == "arcnn")
       return cmd_train_arcnn(parse(argc, argv, 3));
     return usage();

@@ -18,6 +18,15 @@ namespace partita::models {
 
 // ---------------------------------------------------------------- config
 
+TransformerXLConfig TransformerXLConfig::medium() {
+  TransformerXLConfig c;
+  c.heads = 8;
+  c.d_model = 256;
+  c.d_head = 32;
+  c.d_inner = 1024;
+  return c;
+}
+
 TransformerXLConfig TransformerXLConfig::small() {
   TransformerXLConfig c;
   c.layers = 2;

@@ -10,6 +10,7 @@
 // epoch ends): it repeats the uninterrupted run bit for bit.
 // Validation: NLL per target token over the validation pieces in order, in eval
 // mode, with a memory of its own.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -32,8 +33,7 @@ class TransformerXLTask final : public TrainTask {
                     const data::TokenStreams& valid, const TransformerXLFitOptions& o)
       : model_(model), m_(impl), o_(o), tb_(train, o.batch_size, impl.config.segment, kTxlPad),
         adam_(impl.params, optim::AdamOptions{o.lr, o.beta1, o.beta2}), schedule_(o.lr, o.warmup_steps, o.lr_floor) {
-    if (valid.total_targets() > 0)
-      vb_ = std::make_unique<data::SegmentBatcher>(valid, o.batch_size, impl.config.segment, kTxlPad);
+    if (valid.total_targets() > 0) valid_ = &valid;
   }
 
   std::string kind() const override { return "transformer_xl"; }
@@ -65,24 +65,10 @@ class TransformerXLTask final : public TrainTask {
     return {{"loss", static_cast<double>(loss)}, {"lr", lr}, {"grad_norm", norm}};
   }
 
-  bool has_validation() const override { return vb_ != nullptr; }
+  bool has_validation() const override { return valid_ != nullptr; }
 
   double validate() override {
-    std::int64_t steps = vb_->steps();
-    if (o_.max_valid_batches > 0) steps = std::min(steps, o_.max_valid_batches);
-    TransformerXLMemory memory;
-    double sum = 0.0;
-    std::int64_t count = 0;
-    for (std::int64_t s = 0; s < steps; ++s) {
-      vb_->batch(s, batch_);
-      for (std::size_t b = 0; b < batch_.new_piece.size(); ++b)
-        if (batch_.new_piece[b] && memory.batch() > 0) memory.clear_row(static_cast<std::int64_t>(b));
-      std::int64_t n = 0;
-      const float loss = model_.evaluate_loss(batch_.inputs, batch_.targets, memory, &n);
-      sum += static_cast<double>(loss) * static_cast<double>(n);
-      count += n;
-    }
-    return count > 0 ? sum / static_cast<double>(count) : 0.0;
+    return model_.evaluate_nll(*valid_, o_.batch_size, o_.max_valid_batches);
   }
 
  private:
@@ -90,7 +76,7 @@ class TransformerXLTask final : public TrainTask {
   TransformerXLImpl& m_;
   const TransformerXLFitOptions& o_;
   data::SegmentBatcher tb_;
-  std::unique_ptr<data::SegmentBatcher> vb_;
+  const data::TokenStreams* valid_ = nullptr;
   optim::Adam adam_;
   optim::InverseSqrtSchedule schedule_;
   TransformerXLMemory memory_;
@@ -98,6 +84,32 @@ class TransformerXLTask final : public TrainTask {
 };
 
 }  // namespace
+
+double TransformerXL::evaluate_nll(const data::TokenStreams& streams, std::int64_t batch_size,
+                                   std::int64_t max_batches, std::int64_t* counted) {
+  if (batch_size < 1 || max_batches < 0)
+    throw InvalidArgument("TransformerXL::evaluate_nll: need batch_size >= 1 and max_batches >= 0");
+  if (counted) *counted = 0;
+  if (streams.total_targets() == 0) return 0.0;
+  data::SegmentBatcher batcher(streams, batch_size, impl_->config.segment, kTxlPad);
+  std::int64_t steps = batcher.steps();
+  if (max_batches > 0) steps = std::min(steps, max_batches);
+  TransformerXLMemory memory;
+  data::SegmentBatch batch;
+  double sum = 0.0;
+  std::int64_t count = 0;
+  for (std::int64_t s = 0; s < steps; ++s) {
+    batcher.batch(s, batch);
+    for (std::size_t b = 0; b < batch.new_piece.size(); ++b)
+      if (batch.new_piece[b] && memory.batch() > 0) memory.clear_row(static_cast<std::int64_t>(b));
+    std::int64_t n = 0;
+    const float loss = evaluate_loss(batch.inputs, batch.targets, memory, &n);
+    sum += static_cast<double>(loss) * static_cast<double>(n);
+    count += n;
+  }
+  if (counted) *counted = count;
+  return count > 0 ? sum / static_cast<double>(count) : 0.0;
+}
 
 FitResult TransformerXL::fit(const data::TokenStreams& train, const data::TokenStreams& valid,
                              const TransformerXLFitOptions& o, const FitCallbacks& cb) {

@@ -47,6 +47,8 @@
 #include "partita/core/tensor.hpp"
 #include "partita/data/token_streams.hpp"
 #include "partita/models/trainer.hpp"
+#include "partita/core/random.hpp"
+#include "partita/music/score.hpp"
 #include "partita/nn/parameters.hpp"
 
 namespace partita::models {
@@ -65,6 +67,9 @@ struct TransformerXLConfig {
 
   /// The reference network (9,170,310 parameters).
   static TransformerXLConfig reference() { return TransformerXLConfig{}; }
+  /// The shipped size: 4 layers, 8 heads of 32, d_model 256, d_inner 1024,
+  /// segment 128, memory 512.
+  static TransformerXLConfig medium();
   /// A small network for tests: 2 layers, 3 heads of 6, d_model 24, d_inner 40,
   /// segment 8, memory 16, vocab 310 (16,266 parameters).
   static TransformerXLConfig small();
@@ -128,6 +133,37 @@ struct TransformerXLFitOptions : FitOptions {
   std::int64_t max_valid_batches = 0;
 };
 
+/// Controls of TransformerXL::extend (the Music Studio's, plus top-k and a seed).
+struct ExtendOptions {
+  double seconds = 30.0;      // length of the continuation: generated time shifts add up to this
+  double temperature = 0.95;  // logits / temperature before sampling (> 0)
+  double top_p = 0.95;        // nucleus: the smallest set of tokens holding this probability (0 < p <= 1)
+  int top_k = 0;              // also at most the k likeliest tokens (0: no limit)
+  int track = -1;             // the track to continue (-1: the first non-drum track with notes)
+  std::uint64_t seed = 0;
+  /// Safety stop: at most this many generated tokens (0: 400 per second requested,
+  /// 25x the chorales' density). The report says when it stopped there.
+  std::int64_t max_tokens = 0;
+};
+
+/// What TransformerXL::extend did.
+struct ExtendReport {
+  std::int64_t prime_tokens = 0;      // <S> and the input track's events
+  std::int64_t generated_tokens = 0;
+  double generated_seconds = 0.0;     // the continuation's time shifts
+  std::int64_t notes_added = 0;
+  bool hit_max_tokens = false;
+  double prime_ms = 0.0, generate_ms = 0.0;
+};
+
+/// One token drawn from `logits` (n values): divided by `temperature`, the top_k
+/// likeliest kept (0: all), then the smallest set whose probability reaches top_p
+/// (ties at the boundary kept in id order), renormalised. Tokens in `banned`
+/// (ids) never come. `scratch` is reused between calls. InvalidArgument for a
+/// temperature <= 0, top_p outside (0, 1], top_k < 0, or no token left.
+int sample_token(const float* logits, int n, double temperature, double top_p, int top_k, Generator& rng,
+                 const std::vector<int>& banned, std::vector<std::pair<float, int>>& scratch);
+
 struct TransformerXLImpl;  // the layers (src/models/transformer_xl_impl.hpp)
 
 class TransformerXL {
@@ -172,6 +208,14 @@ class TransformerXL {
   float evaluate_loss(const data::TokenBatch& tokens, const data::TokenBatch& targets,
                       TransformerXLMemory& memory, std::int64_t* counted = nullptr);
 
+  /// Negative log-likelihood per target token (nats) of every piece of `streams`,
+  /// read as training reads them (data::SegmentBatcher rows of `batch_size`, the
+  /// memory carried along each piece and cleared between pieces), in eval mode;
+  /// at most `max_batches` steps (0: all). `counted`, when given, receives the
+  /// number of targets. 0 when there is no target.
+  double evaluate_nll(const data::TokenStreams& streams, std::int64_t batch_size = 16, std::int64_t max_batches = 0,
+                      std::int64_t* counted = nullptr);
+
   /// Start `batch` generated sequences with an empty context. The cache keeps the
   /// last `memory` positions (0: config().memory). Weights must not change until the
   /// next begin_generation.
@@ -186,6 +230,17 @@ class TransformerXL {
   const Tensor& next_logits(const std::vector<std::int32_t>& tokens);
   /// Positions fed since begin_generation (the cache holds the last `memory` of them).
   std::int64_t generated_length() const;
+
+  /// The input with track `options.track` continued: primed with <S> and the
+  /// whole track's performance events (through the cache's memory, segment by
+  /// segment), then tokens drawn by sample_token one position at a time until
+  /// the generated time shifts add up to options.seconds. The continuation's
+  /// notes are appended to that track (same program and channel) from the
+  /// input's last event on, placed on the input's tempo map; every other track,
+  /// the tempo map and the input's notes are unchanged. Notes still sounding at
+  /// the end are ended there. InvalidArgument for a bad track (drums, no notes,
+  /// out of range) or control.
+  Score extend(const Score& score, const ExtendOptions& options = {}, ExtendReport* report = nullptr);
 
   /// Train on the `train` pieces, validate on `valid` (may be empty) each epoch.
   /// Step losses: "loss" (mean cross-entropy of the step's targets), "lr", "grad_norm"
