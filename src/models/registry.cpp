@@ -71,6 +71,12 @@ const std::vector<ShippedModel>& shipped_models() {
       {"quartet", {"gan-quartet"}, "gan", "gan-quartet.safetensors", "PARTITA_GAN_QUARTET_WEIGHTS",
        "GAN accompaniment in the style of the string quartets of music21's corpus: second violin, viola, cello "
        "(docs/gan.md)"},
+      {"transformer", {"transformer-corpus", "transformer_xl"}, "transformer_xl", "transformer-corpus.safetensors",
+       "PARTITA_TRANSFORMER_WEIGHTS",
+       "Transformer-XL track extension trained on folk tunes, fiddle tunes, chorales, Palestrina and quartets "
+       "(docs/transformer.md)"},
+      {"transformer-jsb", {}, "transformer_xl", "transformer-jsb.safetensors", "PARTITA_TRANSFORMER_JSB_WEIGHTS",
+       "Transformer-XL trained on the JSB chorales only, for the NLL comparison (docs/transformer.md)"},
   };
   return models;
 }
