@@ -430,7 +430,10 @@ PARTITA_TARGET_AVX512
 void gemm_serial_avx512(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a,
                         i64 lda, const float* b, i64 ldb, float beta, float* c, i64 ldc,
                         i64 rows_of_whole) {
-  if (ta == Trans::No && tb == Trans::No && rows_of_whole <= kDirectMaxM && !rows_alias(lda)) {
+  // A row tile of up to 3 rows cannot crowd L1's sets, whatever its stride: one
+  // generated token's products (m = 1) read the weights as stored, never packed.
+  if (ta == Trans::No && tb == Trans::No && rows_of_whole <= kDirectMaxM &&
+      (rows_of_whole <= 3 || !rows_alias(lda))) {
     gemm_direct_b(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

@@ -76,12 +76,15 @@ RelAttentionCache::RelAttentionCache(std::int64_t mem_len) : mem_len_(mem_len) {
 
 void RelAttentionCache::clear() {
   len_ = 0;
+  start_ = 0;
+  kt_valid_ = false;
   batch_ = 0;
 }
 
 void RelAttentionCache::reset() {
   clear();
   rk_ = Tensor();
+  rkt_ = Tensor();
 }
 
 RelPositionBiases add_rel_position_biases(ParameterSet& params, const std::string& prefix,
@@ -191,7 +194,9 @@ void RelMultiHeadAttention::project_positions(const Tensor& r) {
 }
 
 void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t T,
-                                   std::int64_t B) {
+                                   std::int64_t B, const StepView* step) {
+  const float* rk_rows = step ? step->rk_rows : nullptr;
+  const bool transposed = step && step->kt && T == 1;
   const std::int64_t H = cfg_.n_head, D = cfg_.d_head, HD = H * D, K = M + T;
   // Attention core, one (batch, head) tile per iteration.
   probs_.resize({B, H, T, K});
@@ -220,11 +225,20 @@ void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t
     for (std::int64_t bh = 0; bh < B * H; ++bh) {
       const std::int64_t b = bh / H, h = bh % H;
       const float* q = q_.data() + b * HD + h * D;
-      float* k = s.kc.data();
-      float* v = s.vc.data();
-      gather_rows(kv + b * 2 * HD + h * D, ldkv, K, D, k);
-      gather_rows(kv + b * 2 * HD + HD + h * D, ldkv, K, D, v);
-      const float* rk = rkh_.data() + h * K * D;
+      // Keys, values and position rows of this head: in place (strided) for an
+      // inference step, else gathered into contiguous blocks for the products.
+      const float* k = kv + b * 2 * HD + h * D;
+      const float* v = k + HD;
+      std::int64_t ldk = ldkv;
+      const float* rk = rk_rows ? rk_rows + h * D : rkh_.data() + h * K * D;
+      const std::int64_t ldr = rk_rows ? HD : D;
+      if (!rk_rows && !transposed) {
+        gather_rows(k, ldkv, K, D, s.kc.data());
+        gather_rows(v, ldkv, K, D, s.vc.data());
+        k = s.kc.data();
+        v = s.vc.data();
+        ldk = D;
+      }
       float* qu = s.qu.data();
       float* qv = s.qv.data();
       for (std::int64_t i = 0; i < T; ++i)
@@ -234,8 +248,14 @@ void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t
         }
       float* S = probs_.data() + bh * T * K;
       float* bd = s.bd.data() + shift_pad(T);
-      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, D, 0.0f, S, K);    // AC
-      gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, D, 0.0f, bd, K);  // raw BD
+      if (transposed) {  // one query: a row times the transposed keys / positions
+        gemm(Trans::No, Trans::No, 1, K, D, 1.0f, qu, D, step->kt + h * D * step->ldkt, step->ldkt, 0.0f, S, K);
+        gemm(Trans::No, Trans::No, 1, K, D, 1.0f, qv, D, step->rkt + h * D * step->ldrkt, step->ldrkt, 0.0f, bd,
+             K);
+      } else {
+        gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qu, D, k, ldk, 0.0f, S, K);    // AC
+        gemm(Trans::No, Trans::Yes, T, K, D, 1.0f, qv, D, rk, ldr, 0.0f, bd, K);  // raw BD
+      }
       // Keys before `s0` are a cleared part of this row's memory: probability 0 (the
       // backward then gives them no gradient without knowing about the mask).
       const std::int64_t s0 = key_start_.empty() ? 0 : key_start_[static_cast<std::size_t>(b)];
@@ -272,7 +292,7 @@ void RelMultiHeadAttention::attend(const float* kv, std::int64_t M, std::int64_t
         }
       }
       const float* P = att_drop_ ? s.pd.data() : S;
-      gemm(Trans::No, Trans::No, T, D, K, 1.0f, P, K, v, D, 0.0f,
+      gemm(Trans::No, Trans::No, T, D, K, 1.0f, P, K, v, ldk, 0.0f,
            attn_vec_.data() + b * HD + h * D, ldq);
     }
   }
@@ -312,15 +332,26 @@ const Tensor& RelMultiHeadAttention::forward_step(const Tensor& x, RelAttentionC
   cache.batch_ = B;
   cache.width_ = 2 * HD;
   const std::int64_t M = cache.len_, K = M + T, row = B * 2 * HD;
-  if (static_cast<std::int64_t>(cache.kv_.size()) < K * row)
-    cache.kv_.resize(static_cast<std::size_t>(K * row));
+  if ((cache.start_ + K) * row > static_cast<std::int64_t>(cache.kv_.size())) {
+    if (cache.start_ > 0 && M > 0)
+      std::memmove(cache.kv_.data(), cache.kv_.data() + cache.start_ * row,
+                   sizeof(float) * static_cast<std::size_t>(M * row));
+    cache.start_ = 0;
+    cache.kt_valid_ = false;
+    // Room for twice the memory: the oldest positions drop by moving start_, and
+    // the cached rows move down once every ~mem_len steps, not at every step.
+    const std::int64_t rows = std::max(K, 2 * cache.mem_len_ + T);
+    if (static_cast<std::int64_t>(cache.kv_.size()) < rows * row)
+      cache.kv_.resize(static_cast<std::size_t>(rows * row));
+  }
+  float* kv = cache.kv_.data() + cache.start_ * row;
 
   // New queries, and keys/values appended after the cached ones.
   const float* W = qkv_w_->value.data();
   q_.resize({T, B, HD});
   gemm(Trans::No, Trans::No, T * B, HD, E, 1.0f, x.data(), E, W, 3 * HD, 0.0f, q_.data(), HD);
   gemm(Trans::No, Trans::No, T * B, 2 * HD, E, 1.0f, x.data(), E, W + HD, 3 * HD, 0.0f,
-       cache.kv_.data() + M * row, 2 * HD);
+       kv + M * row, 2 * HD);
 
   // Position projections by distance: table row n-1-d holds r_net(R(d)), so the rows
   // for distances K-1 .. 0 are the table's last K rows, contiguous.
@@ -330,23 +361,53 @@ const Tensor& RelMultiHeadAttention::forward_step(const Tensor& x, RelAttentionC
     cache.rk_ = Tensor({n, HD});
     gemm(Trans::No, Trans::No, n, HD, E, 1.0f, r.data(), E, r_w_->value.data(), HD, 0.0f,
          cache.rk_.data(), HD);
+    cache.rkt_ = Tensor();
   }
   const float* rk = cache.rk_.data() + (cache.rk_.dim(0) - K) * HD;
-  rkh_.resize({H, K, D});
-  for (std::int64_t h = 0; h < H; ++h) gather_rows(rk + h * D, HD, K, D, rkh_.data() + h * K * D);
+  // One or two queries (a generated token) read the cache and the table in place.
+  const bool in_place = T <= 2;
+  if (!in_place) {
+    rkh_.resize({H, K, D});
+    for (std::int64_t h = 0; h < H; ++h) gather_rows(rk + h * D, HD, K, D, rkh_.data() + h * K * D);
+  }
+  StepView view;
+  view.rk_rows = in_place ? rk : nullptr;
+  if (B == 1) {
+    // The transposed keys follow kv_'s positions; rebuilt after a compaction.
+    const std::int64_t cap = static_cast<std::int64_t>(cache.kv_.size()) / row;
+    if (!cache.kt_valid_ || cache.kt_cap_ != cap) {
+      cache.kt_.assign(static_cast<std::size_t>(HD * cap), 0.0f);
+      cache.kt_cap_ = cap;
+      for (std::int64_t p = 0; p < M; ++p)
+        for (std::int64_t c = 0; c < HD; ++c) cache.kt_[c * cap + cache.start_ + p] = kv[p * row + c];
+      cache.kt_valid_ = true;
+    }
+    for (std::int64_t p = M; p < K; ++p)
+      for (std::int64_t c = 0; c < HD; ++c) cache.kt_[c * cap + cache.start_ + p] = kv[p * row + c];
+    const std::int64_t n = cache.rk_.dim(0);
+    if (cache.rkt_.empty() || cache.rkt_.dim(1) != n) {
+      cache.rkt_ = Tensor({HD, n});
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t c = 0; c < HD; ++c) cache.rkt_[c * n + i] = cache.rk_[i * HD + c];
+    }
+    view.kt = cache.kt_.data() + cache.start_;
+    view.ldkt = cap;
+    view.rkt = cache.rkt_.data() + (n - K);
+    view.ldrkt = n;
+  } else {
+    cache.kt_valid_ = false;
+  }
 
   att_drop_ = out_drop_ = false;
   key_start_.clear();
-  attend(cache.kv_.data(), M, T, B);
+  attend(kv, M, T, B, &view);
   const Tensor& y = finish(x);
   qlen_ = 0;  // nothing for backward()
 
   // Keep the last mem_len positions (Transformer-XL: cat(mem, x)[-mem_len:]).
   std::int64_t len = K;
   if (len > cache.mem_len_) {
-    const std::int64_t drop = len - cache.mem_len_;
-    std::memmove(cache.kv_.data(), cache.kv_.data() + drop * row,
-                 sizeof(float) * static_cast<std::size_t>(cache.mem_len_ * row));
+    cache.start_ += len - cache.mem_len_;
     len = cache.mem_len_;
   }
   cache.len_ = len;

@@ -342,3 +342,24 @@ TEST(TransformerXLGeneration, PastTheMemoryTheOldestPositionsDrop) {
   const Tensor all(m.prime(seq));
   expect_near_rows(row_of(all, 0), logits_at(full, 0, 39), 2e-4, "a cache of 64 holds all 40");
 }
+
+TEST(TransformerXLGeneration, OneSequencePrimedThenSteppedPastTheMemory) {
+  // Batch 1 takes the transposed-key path of the cache: a prime of 20 tokens (chunks of
+  // 8, 8, 4), then 50 single steps (the cache compacts several times), against
+  // forward() on the same segments with a TransformerXLMemory.
+  TransformerXL m(no_dropout(), 41);
+  spread_weights(m, 42);
+  m.set_training(false);
+  const TokenBatch seq = random_tokens(1, 70, 43);
+  TransformerXLMemory mem;
+  Tensor last;
+  for (std::int64_t from = 0; from < 20; from += 8)
+    last = m.forward(columns(seq, from, std::min<std::int64_t>(from + 8, 20)), mem);
+  m.begin_generation(1);
+  expect_near_rows(row_of(m.prime(columns(seq, 0, 20)), 0), logits_at(last, 0, last.dim(1) - 1), 2e-4, "prime");
+  for (std::int64_t t = 20; t < 70; ++t) {
+    const std::vector<float> step = row_of(m.next_logits({seq.at(0, t)}), 0);
+    const Tensor one(m.forward(columns(seq, t, t + 1), mem));
+    expect_near_rows(step, logits_at(one, 0, 0), 2e-4, "step " + std::to_string(t));
+  }
+}

@@ -98,7 +98,18 @@ class RelAttentionCache {
   friend class RelMultiHeadAttention;
   std::int64_t mem_len_;
   std::int64_t len_ = 0, batch_ = 0, width_ = 0;
-  std::vector<float> kv_;  // (len, batch, 2 * n_head * d_head): keys then values
+  // Positions start_ .. start_ + len_ - 1 of kv_, each (batch, 2 * n_head * d_head):
+  // keys then values. The oldest drop by moving start_; the buffer is compacted
+  // only when a step would run past its end (every ~mem_len steps).
+  std::int64_t start_ = 0;
+  std::vector<float> kv_;
+  // Batch 1: the keys again, transposed (n_head * d_head rows of kt_cap_ positions,
+  // the columns kv_'s positions), so that one query's scores are a row-times-matrix
+  // product over the keys as stored; rkt_ is rk_ transposed for the same reason.
+  std::vector<float> kt_;
+  std::int64_t kt_cap_ = 0;
+  bool kt_valid_ = false;
+  Tensor rkt_;
   Tensor rk_;              // (n, n_head * d_head): row n-1-d = r_net(R(distance d))
 };
 
@@ -151,7 +162,20 @@ class RelMultiHeadAttention {
   };
 
   void project_positions(const Tensor& r);          // rk_, rkh_ from R
-  void attend(const float* kv, std::int64_t mlen, std::int64_t qlen, std::int64_t batch);
+  // rk_rows, when given (inference steps of 1 or 2 queries), are the position
+  // projections for distances klen-1 .. 0 as rows of n_head * d_head, read in place
+  // (as are the cached keys and values) instead of gathered per head.
+  // kt/rkt, when given (one query of batch 1), are the keys and the position rows
+  // transposed: rows of d_head per head, ldkt / ldrkt apart, one column per key.
+  struct StepView {
+    const float* rk_rows = nullptr;
+    const float* kt = nullptr;
+    std::int64_t ldkt = 0;
+    const float* rkt = nullptr;
+    std::int64_t ldrkt = 0;
+  };
+  void attend(const float* kv, std::int64_t mlen, std::int64_t qlen, std::int64_t batch,
+              const StepView* step = nullptr);
   const Tensor& finish(const Tensor& x);            // o_net, dropout, residual, LayerNorm
 
   RelAttentionConfig cfg_;
