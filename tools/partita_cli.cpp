@@ -7,6 +7,8 @@
 // GanConfig::compact(), AccompanyOptions, the shipped-model registry).
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -26,6 +28,7 @@
 #include "partita/models/gan.hpp"
 #include "partita/models/gan_eval.hpp"
 #include "partita/models/registry.hpp"
+#include "partita/models/transformer_eval.hpp"
 #include "partita/models/transformer_xl.hpp"
 #include "partita/music/midi.hpp"
 
@@ -53,7 +56,8 @@ Args parse(int argc, char** argv, int first) {
       std::string key = s.substr(2), val = "1";
       auto eq = key.find('=');
       if (eq != std::string::npos) val = key.substr(eq + 1), key = key.substr(0, eq);
-      else if (key != "resume" && key != "help" && key != "polyphonic" && i + 1 < argc) val = argv[++i];
+      else if (key != "resume" && key != "help" && key != "polyphonic" && key != "continuations" && i + 1 < argc)
+        val = argv[++i];
       a.opt[key] = val;
     } else {
       a.positional.push_back(s);
@@ -74,6 +78,7 @@ int usage() {
   const models::ArcnnConfig c = models::ArcnnConfig::compact();
   const models::GanConfig gc = models::GanConfig::compact();
   const models::GanFitOptions gf;
+  const models::ContinuationOptions ce;
   std::string text =
       "usage:\n"
       "  partita-cli edit IN.mid -o OUT.mid [--max-remove-pct " + num(e.max_remove_pct) + "] [--max-add " +
@@ -90,7 +95,13 @@ int usage() {
       "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
       "       and baseline parts as a Markdown table)\n"
       "  partita-cli eval transformer [--model transformer | --weights FILE] [--data jsb[,DIR...]] [--split test]\n"
-      "      (NLL per token and per second of the split)\n"
+      "      [--continuations [--prime-seconds " + num(ce.prime_seconds) + "] [--continuation-seconds " +
+      num(ce.continuation_seconds) + "] [--markov-order " + std::to_string(ce.markov_order) + "] [--seed " +
+      std::to_string(ce.seed) + "]\n"
+      "       [--max-pieces " + std::to_string(ce.max_pieces) + "] [--temperature " + num(ce.temperature) +
+      "] [--top-p " + num(ce.top_p) + "] [--top-k " + std::to_string(ce.top_k) + "]] [--threads 2]\n"
+      "      (NLL per token and per second of the split; --continuations: the Markov baseline's NLL\n"
+      "       beside it, and the overlapping areas of the continuations' features, docs/transformer-eval.md)\n"
       "  partita-cli models                  (the shipped models and where their files are)\n"
       "  partita-cli train arcnn --out DIR [--epochs " + std::to_string(f.epochs) + "] [--batch-size " +
       std::to_string(f.batch_size) + "] [--lr " + num(f.lr) + "]\n"
@@ -526,7 +537,70 @@ int cmd_train_transformer(const Args& a) {
   return 0;
 }
 
+// "0.123" or "-" for NaN / a missing value.
+std::string cell(double v, const char* fmt = "%.3f") {
+  if (!std::isfinite(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+// The continuation protocol's tables (Markdown).
+void print_continuations(const models::ContinuationReport& r) {
+  const std::vector<std::string> label{"model", "repeat", "Markov"};
+  std::printf("\nContinuations: %lld pieces (%lld shorter than %g + %g s skipped), prime %g s, continuation %g s\n\n",
+              static_cast<long long>(r.pieces_used), static_cast<long long>(r.pieces_skipped), r.prime_seconds,
+              r.continuation_seconds, r.prime_seconds, r.continuation_seconds);
+  std::printf("| feature | OA model | OA repeat | OA Markov | mean real | mean model | mean repeat | mean Markov |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::vector<const models::FeatureOverlap*> histograms;
+  for (const auto& f : r.features) {
+    std::printf("| %s |", f.feature.c_str());
+    for (double oa : f.overlap) std::printf(" %s |", cell(oa).c_str());
+    if (f.real_mean.size() > 1) {
+      histograms.push_back(&f);
+      std::printf(" (below) | | | |\n");
+      continue;
+    }
+    std::printf(" %s |", cell(f.real_mean.empty() ? NAN : f.real_mean[0]).c_str());
+    for (const auto& m : f.generated_mean) std::printf(" %s |", cell(m.empty() ? NAN : m[0]).c_str());
+    std::printf("\n");
+  }
+  for (const auto* f : histograms) {
+    const std::size_t n = f->real_mean.size();
+    std::printf("\nMean %s:\n\n| %s |", f->feature.c_str(), n == 12 ? "pitch class" : "length (s)");
+    if (n == 12) {
+      const char* pc[] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+      for (const char* c : pc) std::printf(" %s |", c);
+    } else {
+      const auto& e = models::note_length_bin_edges();
+      for (std::size_t k = 0; k < n; ++k)
+        std::printf(" %s |", k == 0 ? ("<" + cell(e[0], "%.3g")).c_str()
+                             : k + 1 == n ? (">=" + cell(e[k - 1], "%.3g")).c_str()
+                                          : (cell(e[k - 1], "%.3g") + "-" + cell(e[k], "%.3g")).c_str());
+    }
+    std::printf("\n|---|");
+    for (std::size_t k = 0; k < n; ++k) std::printf("---|");
+    std::printf("\n");
+    const auto row = [n](const char* name, const std::vector<double>& v) {
+      std::printf("| %s |", name);
+      for (std::size_t k = 0; k < n; ++k) std::printf(" %s |", cell(k < v.size() ? v[k] : NAN).c_str());
+      std::printf("\n");
+    };
+    row("real", f->real_mean);
+    for (std::size_t g = 0; g < f->generated_mean.size(); ++g) row(label[g].c_str(), f->generated_mean[g]);
+  }
+  std::printf("\nnotes: real %lld", static_cast<long long>(r.real_notes));
+  for (std::size_t g = 0; g < r.generated_notes.size(); ++g)
+    std::printf(", %s %lld", label[g].c_str(), static_cast<long long>(r.generated_notes[g]));
+  std::printf("\ntime: model %.1f s (%lld tokens%s), repeat %.2f s, Markov %.2f s (fit %.2f s); all %.1f s\n",
+              r.generator_seconds[0], static_cast<long long>(r.model_tokens),
+              r.model_hit_max_tokens ? ", some stopped at the token limit" : "", r.generator_seconds[1],
+              r.generator_seconds[2], r.markov_fit_seconds, r.seconds);
+}
+
 int cmd_eval_transformer(const Args& a) {
+  const auto t0 = std::chrono::steady_clock::now();
   set_num_threads(std::stoi(a.get("threads", "2")));
   models::TransformerXL m = a.flag("weights") ? models::TransformerXL::load(a.get("weights", ""))
                                               : models::TransformerXL::pretrained(a.get("model", "transformer"));
@@ -539,6 +613,34 @@ int cmd_eval_transformer(const Args& a) {
               a.get("data", "jsb").c_str(), static_cast<long long>(s.streams.size()), static_cast<long long>(n),
               s.seconds);
   std::printf("NLL %.4f nats/token, %.1f nats/second\n", nll, s.seconds > 0 ? nll * n / s.seconds : 0.0);
+  if (!a.flag("continuations")) return 0;
+
+  models::ContinuationOptions o;  // the library's defaults unless given
+  if (a.flag("prime-seconds")) o.prime_seconds = std::stod(a.get("prime-seconds", ""));
+  if (a.flag("continuation-seconds")) o.continuation_seconds = std::stod(a.get("continuation-seconds", ""));
+  if (a.flag("markov-order")) o.markov_order = std::stoi(a.get("markov-order", ""));
+  if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("max-pieces")) o.max_pieces = std::stoll(a.get("max-pieces", ""));
+  if (a.flag("temperature")) o.temperature = std::stod(a.get("temperature", ""));
+  if (a.flag("top-p")) o.top_p = std::stod(a.get("top-p", ""));
+  if (a.flag("top-k")) o.top_k = std::stoi(a.get("top-k", ""));
+  const auto t1 = std::chrono::steady_clock::now();
+  models::MarkovEventModel markov(o.markov_order);
+  markov.fit(corpus.train.streams);
+  const double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::int64_t mn = 0;
+  const double mnll = markov.evaluate_nll(s.streams, &mn);
+  std::printf("\n| model on the %s split | NLL nats/token | nats/second |\n|---|---|---|\n", split.c_str());
+  std::printf("| Transformer-XL | %.4f | %.1f |\n", nll, s.seconds > 0 ? nll * n / s.seconds : 0.0);
+  std::printf("| Markov order %d (Witten-Bell, %lld training pieces) | %.4f | %.1f |\n", o.markov_order,
+              static_cast<long long>(corpus.train.streams.size()), mnll,
+              s.seconds > 0 ? mnll * mn / s.seconds : 0.0);
+  if (mn != n) std::printf("(targets differ: model %lld, Markov %lld)\n", static_cast<long long>(n),
+                           static_cast<long long>(mn));
+  models::ContinuationReport r = models::evaluate_continuations(m, s, markov, o);
+  r.markov_fit_seconds = fit_s;
+  print_continuations(r);
+  std::printf("wall time %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return 0;
 }
 
