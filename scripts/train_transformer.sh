@@ -28,7 +28,7 @@ if [ ! -x "$BUILD/partita-cli" ] || [ -z "${NO_BUILD:-}" ]; then
   cmake --build "$BUILD" --target partita_cli -j "${JOBS:-2}"
 fi
 case "$WHAT" in
-  jsb) DATA=jsb; EPOCHS=${EPOCHS:-40}; AUGMENT=${AUGMENT:-3}; WARMUP=${WARMUP:-500} ;;
+  jsb) DATA=jsb; EPOCHS=${EPOCHS:-30}; AUGMENT=${AUGMENT:-3}; WARMUP=${WARMUP:-500} ;;
   corpus)
     CORPUS=${CORPUS:-build/txl-corpus}
     [ -f "$CORPUS/manifest.json" ] || python3 scripts/make_txl_corpus.py "$CORPUS"

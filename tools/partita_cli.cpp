@@ -122,7 +122,7 @@ int usage() {
           "      [--layers N --heads N --d-model N --d-head N --d-inner N --segment N --memory N --dropout X]\n"
           "      [--epochs " + std::to_string(tf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(tf.batch_size) +
           "] [--lr " + num(tf.lr) + "] [--warmup " + std::to_string(tf.warmup_steps) + "] [--lr-floor " + num(tf.lr_floor) +
-          "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 120] [--seed 0] [--threads 2] [--resume]\n";
+          "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 100] [--seed 0] [--threads 2] [--resume]\n";
   std::fputs(text.c_str(), stderr);
   return 2;
 }

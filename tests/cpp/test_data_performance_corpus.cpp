@@ -66,6 +66,9 @@ TEST(PerformanceCorpus, JsbChoralesArePlayedAtTheGivenTempo) {
       R"( "valid": [[[60, 64, 67, 72]]], "test": [[[57, 60, 64, 69], [57, 60, 64, 69]]]})";
   const JsbChorales jsb = parse_jsb_chorales(json);
   PerformanceCorpusOptions o;
+  EXPECT_EQ(o.jsb_qpm, 100.0);  // the sample melodies' tempo: a 16th is 15 steps
+  EXPECT_EQ(count(jsb_performances(jsb, o).train.streams.pieces[0]).steps, 60);
+  o.jsb_qpm = 120.0;
   const PerformanceCorpus c = jsb_performances(jsb, o);
   ASSERT_EQ(c.train.streams.size(), 2);
   ASSERT_EQ(c.valid.streams.size(), 1);

@@ -4,8 +4,8 @@
 // Sources:
 //  - the JSB chorales (jsb_chorales.hpp, the standard split), each chorale's
 //    four voices merged as on its 16th-note grid, played at a fixed tempo
-//    (jsb_qpm, 120 quarter notes a minute by default: a 16th is 125 ms) and one
-//    velocity;
+//    (jsb_qpm, 100 quarter notes a minute by default: a 16th is 150 ms, exactly 15
+//    time steps, and the tempo of the bundled sample melodies) and one velocity;
 //  - any folder of MIDI files (read with partita's own reader, every non-drum
 //    track merged). A folder with train/, valid/ and test/ subfolders keeps that
 //    split (scripts/make_txl_corpus.py writes one from music21's corpus);
@@ -32,7 +32,7 @@ namespace partita::data {
 
 struct PerformanceCorpusOptions {
   EventOptions events;
-  double jsb_qpm = 120.0;  // tempo at which the JSB 16th-note grid is played
+  double jsb_qpm = 100.0;  // tempo at which the JSB 16th-note grid is played
   int jsb_velocity = 80;   // the velocity of every JSB note
   std::int64_t min_notes = 2;  // pieces with fewer notes are skipped
 };

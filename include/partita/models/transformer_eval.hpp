@@ -164,9 +164,10 @@ bool cut_continuation(const std::vector<std::int32_t>& tokens, double prime_seco
                       ContinuationCut& out, const EventOptions& events = {});
 
 struct ContinuationOptions {
-  /// 8 bars of 4/4 at 120 qpm, the tempo the JSB chorales are played at.
-  double prime_seconds = 16.0;
-  double continuation_seconds = 16.0;
+  /// 8 bars of 4/4 at 100 qpm, the tempo the JSB chorales are played at (and the
+  /// sample melodies' tempo); the continuation: the next 4 bars.
+  double prime_seconds = 19.2;
+  double continuation_seconds = 9.6;
   int markov_order = 3;
   std::uint64_t seed = 0;       // piece i is continued with seed + i (model and Markov)
   std::int64_t max_pieces = 0;  // use the first this many long-enough pieces (0: all)
