@@ -4,12 +4,13 @@ pybind11 records a typed signature for every compiled function, so the
 generated stub is right for them. A few members carry no types at run time:
 Python functions attached to a compiled class (their source has no
 annotations), ARCNN.edit, whose return type depends on `return_stats`, and
-GAN.accompany / accompany_roll, whose return type depends on `return_report`. For
-those, OVERRIDES gives the stub text; it must keep the run-time parameter names,
-kinds and defaults (tests/python/test_stubs.py checks that). An override whose
-member has gone from the generated stub is reported and skipped, so a stale
-entry cannot add a name the module lacks; one whose member has become typed
-at run time (a return annotation other than Any) is skipped the same way.
+GAN.accompany / accompany_roll and TransformerXL.extend, whose return type
+depends on `return_report`. For those, OVERRIDES gives the stub text; it must
+keep the run-time parameter names, kinds and defaults (tests/python/test_stubs.py
+checks that). An override whose member has gone from the generated stub is
+reported and skipped, so a stale entry cannot add a name the module lacks; one
+whose member has become typed at run time (a return annotation other than Any)
+is skipped the same way.
 
 Usage: python scripts/stub_overrides.py GENERATED.pyi OUT.pyi
 """
@@ -91,6 +92,30 @@ def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
                    monophonic: bool = True,
                    *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
     """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
+''',
+    ("TransformerXL", "extend"): '''
+@typing.overload
+def extend(self, score: Score | str | os.PathLike[str],
+           seconds: typing.SupportsFloat | typing.SupportsIndex = 30.0,
+           temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+           top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+           top_k: typing.SupportsInt | typing.SupportsIndex | None = None,
+           track: typing.SupportsInt | typing.SupportsIndex = -1,
+           seed: typing.SupportsInt | typing.SupportsIndex = 0,
+           max_tokens: typing.SupportsInt | typing.SupportsIndex = 0,
+           return_report: typing.Literal[False] = False) -> Score:
+    """Continue `track` of `score` (a Score or a MIDI path) for about `seconds`; returns the new Score."""
+@typing.overload
+def extend(self, score: Score | str | os.PathLike[str],
+           seconds: typing.SupportsFloat | typing.SupportsIndex = 30.0,
+           temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+           top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+           top_k: typing.SupportsInt | typing.SupportsIndex | None = None,
+           track: typing.SupportsInt | typing.SupportsIndex = -1,
+           seed: typing.SupportsInt | typing.SupportsIndex = 0,
+           max_tokens: typing.SupportsInt | typing.SupportsIndex = 0,
+           *, return_report: typing.Literal[True]) -> tuple[Score, ExtendReport]:
+    """With return_report=True: (Score, ExtendReport)."""
 ''',
 }
 

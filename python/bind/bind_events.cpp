@@ -7,10 +7,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/typing.h>
 
-#include <algorithm>
-#include <climits>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +15,7 @@
 #include "partita/core/error.hpp"
 #include "partita/music/events.hpp"
 #include "registry.hpp"
+#include "token_arrays.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -27,28 +25,8 @@ namespace {
 using partita::EventOptions;
 using partita::EventStats;
 using partita::Score;
-
-py::array_t<std::int32_t> to_array(const std::vector<int>& v) {
-  py::array_t<std::int32_t> a(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), sizeof(std::int32_t) * v.size());
-  return a;
-}
-
-std::vector<int> from_array(const py::object& tokens) {
-  py::array obj = py::module_::import("numpy").attr("asarray")(tokens);
-  if (obj.size() > 0 && obj.dtype().kind() != 'i' && obj.dtype().kind() != 'u')
-    throw partita::InvalidArgument("decode_performance: tokens must be integers, got dtype " +
-                                   py::str(obj.dtype()).cast<std::string>());
-  auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(obj);
-  if (!a || a.ndim() != 1)
-    throw partita::ShapeError("decode_performance: tokens must be a 1-D integer sequence, got " +
-                              std::to_string(obj.ndim()) + " dimensions");
-  std::vector<int> v(static_cast<std::size_t>(a.size()));
-  const std::int64_t* p = a.data();
-  for (std::size_t i = 0; i < v.size(); ++i)
-    v[i] = static_cast<int>(std::clamp<std::int64_t>(p[i], INT_MIN, INT_MAX));
-  return v;
-}
+using partita::py_bind::token_array;
+using partita::py_bind::tokens_from_python;
 
 std::string flag(bool b) { return b ? "True" : "False"; }
 
@@ -117,7 +95,7 @@ encoding. EventOptions() is the AWS DeepComposer Transformer-XL vocabulary (310 
   m.def(
       "encode_performance",
       [](const Score& score, int track, const EventOptions& options) {
-        return to_array(partita::encode_performance(score, track, options));
+        return token_array(partita::encode_performance(score, track, options));
       },
       "score"_a, "track"_a = -1, "options"_a = d,
       R"doc(Performance tokens (int32 array) of a Score's track (-1: all non-drum tracks merged).
@@ -130,14 +108,15 @@ encode_performance_stats for the counts).)doc");
       [](const Score& score, int track, const EventOptions& options) {
         EventStats st;
         auto tokens = partita::encode_performance(score, track, options, &st);
-        return std::make_pair(to_array(tokens), st);
+        return std::make_pair(token_array(tokens), st);
       },
       "score"_a, "track"_a = -1, "options"_a = d,
       "encode_performance plus an EventStats of what happened to the notes.");
   m.def(
       "decode_performance",
       [](const py::typing::Iterable<py::int_>& tokens, const EventOptions& options, int ticks_per_quarter, double qpm) {
-        return partita::decode_performance(from_array(tokens), options, ticks_per_quarter, qpm);
+        return partita::decode_performance(tokens_from_python(tokens, "decode_performance"), options, ticks_per_quarter,
+                                           qpm);
       },
       "tokens"_a, "options"_a = d, "ticks_per_quarter"_a = 480, "qpm"_a = 120.0,
       R"doc(A one-track Score (one tempo, qpm) from performance tokens.

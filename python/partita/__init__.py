@@ -32,3 +32,8 @@ if hasattr(_core, "ARCNN"):
 # the training-data helper.
 if hasattr(_core, "GAN"):
     from . import gan  # noqa: E402,F401
+
+# Transformer-XL (transformer): the model is _core.TransformerXL; partita.transformer holds the
+# shipped models, the config presets, the corpus helpers and readable token names.
+if hasattr(_core, "TransformerXL"):
+    from . import transformer  # noqa: E402,F401

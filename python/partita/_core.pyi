@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'AccompanyOptions', 'AccompanyReport', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'GAN', 'GanConfig', 'GanFitOptions', 'GanSample', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'Track', 'TrackList', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'AccompanyOptions', 'AccompanyReport', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'ExtendOptions', 'ExtendReport', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'GAN', 'GanConfig', 'GanFitOptions', 'GanSample', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PerformanceCorpus', 'PerformanceSplit', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'TokenStreams', 'Track', 'TrackList', 'TransformerXL', 'TransformerXLConfig', 'TransformerXLFitOptions', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'augment_performances', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_performances', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_performance_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'performance_tokens', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'sample_token', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'stretch_and_transpose', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -1887,6 +1887,96 @@ class PairBatcher:
     @property
     def pairs_per_epoch(self) -> int:
         ...
+class TokenStreams:
+    """
+    Token-id sequences, one per piece: what TransformerXL.fit and
+    evaluate_nll read (each piece beginning with <S> = 0 when the model is to be primed with one).
+    
+    TokenStreams(pieces): from any sequence of 1-D integer sequences (lists, numpy arrays).
+    ts[i] is piece i as an int32 array (a copy); len(ts) the number of pieces.
+    """
+    def __getitem__(self, index: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int32]:
+        ...
+    def __init__(self, pieces: collections.abc.Iterable[collections.abc.Iterable[int]] = []) -> None:
+        ...
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def append(self, tokens: collections.abc.Iterable[int]) -> None:
+        """
+        Add a piece.
+        """
+    @property
+    def total_targets(self) -> int:
+        """
+        next-token targets over all pieces (sum of max(0, length - 1))
+        """
+    @property
+    def total_tokens(self) -> int:
+        """
+        tokens over all pieces
+        """
+class PerformanceSplit:
+    """
+    One split of a performance corpus: the pieces' token streams, where each came from and their total duration.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __len__(self) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def names(self) -> list[str]:
+        """
+        one per piece: 'jsb/train/12' or the file's path
+        """
+    @property
+    def seconds(self) -> float:
+        """
+        total duration of the pieces
+        """
+    @property
+    def streams(self) -> TokenStreams:
+        """
+        the TokenStreams (each piece begins with <S>)
+        """
+class PerformanceCorpus:
+    """
+    A performance corpus: train, valid and test PerformanceSplits; a MIDI folder's also lists the files used and skipped.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __init__(self) -> None:
+        """
+        An empty corpus (append others to it).
+        """
+    def __repr__(self) -> str:
+        ...
+    def append(self, other: PerformanceCorpus) -> None:
+        """
+        Add another corpus's pieces to each split (e.g. the JSB chorales + a MIDI folder).
+        """
+    @property
+    def skipped(self) -> list[str]:
+        """
+        files skipped, as 'path: reason'
+        """
+    @property
+    def test(self) -> PerformanceSplit:
+        ...
+    @property
+    def train(self) -> PerformanceSplit:
+        ...
+    @property
+    def used(self) -> list[str]:
+        """
+        files read (a MIDI folder's)
+        """
+    @property
+    def valid(self) -> PerformanceSplit:
+        ...
 class StepInfo:
     """
     One training step, as fit's per-step callback sees it.
@@ -2100,6 +2190,416 @@ class MultitrackFolder:
         """
         files used
         """
+class TransformerXLConfig:
+    """
+    The Transformer-XL's architecture.
+    
+    vocab (token ids 0..vocab-1; 310: the performance codec's), layers, heads of d_head,
+    d_model, d_inner (feed-forward width), dropout (embeddings, positions, attention output,
+    feed-forward, final hidden states), dropout_attention (attention probabilities), segment
+    (tokens per row and training step), memory (positions of memory kept per layer).
+    TransformerXLConfig() is TransformerXLConfig.reference() (9.2M parameters); medium() is the
+    shipped size, small() a network for tests.
+    """
+    __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    @staticmethod
+    def from_json(text: str) -> TransformerXLConfig:
+        """
+        Parse to_json()'s output (WeightsError on anything else).
+        """
+    @staticmethod
+    def medium() -> TransformerXLConfig:
+        """
+        The shipped size: 4 layers, 8 heads of 32, d_model 256, d_inner 1024, segment 128, memory 512.
+        """
+    @staticmethod
+    def reference() -> TransformerXLConfig:
+        """
+        The reference network: 4 layers, 10 heads of 50, d_model 500, d_inner 1000 (9,170,310 parameters).
+        """
+    @staticmethod
+    def small() -> TransformerXLConfig:
+        """
+        A network for tests: 2 layers, 3 heads of 6, d_model 24, d_inner 40, segment 8, memory 16 (16,266 parameters).
+        """
+    def __eq__(self, arg0: TransformerXLConfig) -> bool:
+        ...
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __init__(self, vocab: typing.SupportsInt | typing.SupportsIndex = 310, layers: typing.SupportsInt | typing.SupportsIndex = 4, heads: typing.SupportsInt | typing.SupportsIndex = 10, d_model: typing.SupportsInt | typing.SupportsIndex = 500, d_head: typing.SupportsInt | typing.SupportsIndex = 50, d_inner: typing.SupportsInt | typing.SupportsIndex = 1000, dropout: typing.SupportsFloat | typing.SupportsIndex = 0.10000000149011612, dropout_attention: typing.SupportsFloat | typing.SupportsIndex = 0.0, segment: typing.SupportsInt | typing.SupportsIndex = 128, memory: typing.SupportsInt | typing.SupportsIndex = 512) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def to_json(self) -> str:
+        ...
+    def validate(self) -> None:
+        """
+        InvalidArgument if a field is out of range.
+        """
+    @property
+    def d_head(self) -> int:
+        ...
+    @d_head.setter
+    def d_head(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def d_inner(self) -> int:
+        ...
+    @d_inner.setter
+    def d_inner(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def d_model(self) -> int:
+        ...
+    @d_model.setter
+    def d_model(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def dropout(self) -> float:
+        ...
+    @dropout.setter
+    def dropout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def dropout_attention(self) -> float:
+        ...
+    @dropout_attention.setter
+    def dropout_attention(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def heads(self) -> int:
+        ...
+    @heads.setter
+    def heads(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def layers(self) -> int:
+        ...
+    @layers.setter
+    def layers(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def memory(self) -> int:
+        ...
+    @memory.setter
+    def memory(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def segment(self) -> int:
+        ...
+    @segment.setter
+    def segment(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def vocab(self) -> int:
+        ...
+    @vocab.setter
+    def vocab(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class TransformerXLFitOptions:
+    """
+    The defaults of TransformerXL.fit (and `partita train transformer`).
+    
+    Loop: epochs, max_steps (0: no step budget), max_steps_per_epoch (0: whole epochs), seed,
+    checkpoint_dir, resume. One step is one segment per batch row (batch_size rows, each walking a
+    piece's segments in order with its memory carried). Adam: lr (the peak, reached after
+    warmup_steps; then inverse square root decay down to lr_floor), beta1, beta2; gradients
+    clipped to a global norm of clip_norm (0: no clipping). Validation: the NLL per token over at
+    most max_valid_batches steps (0: all).
+    """
+    checkpoint_dir: str
+    resume: bool
+    def __init__(self) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def batch_size(self) -> int:
+        ...
+    @batch_size.setter
+    def batch_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta1(self) -> float:
+        ...
+    @beta1.setter
+    def beta1(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def beta2(self) -> float:
+        ...
+    @beta2.setter
+    def beta2(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def clip_norm(self) -> float:
+        ...
+    @clip_norm.setter
+    def clip_norm(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def epochs(self) -> int:
+        ...
+    @epochs.setter
+    def epochs(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def lr(self) -> float:
+        ...
+    @lr.setter
+    def lr(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def lr_floor(self) -> float:
+        ...
+    @lr_floor.setter
+    def lr_floor(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps(self) -> int:
+        ...
+    @max_steps.setter
+    def max_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_steps_per_epoch(self) -> int:
+        ...
+    @max_steps_per_epoch.setter
+    def max_steps_per_epoch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_valid_batches(self) -> int:
+        ...
+    @max_valid_batches.setter
+    def max_valid_batches(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def warmup_steps(self) -> int:
+        ...
+    @warmup_steps.setter
+    def warmup_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class ExtendOptions:
+    """
+    What TransformerXL.extend does with a track.
+    
+    seconds: length of the continuation (its time shifts add up to this), temperature: logits are
+    divided by it before sampling (> 0), top_p: nucleus sampling, the smallest set of tokens
+    holding this probability (0 < p <= 1), top_k: also at most the k likeliest tokens (0: no
+    limit), track: the track to continue (-1: the first non-drum track with notes), seed,
+    max_tokens: a safety stop on generated tokens (0: 400 per requested second).
+    ExtendOptions() holds the defaults TransformerXL.extend and both command lines use.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __init__(self, seconds: typing.SupportsFloat | typing.SupportsIndex = 30.0, temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95, top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95, top_k: typing.SupportsInt | typing.SupportsIndex | None = None, track: typing.SupportsInt | typing.SupportsIndex = -1, seed: typing.SupportsInt | typing.SupportsIndex = 0, max_tokens: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def max_tokens(self) -> int:
+        """
+        0: 400 per requested second
+        """
+    @max_tokens.setter
+    def max_tokens(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seconds(self) -> float:
+        ...
+    @seconds.setter
+    def seconds(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @seed.setter
+    def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def temperature(self) -> float:
+        ...
+    @temperature.setter
+    def temperature(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def top_k(self) -> int:
+        """
+        0: no limit
+        """
+    @top_k.setter
+    def top_k(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def top_p(self) -> float:
+        ...
+    @top_p.setter
+    def top_p(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def track(self) -> int:
+        ...
+    @track.setter
+    def track(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class ExtendReport:
+    """
+    What one TransformerXL.extend call did.
+    """
+    def __getitem__(self, key: str) -> typing.Any:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def generate_ms(self) -> float:
+        ...
+    @property
+    def generated_seconds(self) -> float:
+        """
+        the continuation's time shifts
+        """
+    @property
+    def generated_tokens(self) -> int:
+        ...
+    @property
+    def hit_max_tokens(self) -> bool:
+        """
+        generation stopped at max_tokens before reaching `seconds`
+        """
+    @property
+    def notes_added(self) -> int:
+        ...
+    @property
+    def prime_ms(self) -> float:
+        ...
+    @property
+    def prime_tokens(self) -> int:
+        """
+        <S> and the input track's events
+        """
+class TransformerXL:
+    """
+    The Transformer-XL performance-event language model.
+    
+    TransformerXL(config=TransformerXLConfig.reference(), seed=0): a freshly initialised network
+    (seeded), in training mode. TransformerXL.pretrained(name) loads a shipped model
+    ("transformer", "transformer-jsb"), TransformerXL.load(path) any saved one, both in eval mode.
+    extend() continues a track of a Score; evaluate_nll() scores token streams; fit() trains;
+    begin_generation / prime / next_logits run the network token by token on a cache.
+    """
+    DEFAULTS: typing.ClassVar[TransformerXLFitOptions]
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> TransformerXL:
+        """
+        The network a model file describes (kind "transformer_xl"), in eval mode. WeightsError if the file is not such a model file.
+        """
+    @staticmethod
+    def pretrained(name: str = 'transformer') -> TransformerXL:
+        """
+        A shipped Transformer-XL by name (partita.models_available()): "transformer" (aliases "transformer-corpus", "transformer_xl") or "transformer-jsb", in eval mode. IoError when its file is not installed (partita.shipped_model_path(name) says where it was looked for).
+        """
+    def __init__(self, config: TransformerXLConfig = ..., seed: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def begin_generation(self, batch: typing.SupportsInt | typing.SupportsIndex = 1, memory: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+        """
+        Start `batch` generated sequences with an empty context; the cache keeps the last `memory` positions (0: config.memory). Runs in eval mode's arithmetic whatever the mode; the weights must not change until the next begin_generation.
+        """
+    def eval(self) -> TransformerXL:
+        """
+        Set eval mode; returns the model.
+        """
+    def evaluate_nll(self, streams: TokenStreams | PerformanceSplit | collections.abc.Iterable[collections.abc.Iterable[int]], batch_size: typing.SupportsInt | typing.SupportsIndex = 16, max_batches: typing.SupportsInt | typing.SupportsIndex = 0) -> float:
+        """
+        Negative log-likelihood per target token (nats) of every piece of `streams` (a TokenStreams, a PerformanceSplit or a list of token sequences), read as training reads them (rows of batch_size, the memory carried along each piece), in eval mode; at most max_batches steps (0: all). 0 when there is no target.
+        """
+    @typing.overload
+    def extend(self, score: Score | str | os.PathLike[str],
+               seconds: typing.SupportsFloat | typing.SupportsIndex = 30.0,
+               temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+               top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+               top_k: typing.SupportsInt | typing.SupportsIndex | None = None,
+               track: typing.SupportsInt | typing.SupportsIndex = -1,
+               seed: typing.SupportsInt | typing.SupportsIndex = 0,
+               max_tokens: typing.SupportsInt | typing.SupportsIndex = 0,
+               return_report: typing.Literal[False] = False) -> Score:
+        """Continue `track` of `score` (a Score or a MIDI path) for about `seconds`; returns the new Score."""
+    @typing.overload
+    def extend(self, score: Score | str | os.PathLike[str],
+               seconds: typing.SupportsFloat | typing.SupportsIndex = 30.0,
+               temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+               top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95,
+               top_k: typing.SupportsInt | typing.SupportsIndex | None = None,
+               track: typing.SupportsInt | typing.SupportsIndex = -1,
+               seed: typing.SupportsInt | typing.SupportsIndex = 0,
+               max_tokens: typing.SupportsInt | typing.SupportsIndex = 0,
+               *, return_report: typing.Literal[True]) -> tuple[Score, ExtendReport]:
+        """With return_report=True: (Score, ExtendReport)."""
+    def fit(self, train: TokenStreams | PerformanceSplit | collections.abc.Iterable[collections.abc.Iterable[int]], valid: TokenStreams | PerformanceSplit | collections.abc.Iterable[collections.abc.Iterable[int]] | None = None, *, epochs: typing.SupportsInt | typing.SupportsIndex = 10, max_steps: typing.SupportsInt | typing.SupportsIndex = 0, max_steps_per_epoch: typing.SupportsInt | typing.SupportsIndex = 0, batch_size: typing.SupportsInt | typing.SupportsIndex = 64, lr: typing.SupportsFloat | typing.SupportsIndex = 0.0005, warmup_steps: typing.SupportsInt | typing.SupportsIndex = 4000, lr_floor: typing.SupportsFloat | typing.SupportsIndex = 2.5e-05, beta1: typing.SupportsFloat | typing.SupportsIndex = 0.9, beta2: typing.SupportsFloat | typing.SupportsIndex = 0.999, clip_norm: typing.SupportsFloat | typing.SupportsIndex = 1.0, max_valid_batches: typing.SupportsInt | typing.SupportsIndex = 0, seed: typing.SupportsInt | typing.SupportsIndex = 0, checkpoint_dir: str | os.PathLike[str] | None = None, resume: bool = False, on_step: collections.abc.Callable[[StepInfo], bool | None] | None = None, on_epoch: collections.abc.Callable[[EpochInfo], None] | None = None, progress: bool = True) -> FitResult:
+        """
+        Train on the `train` pieces, validating on `valid` (may be None) each epoch.
+        
+        Both are a TokenStreams, a PerformanceSplit or a list of token sequences (ids below
+        config.vocab). One step is one segment per batch row, each row walking a piece's segments in
+        order with its memory carried; an epoch is one pass over the pieces in a seeded order. The
+        step losses are 'loss' (mean cross-entropy of the step's targets), 'lr' and 'grad_norm'
+        (before clipping); the validation loss is the NLL per token. The C++ loop runs without the
+        GIL. on_step(StepInfo) after every step (return False to stop), on_epoch(EpochInfo) after
+        every epoch. With `checkpoint_dir`, last/best model files and the optimizer state are
+        written atomically each epoch; resume=True continues from them exactly. progress=True shows
+        a tqdm bar. The model's mode is restored afterwards. Defaults: TransformerXL.DEFAULTS.
+        Returns a FitResult.
+        """
+    def next_logits(self, tokens: collections.abc.Iterable[int]) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Feed one token per sequence (a 1-D sequence of batch ids); returns the logits (batch, vocab) of the next token, float32.
+        """
+    def parameters(self) -> ParameterSet:
+        """
+        The ParameterSet (numpy views of the weights; the PyTorch twin's names, e.g. "word_emb.weight").
+        """
+    def prime(self, tokens: collections.abc.Iterable[int] | collections.abc.Iterable[collections.abc.Iterable[int]]) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Feed `tokens` to every sequence, `segment` at a time: a 1-D sequence (the same for every row) or a (batch, n) integer array. Returns the logits (batch, vocab) of the token after the last one fed, float32.
+        """
+    def save(self, path: str | os.PathLike[str], extra: collections.abc.Mapping[str, str] | None = None) -> None:
+        """
+        Save a model file (kind "transformer_xl", the config, `extra` str -> str metadata) atomically.
+        """
+    def train(self, mode: bool = True) -> TransformerXL:
+        """
+        Set training mode (or eval mode with mode=False); returns the model.
+        """
+    @property
+    def config(self) -> TransformerXLConfig:
+        """
+        the TransformerXLConfig (a copy)
+        """
+    @property
+    def generated_length(self) -> int:
+        """
+        positions fed since begin_generation
+        """
+    @property
+    def parameter_count(self) -> int:
+        """
+        trainable parameters
+        """
+    @property
+    def training(self) -> bool:
+        """
+        training mode (dropout on) or eval mode
+        """
+    @training.setter
+    def training(self, arg1: bool) -> None:
+        ...
 class GanConfig:
     """
     The GAN's architecture and style.
@@ -2902,6 +3402,10 @@ def allowed_transpositions(roll: typing.Any, max_semitones: typing.SupportsInt |
     """
     Shifts in [-max_semitones, max_semitones] keeping every note in low..high, ascending.
     """
+def augment_performances(split: PerformanceSplit, copies: typing.SupportsInt | typing.SupportsIndex = 1, min_stretch: typing.SupportsFloat | typing.SupportsIndex = 0.95, max_stretch: typing.SupportsFloat | typing.SupportsIndex = 1.05, max_transpose: typing.SupportsInt | typing.SupportsIndex = 3, seed: typing.SupportsInt | typing.SupportsIndex = 0, options: EventOptions = ...) -> PerformanceSplit:
+    """
+    The pieces of `split` and `copies` variants of each, every variant stretched in time by a factor drawn from [min_stretch, max_stretch] and transposed by a whole number of semitones drawn from [-max_transpose, max_transpose], both seeded (what `partita train transformer --augment` trains on).
+    """
 def clip_grad_norm(params: ParameterSet, max_norm: typing.SupportsFloat | typing.SupportsIndex) -> float:
     """
     Scale trainable gradients to global L2 norm <= max_norm; returns the norm before.
@@ -3002,6 +3506,10 @@ def jsb_multitrack_windows(split: str = 'train', path: str | os.PathLike[str] | 
     """
     2-bar SATB windows of one split of the JSB chorales (melody = soprano).
     """
+def jsb_performances(path: str | os.PathLike[str] | None = None, qpm: typing.SupportsFloat | typing.SupportsIndex = 120.0, velocity: typing.SupportsInt | typing.SupportsIndex = 80, min_notes: typing.SupportsInt | typing.SupportsIndex = 2, options: EventOptions = ...) -> PerformanceCorpus:
+    """
+    The JSB chorales (the bundled file by default) as performances, in their standard split: each chorale's voices merged, its 16th-note grid played at `qpm` quarter notes a minute, every note at `velocity`. Pieces with fewer than `min_notes` notes are skipped. A PerformanceCorpus.
+    """
 def jsb_windows(split: str = 'train', path: str | os.PathLike[str] | None = None, window: typing.SupportsInt | typing.SupportsIndex = 128, hop: typing.SupportsInt | typing.SupportsIndex = 64) -> WindowSet:
     """
     Windows of one split of the JSB chorales.
@@ -3017,6 +3525,14 @@ def load_jsb_multitrack(path: str | os.PathLike[str] | None = None) -> JsbMultit
 def load_multitrack_folder(folder: str | os.PathLike[str], melody_track: typing.SupportsInt | typing.SupportsIndex | str = 0, tracks: typing.SupportsInt | typing.SupportsIndex = 4, max_steps: typing.SupportsInt | typing.SupportsIndex = 65536) -> MultitrackFolder:
     """
     Every usable MIDI file under `folder` as a MultiTrackRoll (16ths, binary): the melody track (index among non-drum tracks, or name) first, then the other non-drum tracks in file order. Unusable files are listed in `skipped` as 'path: reason'.
+    """
+def load_performance_folder(folder: str | os.PathLike[str], min_notes: typing.SupportsInt | typing.SupportsIndex = 2, options: EventOptions = ...) -> PerformanceCorpus:
+    """
+    Every usable MIDI file under `folder` as performances (all non-drum tracks merged): a
+    PerformanceCorpus. A folder with train/, valid/ and test/ subfolders keeps that split;
+    otherwise file i (sorted by path) validates when i % 10 == 4, is held out when i % 10 == 9,
+    else trains (fewer than 10 files: all train). Unusable files are listed in `skipped`.
+    IoError if `folder` is not a directory; InvalidArgument if no file is usable.
     """
 def load_safetensors(path: str | os.PathLike[str]) -> SafetensorsData:
     """
@@ -3043,6 +3559,10 @@ def models_available() -> list[ShippedModel]:
 def num_threads() -> int:
     """
     Threads used by partita's kernels.
+    """
+def performance_tokens(score: Score, track: typing.SupportsInt | typing.SupportsIndex = -1, options: EventOptions = ...) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    <S> followed by the performance events of `score` (all non-drum tracks merged, or `track`): an int32 array, the form of a corpus piece and of TransformerXL.extend's prime.
     """
 def pitch_class_entropy(roll: typing.Any, resolution: typing.SupportsInt | typing.SupportsIndex | None = None, time_signature: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex] | None = None) -> float:
     """
@@ -3110,6 +3630,10 @@ def roll_notes(roll: typing.Any, resolution: typing.SupportsInt | typing.Support
         (time, 128) or (track, time, 128); resolution (steps per quarter) and
         time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
     """
+def sample_token(logits: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], temperature: typing.SupportsFloat | typing.SupportsIndex = 0.95, top_p: typing.SupportsFloat | typing.SupportsIndex = 0.95, top_k: typing.SupportsInt | typing.SupportsIndex | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, banned: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> int:
+    """
+    One token id drawn from `logits` (1-D) as TransformerXL.extend draws: divided by `temperature`, the top_k likeliest kept (None: all), then the smallest set reaching probability top_p, renormalised; ids in `banned` never come. Seeded: the same seed gives the same draw.
+    """
 def save_safetensors(path: str | os.PathLike[str], tensors: dict, metadata: dict | None = None) -> None:
     """
     Write a dict {name: numpy array} (float16/32/64, (u)int8-64, bool) to a safetensors
@@ -3141,6 +3665,10 @@ def simd_level() -> str:
 def split_windows(windows: WindowSet, valid_fraction: typing.SupportsFloat | typing.SupportsIndex = 0.1, seed: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[WindowSet, WindowSet]:
     """
     Seeded random (train, valid) split of a WindowSet.
+    """
+def stretch_and_transpose(tokens: collections.abc.Iterable[int], stretch: typing.SupportsFloat | typing.SupportsIndex, semitones: typing.SupportsInt | typing.SupportsIndex, options: EventOptions = ...) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    One variant of a token sequence: time stretched by `stretch` (> 0; 1.05 = 5 % slower) and transposed by `semitones` (notes moved out of the pitch range drop); keeps a leading <S>.
     """
 def to_model_layout(windows: numpy.ndarray) -> numpy.typing.NDArray[numpy.float32]:
     """

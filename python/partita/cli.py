@@ -8,22 +8,22 @@ One command with subcommands that mirror the Python API::
 Adding a subcommand takes one function that does the work and one function
 that registers its arguments, then one line in ``SUBCOMMANDS``::
 
-    def add_extend(sub):
-        p = sub.add_parser("extend", help="...", description="...")
+    def add_humanize(sub):
+        p = sub.add_parser("humanize", help="...", description="...")
         p.add_argument("midi", help="input MIDI file")
-        add_output_argument(p, ".extended.mid")
+        add_output_argument(p, ".humanized.mid")
         add_seed_argument(p)
         add_wav_arguments(p)
         return p
 
-    def run_extend(args):
+    def run_humanize(args):
         score = partita.read_midi(args.midi)
         ...
-        partita.write_midi(out, output_path(args, ".extended.mid"))
+        partita.write_midi(out, output_path(args, ".humanized.mid"))
         maybe_render_wav(out, args)
         return 0
 
-    SUBCOMMANDS.append((add_extend, run_extend))
+    SUBCOMMANDS.append((add_humanize, run_humanize))
 
 A run function returns the exit status. It reports a problem the user can fix
 by raising ``CommandError`` (or letting a ``partita.Error``, ``OSError`` or
@@ -380,7 +380,8 @@ def add_models(sub) -> argparse.ArgumentParser:
     return sub.add_parser("models", help="list the pretrained models partita ships",
                           description="List the shipped models (name, kind, file) and where each "
                                       "file is found; use a name with `partita edit --model NAME` "
-                                      "(AR-CNN) or `partita accompany --style NAME` (GAN).")
+                                      "(AR-CNN), `partita accompany --style NAME` (GAN) or "
+                                      "`partita extend --model NAME` (Transformer-XL).")
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -557,12 +558,148 @@ def run_train_gan(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------
+# extend (Transformer-XL) and train transformer
+
+def add_extend(sub) -> argparse.ArgumentParser:
+    d = partita.ExtendOptions()  # the library's defaults
+    p = sub.add_parser("extend", help="continue a track with the Transformer-XL",
+                       description="Extend a track as the Music Studio's Transformer-XL does: the model "
+                                   "reads the whole track as performance events and writes about SECONDS "
+                                   "more, one event at a time (nucleus sampling). The continuation is "
+                                   "appended to that track after its last event; the input's notes, its "
+                                   "other tracks and its tempo map are kept.")
+    p.add_argument("midi", help="input MIDI file (.mid)")
+    add_output_argument(p, ".extended.mid", "MIDI file to write")
+    p.add_argument("--seconds", type=float, default=d.seconds, metavar="S",
+                   help="length of the continuation in seconds (default: %(default)g)")
+    p.add_argument("--temperature", type=float, default=d.temperature, metavar="T",
+                   help="sampling temperature, > 0; lower is safer, higher more surprising "
+                        "(default: %(default)g)")
+    p.add_argument("--top-p", type=float, default=d.top_p, metavar="P",
+                   help="nucleus sampling: draw from the likeliest events holding probability P, "
+                        "0 < P <= 1 (default: %(default)g)")
+    p.add_argument("--top-k", type=int, default=None, metavar="K",
+                   help="also draw from at most the K likeliest events (default: no limit)")
+    p.add_argument("--track", type=int, default=d.track, metavar="I",
+                   help="track to continue (default: the first non-drum track with notes)")
+    p.add_argument("--seed", type=int, default=d.seed, metavar="N",
+                   help="random seed of the sampling (default: %(default)s)")
+    p.add_argument("--max-tokens", type=int, default=d.max_tokens, metavar="N",
+                   help="stop after N generated events whatever the length (default: 0, 400 per second)")
+    p.add_argument("--weights", metavar="FILE",
+                   help="Transformer-XL model file (.safetensors) to use instead of a shipped model")
+    p.add_argument("--model", default="transformer", metavar="NAME",
+                   help="shipped model to use when --weights is not given (`partita models` lists "
+                        "them; default: %(default)s)")
+    add_wav_arguments(p)
+    return p
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    out_path = output_path(args, ".extended.mid")
+    if args.seed < 0:
+        raise CommandError("--seed must be >= 0")
+    if args.top_k is not None and args.top_k < 1:
+        raise CommandError("--top-k must be >= 1")
+    model = (partita.TransformerXL.load(args.weights) if args.weights
+             else partita.TransformerXL.pretrained(args.model))
+    score = partita.read_midi(args.midi)
+    out, report = model.extend(score, seconds=args.seconds, temperature=args.temperature, top_p=args.top_p,
+                               top_k=args.top_k, track=args.track, seed=args.seed, max_tokens=args.max_tokens,
+                               return_report=True)
+    partita.write_midi(out, out_path)
+    rate = 1000.0 * report.generated_tokens / report.generate_ms if report.generate_ms > 0 else 0.0
+    limit = " (stopped at --max-tokens)" if report.hit_max_tokens else ""
+    print(f"wrote {out_path}: primed with {report.prime_tokens} tokens ({report.prime_ms:.0f} ms), "
+          f"generated {report.generated_tokens} tokens = {report.generated_seconds:.1f} s, "
+          f"{report.notes_added} notes ({report.generate_ms:.0f} ms, {rate:.0f} tokens/s){limit}; "
+          f"{out.note_count} notes in all ({score.note_count} in)")
+    maybe_render_wav(out, args)
+    return 0
+
+
+def add_train_transformer(p: argparse.ArgumentParser) -> None:
+    d = partita.TransformerXLFitOptions()  # the library's defaults
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="checkpoint folder (last.safetensors, best.safetensors, optimizer state)")
+    p.add_argument("--data", default="jsb", metavar="jsb[,DIR...]",
+                   help="corpus: 'jsb' (the JSB chorales' standard split) and/or MIDI folders (their "
+                        "train/valid/test subfolders, or every 10th file valid / test), comma-separated "
+                        "(default: %(default)s)")
+    p.add_argument("--config", choices=partita.transformer.CONFIGS, default="reference",
+                   help="network preset; the options below change single fields (default: %(default)s)")
+    g = p.add_argument_group("network fields (default: the preset's)")
+    for name, kind in (("layers", int), ("heads", int), ("d-model", int), ("d-head", int), ("d-inner", int),
+                       ("segment", int), ("memory", int), ("dropout", float)):
+        g.add_argument(f"--{name}", type=kind, default=None)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help="total step budget (0: none)")
+    p.add_argument("--max-steps-per-epoch", type=int, default=d.max_steps_per_epoch, help="0: whole epochs")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate, after the warm-up")
+    p.add_argument("--warmup", type=int, default=d.warmup_steps, metavar="STEPS",
+                   help="warm-up steps (then inverse square root decay)")
+    p.add_argument("--lr-floor", type=float, default=d.lr_floor)
+    p.add_argument("--clip-norm", type=float, default=d.clip_norm, help="gradient norm clip (0: none)")
+    p.add_argument("--max-valid-batches", type=int, default=d.max_valid_batches, help="0: all")
+    p.add_argument("--augment", type=int, default=1, metavar="N",
+                   help="stretched and transposed variants of each training piece (default: %(default)s)")
+    p.add_argument("--transpose", type=int, default=3, metavar="SEMITONES",
+                   help="largest transposition of an augmented variant (default: %(default)s)")
+    p.add_argument("--jsb-qpm", type=float, default=120.0,
+                   help="tempo the JSB chorales' 16th-note grid is played at (default: %(default)g)")
+    p.add_argument("--seed", type=int, default=d.seed, metavar="N", help="random seed (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _split_line(name: str, split: "partita.PerformanceSplit") -> str:
+    tokens = split.streams.total_tokens
+    rate = tokens / split.seconds if split.seconds > 0 else 0.0
+    return f"  {name:<5} {len(split):6d} pieces {tokens:10d} tokens {split.seconds:9.0f} s ({rate:.1f} tokens/s)"
+
+
+def run_train_transformer(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise CommandError("--seed must be >= 0")
+    fields = {name: getattr(args, name) for name in ("layers", "heads", "d_model", "d_head", "d_inner",
+                                                     "segment", "memory", "dropout")
+              if getattr(args, name) is not None}
+    config = partita.transformer.named_config(args.config, **fields)
+    corpus = partita.transformer.load_corpus(args.data, jsb_qpm=args.jsb_qpm)
+    for skipped in corpus.skipped:
+        print(f"partita: skipped {skipped}", file=sys.stderr)
+    train, valid = partita.transformer.training_splits(corpus, augment=args.augment,
+                                                       max_transpose=args.transpose, seed=args.seed)
+    model = partita.TransformerXL(config, seed=args.seed)
+    print(f"training {model!r} on {args.data}:")
+    print(_split_line("train", corpus.train))
+    print(f"  with {args.augment} augmented copies (+-{args.transpose} semitones):")
+    print(_split_line("train", train))
+    print(_split_line("valid", valid))
+    result = model.fit(train, valid if len(valid) else None, epochs=args.epochs, max_steps=args.max_steps,
+                       max_steps_per_epoch=args.max_steps_per_epoch, batch_size=args.batch_size, lr=args.lr,
+                       warmup_steps=args.warmup, lr_floor=args.lr_floor, clip_norm=args.clip_norm,
+                       max_valid_batches=args.max_valid_batches, seed=args.seed, checkpoint_dir=args.out,
+                       resume=args.resume, progress=not args.no_progress)
+    for e in result.history:
+        valid_text = "" if math.isnan(e.valid_loss) else f" valid_nll {e.valid_loss:.4f}"
+        print(f"epoch {e.epoch}: {e.steps} steps, train {e.train_loss:.4f}{valid_text}"
+              f"{' (best)' if e.best else ''}")
+    print(f"done: {result.global_step} steps; best {'valid NLL' if len(valid) else 'train loss'} "
+          f"{result.best_valid_loss:.4f} at epoch {result.best_epoch}; model at "
+          f"{os.path.join(args.out, 'best.safetensors')}")
+    return 0
+
+
 #: Models `partita train MODEL` knows: name -> (register arguments, run).
-TRAIN_MODELS = {"arcnn": (add_train_arcnn, run_train_arcnn), "gan": (add_train_gan, run_train_gan)}
+TRAIN_MODELS = {"arcnn": (add_train_arcnn, run_train_arcnn), "gan": (add_train_gan, run_train_gan),
+                "transformer": (add_train_transformer, run_train_transformer)}
 
 
 def add_train(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("train", help="train a model (arcnn, gan)",
+    p = sub.add_parser("train", help="train a model (arcnn, gan, transformer)",
                        description="Train a model; checkpoints are written atomically each epoch.")
     models = p.add_subparsers(dest="model", metavar="MODEL")
     models.required = True
@@ -577,8 +714,8 @@ def run_train(args: argparse.Namespace) -> int:
     return args.train_func(args)
 
 
-SUBCOMMANDS += [(add_edit, run_edit), (add_accompany, run_accompany), (add_models, run_models),
-                (add_train, run_train)]
+SUBCOMMANDS += [(add_edit, run_edit), (add_accompany, run_accompany), (add_extend, run_extend),
+                (add_models, run_models), (add_train, run_train)]
 
 
 def build_parser() -> argparse.ArgumentParser:

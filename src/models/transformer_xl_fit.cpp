@@ -27,6 +27,16 @@ std::uint64_t epoch_seed(std::uint64_t seed, int epoch, std::uint64_t stream) {
   return (seed * 1000003ULL + static_cast<std::uint64_t>(epoch)) ^ (stream * 0x9e3779b97f4a7c15ULL);
 }
 
+// InvalidArgument naming the piece of `streams` (`what`: "training piece", ...)
+// that holds an id outside 0..vocab-1, before any step runs.
+void check_token_ids(const data::TokenStreams& streams, std::int32_t vocab, const char* who, const char* what) {
+  for (std::size_t p = 0; p < streams.pieces.size(); ++p)
+    for (std::int32_t id : streams.pieces[p])
+      if (id < 0 || id >= vocab)
+        throw InvalidArgument(std::string(who) + ": " + what + " " + std::to_string(p) + " holds token " +
+                              std::to_string(id) + " outside 0.." + std::to_string(vocab - 1));
+}
+
 class TransformerXLTask final : public TrainTask {
  public:
   TransformerXLTask(TransformerXL& model, TransformerXLImpl& impl, const data::TokenStreams& train,
@@ -90,6 +100,7 @@ double TransformerXL::evaluate_nll(const data::TokenStreams& streams, std::int64
   if (batch_size < 1 || max_batches < 0)
     throw InvalidArgument("TransformerXL::evaluate_nll: need batch_size >= 1 and max_batches >= 0");
   if (counted) *counted = 0;
+  check_token_ids(streams, impl_->config.vocab, "TransformerXL::evaluate_nll", "piece");
   if (streams.total_targets() == 0) return 0.0;
   data::SegmentBatcher batcher(streams, batch_size, impl_->config.segment, kTxlPad);
   std::int64_t steps = batcher.steps();
@@ -125,14 +136,8 @@ FitResult TransformerXL::fit(const data::TokenStreams& train, const data::TokenS
     throw InvalidArgument(std::string(who) + ": step limits must be >= 0");
   if (train.total_targets() == 0)
     throw InvalidArgument(std::string(who) + ": no training piece has two or more tokens");
-  const std::int32_t vocab = impl_->config.vocab;
-  for (const data::TokenStreams* s : {&train, &valid})
-    for (std::size_t p = 0; p < s->pieces.size(); ++p)
-      for (std::int32_t id : s->pieces[p])
-        if (id < 0 || id >= vocab)
-          throw InvalidArgument(std::string(who) + ": " + (s == &train ? "training" : "validation") + " piece " +
-                                std::to_string(p) + " holds token " + std::to_string(id) + " outside 0.." +
-                                std::to_string(vocab - 1));
+  check_token_ids(train, impl_->config.vocab, who, "training piece");
+  check_token_ids(valid, impl_->config.vocab, who, "validation piece");
   TransformerXLTask task(*this, *impl_, train, valid, o);
   return run_training(task, o, cb, who);
 }

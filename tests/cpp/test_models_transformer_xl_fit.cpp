@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <string>
 #include <unistd.h>
 
 #include "partita/core/error.hpp"
@@ -214,6 +215,12 @@ TEST(TransformerXLFit, RefusesBadInput) {
   TokenStreams out_of_vocab = ramps(2, 10);
   out_of_vocab.pieces[1][3] = 16;
   EXPECT_THROW(m.fit(out_of_vocab, {}, o), InvalidArgument);
+  try {
+    m.evaluate_nll(out_of_vocab);
+    FAIL() << "evaluate_nll took a token outside the vocabulary";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("piece 1 holds token 16"), std::string::npos) << e.what();
+  }
   o.warmup_steps = 0;
   EXPECT_THROW(m.fit(ramps(2, 10), {}, o), InvalidArgument);
 }

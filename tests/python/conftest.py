@@ -5,6 +5,11 @@
 - one_thread: partita on one thread for a module's tests (model tests stay quick and
   repeatable beside other work); a module opts in with
   `pytestmark = pytest.mark.usefixtures("one_thread")`.
+- mido_notes: mido_notes(track) reads a mido track's notes as sorted
+  (pitch, start tick, end tick, velocity) tuples, independently of partita's reader.
+- run_cli: run_cli(*args, env=None) runs `python -m partita --threads 1 ARGS` in a
+  subprocess with this interpreter and import path (env: extra variables) and
+  returns the CompletedProcess (text stdout and stderr).
 - ticks_during: ticks_during(fn, period) runs fn() while a Python thread counts ticks
   every `period` seconds and returns the count; a call that keeps the GIL lets it
   tick at most once or twice.
@@ -42,6 +47,32 @@ def one_thread():
     partita.set_num_threads(1)
     yield
     partita.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def mido_notes():
+    def notes(track):
+        now, held, out = 0, {}, []
+        for msg in track:
+            now += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                held.setdefault(msg.note, []).append((now, msg.velocity))
+            elif msg.type in ("note_off", "note_on"):
+                start, velocity = held[msg.note].pop(0)
+                out.append((msg.note, start, now, velocity))
+        return sorted(out)
+
+    return notes
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    def run(*args, env=None):
+        e = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **(env or {}))
+        return subprocess.run([sys.executable, "-m", "partita", "--threads", "1", *args], capture_output=True,
+                              text=True, env=e, timeout=300)
+
+    return run
 
 
 @pytest.fixture

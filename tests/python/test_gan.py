@@ -8,8 +8,6 @@ resume, the GIL released during fit, the shipped models when installed, and the
 Everything except the shipped-model tests runs on tiny freshly initialised or
 briefly trained networks saved to temporary files, so no shipped weights are needed."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -43,19 +41,6 @@ def tiny_windows(n=8, steps=32):
         cells[0, t, 60 + (t // 4) % 12] = 1
         cells[1, t, 55] = cells[2, t, 48] = cells[3, t, 40] = 1
     return partita.make_multitrack_windows([partita.MultiTrackRoll(cells)], window=steps, hop=steps)
-
-
-def mido_notes(track):
-    """(pitch, start tick, end tick, velocity) of a mido track's notes, sorted."""
-    now, held, notes = 0, {}, []
-    for msg in track:
-        now += msg.time
-        if msg.type == "note_on" and msg.velocity > 0:
-            held.setdefault(msg.note, []).append((now, msg.velocity))
-        elif msg.type in ("note_off", "note_on"):
-            start, velocity = held[msg.note].pop(0)
-            notes.append((msg.note, start, now, velocity))
-    return sorted(notes)
 
 
 def note_tuples(track):
@@ -219,7 +204,7 @@ def test_shipped_model_accompanies(style):
 # ---------------------------------------------------------------- accompany
 
 
-def test_accompany_keeps_the_melody_in_the_written_file(tmp_path, tiny_weights):
+def test_accompany_keeps_the_melody_in_the_written_file(tmp_path, tiny_weights, mido_notes):
     mido = pytest.importorskip("mido")
     g = partita.GAN.load(tiny_weights)
     out = g.accompany(ODE, seed=3)
@@ -384,13 +369,7 @@ def test_style_config_and_training_windows():
     assert (train.tracks, train.steps, valid.tracks) == (4, 32, 4) and len(train) > len(valid) > 0
 
 
-def run_cli(*args, env=None):
-    e = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **(env or {}))
-    return subprocess.run([sys.executable, "-m", "partita", "--threads", "1", *args], capture_output=True,
-                          text=True, env=e, timeout=300)
-
-
-def test_cli_accompany(tmp_path, tiny_weights):
+def test_cli_accompany(tmp_path, tiny_weights, run_cli):
     r = run_cli("accompany", "--help")
     assert r.returncode == 0
     for opt in ("--style", "--weights", "--programs", "--track", "--seed", "--threshold", "--min-note-steps",
@@ -420,7 +399,7 @@ def test_cli_accompany(tmp_path, tiny_weights):
     assert r.returncode == 2
 
 
-def test_cli_train_gan_on_a_midi_folder_and_resume(tmp_path):
+def test_cli_train_gan_on_a_midi_folder_and_resume(tmp_path, run_cli):
     r = run_cli("train", "gan", "--help")
     assert r.returncode == 0 and "--midi-dir" in r.stdout and "--critic-steps" in r.stdout
     folder = tmp_path / "midis"
