@@ -3506,7 +3506,7 @@ def jsb_multitrack_windows(split: str = 'train', path: str | os.PathLike[str] | 
     """
     2-bar SATB windows of one split of the JSB chorales (melody = soprano).
     """
-def jsb_performances(path: str | os.PathLike[str] | None = None, qpm: typing.SupportsFloat | typing.SupportsIndex = 120.0, velocity: typing.SupportsInt | typing.SupportsIndex = 80, min_notes: typing.SupportsInt | typing.SupportsIndex = 2, options: EventOptions = ...) -> PerformanceCorpus:
+def jsb_performances(path: str | os.PathLike[str] | None = None, qpm: typing.SupportsFloat | typing.SupportsIndex = 100.0, velocity: typing.SupportsInt | typing.SupportsIndex = 80, min_notes: typing.SupportsInt | typing.SupportsIndex = 2, options: EventOptions = ...) -> PerformanceCorpus:
     """
     The JSB chorales (the bundled file by default) as performances, in their standard split: each chorale's voices merged, its 16th-note grid played at `qpm` quarter notes a minute, every note at `velocity`. Pieces with fewer than `min_notes` notes are skipped. A PerformanceCorpus.
     """

@@ -647,7 +647,7 @@ def add_train_transformer(p: argparse.ArgumentParser) -> None:
                    help="stretched and transposed variants of each training piece (default: %(default)s)")
     p.add_argument("--transpose", type=int, default=3, metavar="SEMITONES",
                    help="largest transposition of an augmented variant (default: %(default)s)")
-    p.add_argument("--jsb-qpm", type=float, default=120.0,
+    p.add_argument("--jsb-qpm", type=float, default=100.0,
                    help="tempo the JSB chorales' 16th-note grid is played at (default: %(default)g)")
     p.add_argument("--seed", type=int, default=d.seed, metavar="N", help="random seed (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")

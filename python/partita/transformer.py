@@ -55,7 +55,7 @@ def named_config(name: str = "medium", **fields: Union[int, float]) -> _core.Tra
     return config
 
 
-def load_corpus(data: Union[str, os.PathLike[str]] = "jsb", jsb_qpm: float = 120.0) -> _core.PerformanceCorpus:
+def load_corpus(data: Union[str, os.PathLike[str]] = "jsb", jsb_qpm: float = 100.0) -> _core.PerformanceCorpus:
     """One PerformanceCorpus from a comma-separated list of sources: "jsb" (the JSB
     chorales' standard split, played at `jsb_qpm`) and folders of MIDI files (their
     train/valid/test subfolders, or every 10th file valid / test); each split holds
@@ -72,7 +72,7 @@ def load_corpus(data: Union[str, os.PathLike[str]] = "jsb", jsb_qpm: float = 120
 
 def training_splits(data: Union[str, os.PathLike[str], _core.PerformanceCorpus] = "jsb", augment: int = 1,
                     max_transpose: int = 3, seed: int = 0,
-                    jsb_qpm: float = 120.0) -> Tuple[_core.PerformanceSplit, _core.PerformanceSplit]:
+                    jsb_qpm: float = 100.0) -> Tuple[_core.PerformanceSplit, _core.PerformanceSplit]:
     """(train, valid) PerformanceSplits as ``partita train transformer`` trains on them:
     the training split with `augment` seeded variants of each piece (stretched by
     0.95-1.05, transposed by up to +-`max_transpose` semitones), the validation split
