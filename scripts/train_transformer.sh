@@ -27,16 +27,20 @@ if [ ! -x "$BUILD/partita-cli" ] || [ -z "${NO_BUILD:-}" ]; then
         -DPARTITA_BUILD_BENCHMARKS=OFF -DPARTITA_BUILD_PYTHON=OFF >/dev/null
   cmake --build "$BUILD" --target partita_cli -j "${JOBS:-2}"
 fi
+EXTRA=()
 case "$WHAT" in
   jsb) DATA=jsb; EPOCHS=${EPOCHS:-30}; AUGMENT=${AUGMENT:-3}; WARMUP=${WARMUP:-500} ;;
   corpus)
     CORPUS=${CORPUS:-build/txl-corpus}
     [ -f "$CORPUS/manifest.json" ] || python3 scripts/make_txl_corpus.py "$CORPUS"
-    DATA=jsb,$CORPUS; EPOCHS=${EPOCHS:-8}; AUGMENT=${AUGMENT:-1}; WARMUP=${WARMUP:-1000} ;;
+    # 16 "epochs" of 250 steps each (a random quarter of the corpus per epoch, a
+    # checkpoint and validation on the first 30 validation batches after each).
+    DATA=jsb,$CORPUS; EPOCHS=${EPOCHS:-16}; AUGMENT=${AUGMENT:-1}; WARMUP=${WARMUP:-1000}
+    EXTRA=(--max-steps-per-epoch 250 --max-valid-batches 30) ;;
   *) echo "usage: $0 jsb|corpus [partita-cli train transformer options]" >&2; exit 2 ;;
 esac
 date -u +"start %Y-%m-%dT%H:%M:%SZ"
 "$BUILD/partita-cli" train transformer --out "$OUT" --data "$DATA" --config medium \
   --epochs "$EPOCHS" --batch-size 32 --lr 5e-4 --warmup "$WARMUP" --lr-floor 2.5e-5 \
-  --augment "$AUGMENT" --transpose 3 --seed 1 --threads 2 "$@"
+  --augment "$AUGMENT" --transpose 3 --seed 1 --threads 2 "${EXTRA[@]}" "$@"
 date -u +"end %Y-%m-%dT%H:%M:%SZ"
