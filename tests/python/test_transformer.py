@@ -276,7 +276,7 @@ def test_token_streams_and_jsb_performances():
     assert (len(jsb.train), len(jsb.valid), len(jsb.test)) == (229, 76, 77)
     assert jsb.train.names[0].startswith("jsb/train") and jsb.train.seconds > 0
     assert jsb.train.streams[0][0] == 0 and jsb["valid"].streams.total_tokens > 0
-    slow = partita.jsb_performances(qpm=60)
+    slow = partita.jsb_performances(qpm=50)  # half the default 100 qpm
     assert slow.valid.seconds == pytest.approx(2 * jsb.valid.seconds, rel=0.05)
     aug = partita.augment_performances(jsb.valid, copies=1, seed=3)
     assert len(aug) == 2 * len(jsb.valid) and "pieces" in repr(aug)
