@@ -15,16 +15,14 @@ namespace partita::data {
 namespace {
 
 std::int64_t note_ons(const std::vector<std::int32_t>& t, const EventOptions& o) {
-  const int lo = o.note_on_token(o.min_pitch), hi = o.note_off_token(o.max_pitch);
   std::int64_t n = 0;
-  for (std::int32_t x : t) n += (x >= lo && x <= hi && (x - lo) % 2 == 0);
+  for (std::int32_t x : t) n += o.is_note_on(x);
   return n;
 }
 
 double token_seconds(const std::vector<std::int32_t>& t, const EventOptions& o) {
   std::int64_t steps = 0;
-  for (std::int32_t x : t)
-    if (x >= o.time_shift_token(1) && x <= o.time_shift_token(o.max_shift_steps)) steps += x - o.time_shift_token(0);
+  for (std::int32_t x : t) steps += o.shift_steps(x);
   return static_cast<double>(steps) / o.steps_per_second;
 }
 

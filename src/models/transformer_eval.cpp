@@ -18,10 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-bool is_shift(const EventOptions& ev, int tok) {
-  return tok > ev.time_shift_token(0) && tok <= ev.time_shift_token(ev.max_shift_steps);
-}
-
 // Tokens as a one-track Score at one tick per step (a quarter = 1 s at 60 qpm).
 Score step_score(const std::vector<std::int32_t>& tokens, const EventOptions& ev) {
   const std::vector<int> t(tokens.begin(), tokens.end());
@@ -355,7 +351,6 @@ std::vector<std::int32_t> MarkovEventModel::sample(const std::vector<std::int32_
   const std::int64_t target = std::llround(o.seconds * events_.steps_per_second);
   const std::int64_t max_tokens =
       o.max_tokens > 0 ? o.max_tokens : std::max<std::int64_t>(64, std::llround(o.seconds * 400.0));
-  const int shift0 = events_.time_shift_token(0);
   Generator rng(o.seed);
   const std::vector<int> banned{EventOptions::kStart, EventOptions::kPad};
   std::vector<std::pair<float, int>> scratch;
@@ -374,8 +369,8 @@ std::vector<std::int32_t> MarkovEventModel::sample(const std::vector<std::int32_
     distribution(context.data() + (context.size() - keep), keep, p);
     for (std::size_t i = 0; i < p.size(); ++i) logits[i] = static_cast<float>(std::log(p[i]));
     int tok = sample_token(logits.data(), vocab_, o.temperature, o.top_p, o.top_k, rng, banned, scratch);
-    if (is_shift(events_, tok)) {
-      const std::int64_t k = std::min<std::int64_t>(tok - shift0, target - steps);  // the last shift lands on time
+    if (const int shift = events_.shift_steps(tok)) {
+      const std::int64_t k = std::min<std::int64_t>(shift, target - steps);  // the last shift lands on time
       tok = events_.time_shift_token(static_cast<int>(k));
       steps += k;
     }
@@ -404,8 +399,8 @@ bool cut_continuation(const std::vector<std::int32_t>& tokens, double prime_seco
   std::size_t cut_index = 0;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const int tok = tokens[i];
-    if (is_shift(ev, tok)) {
-      time += tok - ev.time_shift_token(0);
+    if (const int shift = ev.shift_steps(tok)) {
+      time += shift;
       if (cut < 0 && time >= P) cut = time, cut_index = i;
     } else if (cut < 0 && tok >= on0 && tok <= off_last) {
       sounding[static_cast<std::size_t>((tok - on0) / 2)] = (tok - on0) % 2 == 0;

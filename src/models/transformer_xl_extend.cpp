@@ -75,9 +75,7 @@ Score TransformerXL::extend(const Score& score, const ExtendOptions& o, ExtendRe
   const auto t0 = clock::now();
   const std::vector<std::int32_t> prime_tokens = data::performance_tokens(score, track, ev);
   std::int64_t prime_steps = 0;
-  const int shift0 = ev.time_shift_token(0), shift_max = ev.time_shift_token(ev.max_shift_steps);
-  for (std::int32_t t : prime_tokens)
-    if (t > shift0 && t <= shift_max) prime_steps += t - shift0;
+  for (std::int32_t t : prime_tokens) prime_steps += ev.shift_steps(t);
   rep.prime_tokens = static_cast<std::int64_t>(prime_tokens.size());
 
   begin_generation(1);
@@ -97,8 +95,8 @@ Score TransformerXL::extend(const Score& score, const ExtendOptions& o, ExtendRe
       break;
     }
     int tok = sample_token(logits->data(), impl_->config.vocab, o.temperature, o.top_p, o.top_k, rng, banned, scratch);
-    if (tok > shift0 && tok <= shift_max) {
-      const std::int64_t k = std::min<std::int64_t>(tok - shift0, target - steps);  // the last shift lands on time
+    if (const int shift = ev.shift_steps(tok)) {
+      const std::int64_t k = std::min<std::int64_t>(shift, target - steps);  // the last shift lands on time
       tok = ev.time_shift_token(static_cast<int>(k));
       steps += k;
     }

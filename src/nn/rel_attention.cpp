@@ -375,14 +375,14 @@ const Tensor& RelMultiHeadAttention::forward_step(const Tensor& x, RelAttentionC
   if (B == 1) {
     // The transposed keys follow kv_'s positions; rebuilt after a compaction.
     const std::int64_t cap = static_cast<std::int64_t>(cache.kv_.size()) / row;
+    std::int64_t from = M;  // the new positions; all of them after a rebuild
     if (!cache.kt_valid_ || cache.kt_cap_ != cap) {
       cache.kt_.assign(static_cast<std::size_t>(HD * cap), 0.0f);
       cache.kt_cap_ = cap;
-      for (std::int64_t p = 0; p < M; ++p)
-        for (std::int64_t c = 0; c < HD; ++c) cache.kt_[c * cap + cache.start_ + p] = kv[p * row + c];
       cache.kt_valid_ = true;
+      from = 0;
     }
-    for (std::int64_t p = M; p < K; ++p)
+    for (std::int64_t p = from; p < K; ++p)
       for (std::int64_t c = 0; c < HD; ++c) cache.kt_[c * cap + cache.start_ + p] = kv[p * row + c];
     const std::int64_t n = cache.rk_.dim(0);
     if (cache.rkt_.empty() || cache.rkt_.dim(1) != n) {

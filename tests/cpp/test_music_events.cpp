@@ -218,3 +218,16 @@ TEST(MusicEvents, RoundTripKeepsStepsAndBins) {
   EXPECT_EQ(n[2], note(60, 61, 7, 9));
   EXPECT_EQ(n[3], note(61, 89, 120, 121));
 }
+
+TEST(MusicEvents, TokenClassesOfTheVocabulary) {
+  const EventOptions o;
+  EXPECT_EQ(o.shift_steps(o.time_shift_token(1)), 1);
+  EXPECT_EQ(o.shift_steps(o.time_shift_token(100)), 100);
+  for (int t : {EventOptions::kStart, EventOptions::kPad, o.note_on_token(60), o.velocity_token(1)})
+    EXPECT_EQ(o.shift_steps(t), 0) << t;
+  EXPECT_TRUE(o.is_note_on(o.note_on_token(21)));
+  EXPECT_TRUE(o.is_note_on(o.note_on_token(108)));
+  EXPECT_FALSE(o.is_note_on(o.note_off_token(60)));
+  EXPECT_FALSE(o.is_note_on(o.time_shift_token(5)));
+  EXPECT_FALSE(o.is_note_on(o.velocity_token(1)));
+}

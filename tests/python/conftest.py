@@ -28,12 +28,12 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def repo_root():
     return ROOT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def melody_paths():
     paths = sorted((ROOT / "data" / "melodies").glob("*.mid"))
     assert len(paths) == 5, "data/melodies should hold five sample melodies"
@@ -49,7 +49,7 @@ def one_thread():
     partita.set_num_threads(n)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def mido_notes():
     def notes(track):
         now, held, out = 0, {}, []
@@ -65,7 +65,7 @@ def mido_notes():
     return notes
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def run_cli():
     def run(*args, env=None):
         e = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), **(env or {}))
@@ -98,7 +98,7 @@ def ticks_during():
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def midi_corpus():
     pytest.importorskip("music21")
     out = pathlib.Path(os.environ.get("PARTITA_MIDI_CORPUS", ROOT / "build" / "midi-corpus"))

@@ -46,6 +46,14 @@ struct EventOptions {
   int note_on_token(int pitch) const { return 2 + max_shift_steps + 2 * (pitch - min_pitch); }
   int note_off_token(int pitch) const { return note_on_token(pitch) + 1; }
   int velocity_token(int bin) const { return note_on_token(max_pitch + 1) + bin - 1; }
+  /// The steps of a TIME_SHIFT token (1..max_shift_steps); 0 for any other token.
+  int shift_steps(int token) const {
+    return token > time_shift_token(0) && token <= time_shift_token(max_shift_steps) ? token - time_shift_token(0) : 0;
+  }
+  /// True for a NOTE_ON token.
+  bool is_note_on(int token) const {
+    return token >= note_on_token(min_pitch) && token <= note_on_token(max_pitch) && (token - note_on_token(min_pitch)) % 2 == 0;
+  }
   /// Number of tokens (310 with the defaults).
   int vocab_size() const { return velocity_token(velocity_bins + 1); }
   /// Width of a velocity bin: ceil(127 / velocity_bins) (4 with 32 bins).
