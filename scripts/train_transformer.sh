@@ -14,8 +14,13 @@
 # Checkpoints go to $OUT (last + best + Adam's state at every epoch end, atomic);
 # rerunning with --resume continues after the last finished epoch. Extra
 # arguments are passed on (e.g. --max-steps 3 for a smoke test). The best epoch
-# by validation NLL is $OUT/best.safetensors:
-#   cp $OUT/best.safetensors python/partita/models/transformer-<what>.safetensors
+# by validation NLL is $OUT/best.safetensors.
+#
+# jsb then runs a low-rate phase (ANNEAL_EPOCHS=4, 0 skips it): from that best epoch,
+# fresh Adam at a constant 3e-5 (ANNEAL_LR), every epoch kept, into $OUT-anneal; its best
+# epoch by validation is the shipped model:
+#   cp $OUT-anneal/best.safetensors python/partita/models/transformer-jsb.safetensors
+#   cp $OUT/best.safetensors python/partita/models/transformer-corpus.safetensors
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT=${1:-corpus}
@@ -43,4 +48,12 @@ date -u +"start %Y-%m-%dT%H:%M:%SZ"
 "$BUILD/partita-cli" train transformer --out "$OUT" --data "$DATA" --config medium \
   --epochs "$EPOCHS" --batch-size 32 --lr 5e-4 --warmup "$WARMUP" --lr-floor 2.5e-5 \
   --augment "$AUGMENT" --transpose 3 --seed 1 --threads 2 "${EXTRA[@]}" "$@"
+if [ "$WHAT" = jsb ] && [ "${ANNEAL_EPOCHS:-4}" -gt 0 ]; then
+  date -u +"anneal %Y-%m-%dT%H:%M:%SZ"
+  PASS=()
+  for arg in "$@"; do [ "$arg" = --resume ] || PASS+=("$arg"); done
+  "$BUILD/partita-cli" train transformer --init "$OUT/best.safetensors" --out "$OUT-anneal" --data "$DATA" \
+    --epochs "${ANNEAL_EPOCHS:-4}" --batch-size 32 --lr "${ANNEAL_LR:-3e-5}" --warmup 1 --lr-floor "${ANNEAL_LR:-3e-5}" \
+    --augment "$AUGMENT" --transpose 3 --seed 1 --threads 2 --keep-epochs "${PASS[@]}"
+fi
 date -u +"end %Y-%m-%dT%H:%M:%SZ"

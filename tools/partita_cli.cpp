@@ -56,7 +56,8 @@ Args parse(int argc, char** argv, int first) {
       std::string key = s.substr(2), val = "1";
       auto eq = key.find('=');
       if (eq != std::string::npos) val = key.substr(eq + 1), key = key.substr(0, eq);
-      else if (key != "resume" && key != "help" && key != "polyphonic" && key != "continuations" && i + 1 < argc)
+      else if (key != "resume" && key != "help" && key != "polyphonic" && key != "continuations" &&
+               key != "keep-epochs" && i + 1 < argc)
         val = argv[++i];
       a.opt[key] = val;
     } else {
@@ -122,7 +123,8 @@ int usage() {
           "      [--layers N --heads N --d-model N --d-head N --d-inner N --segment N --memory N --dropout X]\n"
           "      [--epochs " + std::to_string(tf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(tf.batch_size) +
           "] [--lr " + num(tf.lr) + "] [--warmup " + std::to_string(tf.warmup_steps) + "] [--lr-floor " + num(tf.lr_floor) +
-          "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 100] [--seed 0] [--threads 2] [--resume]\n";
+          "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 100] [--seed 0] [--threads 2] [--resume | --init FILE]\n"
+          "      [--keep-epochs]\n";
   std::fputs(text.c_str(), stderr);
   return 2;
 }
@@ -486,7 +488,14 @@ models::TransformerXLConfig txl_config(const Args& a) {
 int cmd_train_transformer(const Args& a) {
   if (!a.flag("out")) return usage();
   set_num_threads(std::stoi(a.get("threads", "2")));
-  const models::TransformerXLConfig cfg = txl_config(a);
+  // --init FILE: start from a model file's weights (its architecture and dropout) with a
+  // fresh optimiser and schedule, e.g. a low-rate phase after a run.
+  const bool init = a.flag("init");
+  if (init && (a.flag("config") || a.flag("layers") || a.flag("heads") || a.flag("d-model") || a.flag("d-head") ||
+               a.flag("d-inner") || a.flag("dropout") || a.flag("segment") || a.flag("memory")))
+    throw InvalidArgument("train transformer: --init takes the architecture from its file; drop --config and the size options");
+  if (init && a.flag("resume"))
+    throw InvalidArgument("train transformer: --init starts a new run; --resume continues one, give only one of them");
   models::TransformerXLFitOptions o;
   if (a.flag("epochs")) o.epochs = std::stoi(a.get("epochs", ""));
   if (a.flag("batch-size")) o.batch_size = std::stoll(a.get("batch-size", ""));
@@ -505,7 +514,10 @@ int cmd_train_transformer(const Args& a) {
   aug.max_transpose = std::stoi(a.get("transpose", "3"));
   aug.seed = o.seed;
   const data::PerformanceSplit train = data::augment_performances(corpus.train, aug);
-  models::TransformerXL m(cfg, o.seed);
+  models::TransformerXL m = init ? models::TransformerXL::load(a.get("init", "")) : models::TransformerXL(txl_config(a), o.seed);
+  m.set_training(true);
+  const models::TransformerXLConfig& cfg = m.config();
+  if (init) std::printf("train transformer: weights from %s\n", a.get("init", "").c_str());
   std::printf("train transformer: config %s, %lld parameters, %d threads; corpus %s:\n", cfg.to_json().c_str(),
               static_cast<long long>(m.parameter_count()), num_threads(), a.get("data", "jsb").c_str());
   print_split("train", corpus.train);
@@ -526,9 +538,18 @@ int cmd_train_transformer(const Args& a) {
     }
     return true;
   };
-  cb.on_epoch = [](const models::EpochInfo& e) {
+  // --keep-epochs: every epoch's weights as OUT/epoch-NN.safetensors (for checkpoint
+  // averaging, scripts/average_weights.py).
+  const bool keep = a.flag("keep-epochs");
+  const std::string out_dir = a.get("out", "");
+  cb.on_epoch = [keep, &m, &out_dir](const models::EpochInfo& e) {
     std::printf("epoch %d done: %lld steps, train %.4f valid_nll %.4f%s (%.0f s)\n", e.epoch,
                 static_cast<long long>(e.steps), e.train_loss, e.valid_loss, e.best ? " best" : "", e.seconds);
+    if (keep) {
+      char name[32];
+      std::snprintf(name, sizeof name, "/epoch-%02d.safetensors", e.epoch);
+      m.save(out_dir + name, {{"epoch", std::to_string(e.epoch)}, {"valid_loss", std::to_string(e.valid_loss)}});
+    }
     std::fflush(stdout);
   };
   auto r = m.fit(train.streams, corpus.valid.streams, o, cb);

@@ -627,8 +627,8 @@ def add_train_transformer(p: argparse.ArgumentParser) -> None:
                    help="corpus: 'jsb' (the JSB chorales' standard split) and/or MIDI folders (their "
                         "train/valid/test subfolders, or every 10th file valid / test), comma-separated "
                         "(default: %(default)s)")
-    p.add_argument("--config", choices=partita.transformer.CONFIGS, default="reference",
-                   help="network preset; the options below change single fields (default: %(default)s)")
+    p.add_argument("--config", choices=partita.transformer.CONFIGS, default=None,
+                   help="network preset; the options below change single fields (default: reference)")
     g = p.add_argument_group("network fields (default: the preset's)")
     for name, kind in (("layers", int), ("heads", int), ("d-model", int), ("d-head", int), ("d-inner", int),
                        ("segment", int), ("memory", int), ("dropout", float)):
@@ -651,6 +651,11 @@ def add_train_transformer(p: argparse.ArgumentParser) -> None:
                    help="tempo the JSB chorales' 16th-note grid is played at (default: %(default)g)")
     p.add_argument("--seed", type=int, default=d.seed, metavar="N", help="random seed (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from DIR/last.safetensors")
+    p.add_argument("--init", metavar="FILE", default=None,
+                   help="start from this model file's weights (its network, dropout included) with a fresh "
+                        "optimizer and schedule, e.g. a low-rate phase after a run")
+    p.add_argument("--keep-epochs", action="store_true",
+                   help="also keep every epoch's weights as DIR/epoch-NN.safetensors (for checkpoint averaging)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -666,13 +671,27 @@ def run_train_transformer(args: argparse.Namespace) -> int:
     fields = {name: getattr(args, name) for name in ("layers", "heads", "d_model", "d_head", "d_inner",
                                                      "segment", "memory", "dropout")
               if getattr(args, name) is not None}
-    config = partita.transformer.named_config(args.config, **fields)
+    if args.init is not None:
+        if args.config is not None or fields:
+            raise CommandError("--init takes the network from its file; drop --config and the network fields")
+        if args.resume:
+            raise CommandError("--init starts a new run and --resume continues one; give only one of them")
+        model = partita.TransformerXL.load(args.init)
+    else:
+        model = partita.TransformerXL(partita.transformer.named_config(args.config or "reference", **fields),
+                                      seed=args.seed)
     corpus = partita.transformer.load_corpus(args.data, jsb_qpm=args.jsb_qpm)
     for skipped in corpus.skipped:
         print(f"partita: skipped {skipped}", file=sys.stderr)
     train, valid = partita.transformer.training_splits(corpus, augment=args.augment,
                                                        max_transpose=args.transpose, seed=args.seed)
-    model = partita.TransformerXL(config, seed=args.seed)
+    on_epoch = None
+    if args.keep_epochs:
+        def on_epoch(e: "partita.EpochInfo") -> None:
+            model.save(os.path.join(args.out, f"epoch-{e.epoch:02d}.safetensors"),
+                       extra={"epoch": str(e.epoch), "valid_loss": repr(e.valid_loss)})
+    if args.init is not None:
+        print(f"weights from {args.init}")
     print(f"training {model!r} on {args.data}:")
     print(_split_line("train", corpus.train))
     print(f"  with {args.augment} augmented copies (+-{args.transpose} semitones):")
@@ -682,7 +701,7 @@ def run_train_transformer(args: argparse.Namespace) -> int:
                        max_steps_per_epoch=args.max_steps_per_epoch, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, lr_floor=args.lr_floor, clip_norm=args.clip_norm,
                        max_valid_batches=args.max_valid_batches, seed=args.seed, checkpoint_dir=args.out,
-                       resume=args.resume, progress=not args.no_progress)
+                       resume=args.resume, on_epoch=on_epoch, progress=not args.no_progress)
     for e in result.history:
         valid_text = "" if math.isnan(e.valid_loss) else f" valid_nll {e.valid_loss:.4f}"
         print(f"epoch {e.epoch}: {e.steps} steps, train {e.train_loss:.4f}{valid_text}"

@@ -439,3 +439,36 @@ def test_cli_train_transformer_on_a_midi_folder_and_resume(tmp_path, run_cli):
     assert "done: 4 steps" in r.stdout
     r = run_cli("train", "transformer", "--out", str(tmp_path / "x"), "--config", "huge")
     assert r.returncode == 2
+
+
+def test_cli_train_transformer_init_and_keep_epochs(tmp_path, run_cli, tiny_weights):
+    folder = tmp_path / "midis"
+    folder.mkdir()
+    for name in ("twinkle_twinkle", "ode_to_joy"):
+        partita.write_midi(partita.read_midi(os.path.join(ROOT, "data", "melodies", f"{name}.mid")),
+                           folder / f"{name}.mid")
+    common = ("--data", str(folder), "--batch-size", "2", "--max-steps-per-epoch", "2", "--warmup", "1",
+              "--lr", "1e-3", "--lr-floor", "1e-3", "--no-progress")
+    r = run_cli("train", "transformer", "--out", str(tmp_path / "a"), "--init", str(tiny_weights),
+                "--epochs", "2", "--keep-epochs", *common)
+    assert r.returncode == 0, r.stderr
+    assert f"weights from {tiny_weights}" in r.stdout and "done: 4 steps" in r.stdout
+    start = partita.TransformerXL.load(str(tiny_weights)).parameters().state_dict()
+    kept = [partita.TransformerXL.load(str(tmp_path / "a" / f"epoch-0{e}.safetensors")) for e in (0, 1)]
+    assert all(m.config == small() for m in kept)  # the file's network, not the reference preset
+    w0, w1 = (m.parameters().state_dict()["word_emb.weight"] for m in kept)
+    # trained from the file's weights: a few small Adam steps away from them, and on between epochs
+    assert 0 < np.abs(w0 - start["word_emb.weight"]).max() < 0.05
+    assert not np.array_equal(w0, w1)
+    meta = partita.load_safetensors(tmp_path / "a" / "epoch-01.safetensors").metadata
+    assert meta["epoch"] == "1" and meta["valid_loss"] == "nan"  # two pieces: none held out for validation
+    # the network comes from the file: size options and --resume are refused
+    r = run_cli("train", "transformer", "--out", str(tmp_path / "b"), "--init", str(tiny_weights), "--layers", "2",
+                *common)
+    assert r.returncode != 0 and "--init" in r.stderr
+    r = run_cli("train", "transformer", "--out", str(tmp_path / "a"), "--init", str(tiny_weights), "--resume",
+                *common)
+    assert r.returncode != 0 and "--resume" in r.stderr
+    r = run_cli("train", "transformer", "--out", str(tmp_path / "c"), "--init", str(tmp_path / "missing.safetensors"),
+                *common)
+    assert r.returncode != 0 and "missing.safetensors" in r.stderr
