@@ -95,7 +95,9 @@ def _repair_worker(job):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", help="model file (default: the shipped model)")
-    ap.add_argument("--windows", type=int, default=40, help="test windows to repair (0: all 194)")
+    ap.add_argument("--split", choices=("test", "valid"), default="test",
+                    help="JSB split whose windows are repaired (choose settings on valid, report test)")
+    ap.add_argument("--windows", type=int, default=40, help="windows to repair (0: all; 194 in test)")
     ap.add_argument("--iterations", type=int, default=300, help="sampling iterations per window")
     ap.add_argument("--creative-risk", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -106,7 +108,7 @@ def main(argv=None):
     partita.set_num_threads(a.threads)
     model = partita.ARCNN.load(a.weights) if a.weights else partita.ARCNN.pretrained()
     rng = np.random.default_rng(a.seed)
-    test = partita.jsb_windows("test").array
+    test = partita.jsb_windows(a.split).array
     idx = np.arange(len(test)) if a.windows <= 0 else np.sort(
         rng.choice(len(test), min(a.windows, len(test)), replace=False))
     items = [(int(i), test[i], corrupt(test[i], rng)) for i in idx]  # corruption: one seeded stream
@@ -124,10 +126,10 @@ def main(argv=None):
     after = [f for _, f in pairs]
     seconds = time.time() - t0
     b, f = np.mean(before, 0), np.mean(after, 0)
-    repair = dict(windows=int(len(idx)), iterations=a.iterations, creative_risk=a.creative_risk,
+    repair = dict(split=a.split, windows=int(len(idx)), iterations=a.iterations, creative_risk=a.creative_risk,
                   before=dict(precision=b[0], recall=b[1], f1=b[2]),
                   after=dict(precision=f[0], recall=f[1], f1=f[2]), seconds=seconds)
-    print(f"JSB test repair ({len(idx)} windows, half the notes removed + 1.5 % random cells, "
+    print(f"JSB {a.split} repair ({len(idx)} windows, half the notes removed + 1.5 % random cells, "
           f"{a.iterations} iterations, T={a.creative_risk}, {seconds:.0f} s):")
     print(f"  before: precision {b[0]:.3f} recall {b[1]:.3f} F1 {b[2]:.3f}")
     print(f"  after:  precision {f[0]:.3f} recall {f[1]:.3f} F1 {f[2]:.3f}")

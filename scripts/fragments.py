@@ -8,7 +8,8 @@ notes and of the added notes (output runs that are not runs of the input), the n
 in and out, and the pitch-class entropy and in-scale share of input and output (so that a
 change that merely deletes notes shows up).
 
-    python scripts/fragments.py [--seeds 5] [--iterations N] [--resolve-iterations N] [--json out.json]
+    python scripts/fragments.py [--weights FILE] [--seeds 5] [--iterations N] [--resolve-iterations N]
+                                [--json out.json]
 """
 import argparse
 import glob
@@ -38,6 +39,7 @@ def runs(roll):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weights", help="model file (default: the shipped model)")
     ap.add_argument("--seeds", type=int, default=5, help="seeds 1..N")
     ap.add_argument("--iterations", type=int)
     ap.add_argument("--creative-risk", type=float)
@@ -51,7 +53,7 @@ def main(argv=None):
         kw["creative_risk"] = a.creative_risk
     if a.resolve_iterations is not None:
         kw["resolve_iterations"] = a.resolve_iterations
-    model = partita.ARCNN.pretrained()
+    model = partita.ARCNN.load(a.weights) if a.weights else partita.ARCNN.pretrained()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "melodies")
     rows, worst = [], 0.0
     for path in sorted(glob.glob(os.path.join(root, "*.mid"))):
