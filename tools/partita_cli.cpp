@@ -491,9 +491,9 @@ int cmd_train_transformer(const Args& a) {
   // --init FILE: start from a model file's weights (its architecture and dropout) with a
   // fresh optimiser and schedule, e.g. a low-rate phase after a run.
   const bool init = a.flag("init");
-  if (init && (a.flag("config") || a.flag("layers") || a.flag("heads") || a.flag("d-model") || a.flag("d-head") ||
-               a.flag("d-inner") || a.flag("dropout") || a.flag("segment") || a.flag("memory")))
-    throw InvalidArgument("train transformer: --init takes the architecture from its file; drop --config and the size options");
+  for (const char* k : {"config", "layers", "heads", "d-model", "d-head", "d-inner", "dropout", "segment", "memory"})
+    if (init && a.flag(k))
+      throw InvalidArgument(std::string("train transformer: --init takes the architecture from its file; drop --") + k);
   if (init && a.flag("resume"))
     throw InvalidArgument("train transformer: --init starts a new run; --resume continues one, give only one of them");
   models::TransformerXLFitOptions o;
@@ -515,7 +515,6 @@ int cmd_train_transformer(const Args& a) {
   aug.seed = o.seed;
   const data::PerformanceSplit train = data::augment_performances(corpus.train, aug);
   models::TransformerXL m = init ? models::TransformerXL::load(a.get("init", "")) : models::TransformerXL(txl_config(a), o.seed);
-  m.set_training(true);
   const models::TransformerXLConfig& cfg = m.config();
   if (init) std::printf("train transformer: weights from %s\n", a.get("init", "").c_str());
   std::printf("train transformer: config %s, %lld parameters, %d threads; corpus %s:\n", cfg.to_json().c_str(),
