@@ -9,7 +9,7 @@ in and out, and the pitch-class entropy and in-scale share of input and output (
 change that merely deletes notes shows up).
 
     python scripts/fragments.py [--weights FILE] [--seeds 5] [--iterations N] [--resolve-iterations N]
-                                [--json out.json]
+                                [--keep-input-fragments] [--json out.json]
 """
 import argparse
 import glob
@@ -44,6 +44,8 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int)
     ap.add_argument("--creative-risk", type=float)
     ap.add_argument("--resolve-iterations", type=int)
+    ap.add_argument("--keep-input-fragments", action="store_true",
+                    help="the closing pass leaves the input's own one-16th notes alone")
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     kw = {}
@@ -53,6 +55,8 @@ def main(argv=None):
         kw["creative_risk"] = a.creative_risk
     if a.resolve_iterations is not None:
         kw["resolve_iterations"] = a.resolve_iterations
+    if a.keep_input_fragments:
+        kw["keep_input_fragments"] = True
     model = partita.ARCNN.load(a.weights) if a.weights else partita.ARCNN.pretrained()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "melodies")
     rows, worst = [], 0.0

@@ -36,7 +36,8 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
          seed: typing.SupportsInt | typing.SupportsIndex = 0,
          track: typing.SupportsInt | typing.SupportsIndex = -1,
          return_stats: typing.Literal[False] = False,
-         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> Score:
+         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500,
+         keep_input_fragments: bool = False) -> Score:
     """Rewrite `track` of `melody` as the Music Studio does; returns the new Score."""
 @typing.overload
 def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0,
@@ -46,7 +47,8 @@ def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.Supp
          seed: typing.SupportsInt | typing.SupportsIndex = 0,
          track: typing.SupportsInt | typing.SupportsIndex = -1,
          *, return_stats: typing.Literal[True],
-         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> tuple[Score, list[EditStats]]:
+         resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500,
+         keep_input_fragments: bool = False) -> tuple[Score, list[EditStats]]:
     """With return_stats=True: (Score, one EditStats per edited window)."""
 ''',
     ("GAN", "accompany"): '''

@@ -57,7 +57,7 @@ Args parse(int argc, char** argv, int first) {
       auto eq = key.find('=');
       if (eq != std::string::npos) val = key.substr(eq + 1), key = key.substr(0, eq);
       else if (key != "resume" && key != "help" && key != "polyphonic" && key != "continuations" &&
-               key != "keep-epochs" && i + 1 < argc)
+               key != "keep-epochs" && key != "keep-input-fragments" && i + 1 < argc)
         val = argv[++i];
       a.opt[key] = val;
     } else {
@@ -86,6 +86,7 @@ int usage() {
       std::to_string(e.max_add) + "]\n"
       "      [--iterations " + std::to_string(e.iterations) + "] [--creative-risk " + num(e.creative_risk) +
       "] [--resolve-iterations " + std::to_string(e.resolve_iterations) + "]\n"
+      "      [--keep-input-fragments]\n"
       "      [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
       "  partita-cli accompany IN.mid -o OUT.mid [--model chorale | --weights FILE] [--track -1]\n"
@@ -147,6 +148,7 @@ int cmd_edit(const Args& a) {
   if (a.flag("iterations")) c.iterations = std::stoi(a.get("iterations", ""));
   if (a.flag("creative-risk")) c.creative_risk = std::stod(a.get("creative-risk", ""));
   if (a.flag("resolve-iterations")) c.resolve_iterations = std::stoi(a.get("resolve-iterations", ""));
+  if (a.flag("keep-input-fragments")) c.keep_input_fragments = true;
   if (a.flag("seed")) c.seed = std::stoull(a.get("seed", ""));
   models::ARCNN m = a.flag("weights")
                         ? models::ARCNN::load(a.get("weights", ""))

@@ -34,9 +34,10 @@ namespace {
 
 
 EditControls controls(double max_remove_pct, int max_add, int iterations, double creative_risk,
-                      std::uint64_t seed, int resolve_iterations) {
+                      std::uint64_t seed, int resolve_iterations, bool keep_input_fragments) {
   EditControls c;
   c.resolve_iterations = resolve_iterations;
+  c.keep_input_fragments = keep_input_fragments;
   c.max_remove_pct = max_remove_pct;
   c.max_add = max_add;
   c.iterations = iterations;
@@ -97,26 +98,30 @@ ArcnnConfig() is the shipped compact default; ArcnnConfig.reference() the refere
 max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
 iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100],
 resolve_iterations: most toggles of the closing pass after the iterations, which removes or
-lengthens the one-16th notes the edit added (0: off; it stops when none is left).
+lengthens the one-16th notes left in the output (0: off; it stops when none is left),
+keep_input_fragments: the closing pass leaves the input's own one-16th notes alone.
 EditControls() holds the defaults ARCNN.edit and both command lines use.)doc")
           .def(py::init([](double max_remove_pct, int max_add, int iterations, double creative_risk,
-                           std::uint64_t seed, int resolve_iterations) {
-                 return controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
+                           std::uint64_t seed, int resolve_iterations, bool keep_input_fragments) {
+                 return controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations,
+                                 keep_input_fragments);
                }),
                "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
                "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
-               "resolve_iterations"_a = de.resolve_iterations)
+               "resolve_iterations"_a = de.resolve_iterations, "keep_input_fragments"_a = de.keep_input_fragments)
           .def_readwrite("max_remove_pct", &EditControls::max_remove_pct)
           .def_readwrite("max_add", &EditControls::max_add)
           .def_readwrite("iterations", &EditControls::iterations)
           .def_readwrite("creative_risk", &EditControls::creative_risk)
           .def_readwrite("seed", &EditControls::seed)
           .def_readwrite("resolve_iterations", &EditControls::resolve_iterations)
+          .def_readwrite("keep_input_fragments", &EditControls::keep_input_fragments)
           .def("__repr__", [](const EditControls& c) {
             return "EditControls(max_remove_pct=" + fnum(c.max_remove_pct) + ", max_add=" + std::to_string(c.max_add) +
                    ", iterations=" + std::to_string(c.iterations) + ", creative_risk=" + fnum(c.creative_risk) +
                    ", seed=" + std::to_string(c.seed) +
-                   ", resolve_iterations=" + std::to_string(c.resolve_iterations) + ")";
+                   ", resolve_iterations=" + std::to_string(c.resolve_iterations) +
+                   ", keep_input_fragments=" + (c.keep_input_fragments ? "True" : "False") + ")";
           });
   py_bind::mapping_access(controls_cls);
 
@@ -249,8 +254,9 @@ mode. edit() rewrites a melody; fit() trains.)doc")
           "edit",
           [](ARCNN& m, const Score& melody, double max_remove_pct, int max_add, int iterations,
              double creative_risk, std::uint64_t seed, int track, bool return_stats,
-             int resolve_iterations) -> py::object {
-            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
+             int resolve_iterations, bool keep_input_fragments) -> py::object {
+            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations,
+                                      keep_input_fragments);
             std::vector<EditStats> st;
             Score out;
             {
@@ -263,19 +269,22 @@ mode. edit() rewrites a melody; fit() trains.)doc")
           "melody"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add,
           "iterations"_a = de.iterations, "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
           "track"_a = -1, "return_stats"_a = false, "resolve_iterations"_a = de.resolve_iterations,
+          "keep_input_fragments"_a = de.keep_input_fragments,
           R"doc(Rewrite `track` of `melody` (-1: the first track with notes) as the Music Studio does.
 
 max_remove_pct: maximum input notes to remove (%), max_add: maximum notes to add,
 iterations: sampling iterations (one toggle each), creative_risk: temperature,
-resolve_iterations: most toggles of the closing pass on the one-16th notes the edit added
+resolve_iterations: most toggles of the closing pass on the one-16th notes left in the output,
+keep_input_fragments: that pass leaves the input's own one-16th notes alone
 (defaults: partita.EditControls()). Inputs longer than 8 bars are edited window by window, shorter
 ones padded. Returns a Score with the input's tempo map, meters, program and timing and one
 track at velocity 100 (and a list of EditStats, one per window, with return_stats=True).)doc")
       .def(
           "edit_roll",
           [](ARCNN& m, const py::object& roll, double max_remove_pct, int max_add, int iterations,
-             double creative_risk, std::uint64_t seed, int resolve_iterations) {
-            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations);
+             double creative_risk, std::uint64_t seed, int resolve_iterations, bool keep_input_fragments) {
+            EditControls c = controls(max_remove_pct, max_add, iterations, creative_risk, seed, resolve_iterations,
+                                      keep_input_fragments);
             const PianoRoll r = py_bind::model_roll_from_python(roll, "ARCNN.edit_roll");
             PianoRoll out;
             {
@@ -286,7 +295,7 @@ track at velocity 100 (and a list of EditStats, one per window, with return_stat
           },
           "roll"_a, "max_remove_pct"_a = de.max_remove_pct, "max_add"_a = de.max_add, "iterations"_a = de.iterations,
           "creative_risk"_a = de.creative_risk, "seed"_a = de.seed,
-          "resolve_iterations"_a = de.resolve_iterations,
+          "resolve_iterations"_a = de.resolve_iterations, "keep_input_fragments"_a = de.keep_input_fragments,
           "Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution "
           "raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary "
           "PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).")

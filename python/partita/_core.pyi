@@ -3143,12 +3143,14 @@ class EditControls:
     max_remove_pct: maximum input notes to remove (%, 0..100), max_add: maximum notes to add,
     iterations: sampling iterations (one toggle each), creative_risk: softmax temperature (0, 100],
     resolve_iterations: most toggles of the closing pass after the iterations, which removes or
-    lengthens the one-16th notes the edit added (0: off; it stops when none is left).
+    lengthens the one-16th notes left in the output (0: off; it stops when none is left),
+    keep_input_fragments: the closing pass leaves the input's own one-16th notes alone.
     EditControls() holds the defaults ARCNN.edit and both command lines use.
     """
+    keep_input_fragments: bool
     def __getitem__(self, key: str) -> typing.Any:
         ...
-    def __init__(self, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> None:
+    def __init__(self, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500, keep_input_fragments: bool = False) -> None:
         ...
     def __repr__(self) -> str:
         ...
@@ -3334,7 +3336,8 @@ class ARCNN:
              seed: typing.SupportsInt | typing.SupportsIndex = 0,
              track: typing.SupportsInt | typing.SupportsIndex = -1,
              return_stats: typing.Literal[False] = False,
-             resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> Score:
+             resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500,
+             keep_input_fragments: bool = False) -> Score:
         """Rewrite `track` of `melody` as the Music Studio does; returns the new Score."""
     @typing.overload
     def edit(self, melody: Score, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0,
@@ -3344,9 +3347,10 @@ class ARCNN:
              seed: typing.SupportsInt | typing.SupportsIndex = 0,
              track: typing.SupportsInt | typing.SupportsIndex = -1,
              *, return_stats: typing.Literal[True],
-             resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> tuple[Score, list[EditStats]]:
+             resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500,
+             keep_input_fragments: bool = False) -> tuple[Score, list[EditStats]]:
         """With return_stats=True: (Score, one EditStats per edited window)."""
-    def edit_roll(self, roll: typing.Any, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500) -> PianoRoll:
+    def edit_roll(self, roll: typing.Any, max_remove_pct: typing.SupportsFloat | typing.SupportsIndex = 100.0, max_add: typing.SupportsInt | typing.SupportsIndex = 500, iterations: typing.SupportsInt | typing.SupportsIndex = 100, creative_risk: typing.SupportsFloat | typing.SupportsIndex = 1.0, seed: typing.SupportsInt | typing.SupportsIndex = 0, resolve_iterations: typing.SupportsInt | typing.SupportsIndex = 500, keep_input_fragments: bool = False) -> PianoRoll:
         """
         Edit a roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another resolution raises InvalidArgument) or a (time, 128) array (non-zero = note). Returns a new binary PianoRoll of the same length (resolution 4, the input roll's tempo, meter and track info).
         """

@@ -346,7 +346,10 @@ def add_edit(sub) -> argparse.ArgumentParser:
                    help="sampling temperature, typically 0.5-6 (default: %(default)g)")
     p.add_argument("--resolve-iterations", type=int, default=d.resolve_iterations, metavar="N",
                    help="closing pass after the sampled toggles: at most N toggles that remove or extend "
-                        "the one-16th notes the edit added; 0 turns it off (default: %(default)s)")
+                        "the one-16th notes left in the output; 0 turns it off (default: %(default)s)")
+    p.add_argument("--keep-input-fragments", action="store_true",
+                   help="the closing pass leaves the input's own one-16th notes alone and resolves only "
+                        "the ones the edit made")
     p.add_argument("--track", type=int, default=-1, metavar="I",
                    help="track to edit (default: the first track with notes)")
     p.add_argument("--weights", metavar="FILE",
@@ -366,6 +369,7 @@ def run_edit(args: argparse.Namespace) -> int:
     edited, stats = model.edit(score, max_remove_pct=args.max_remove_pct, max_add=args.max_add,
                                iterations=args.iterations, creative_risk=args.creative_risk,
                                resolve_iterations=args.resolve_iterations,
+                               keep_input_fragments=args.keep_input_fragments,
                                seed=resolve_seed(args), track=args.track, return_stats=True)
     partita.write_midi(edited, out_path)
     removed = sum(s.removed for s in stats)

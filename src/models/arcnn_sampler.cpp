@@ -23,7 +23,7 @@ void EditControls::validate(const char* who) const {
 }
 
 std::vector<std::uint8_t> resolve_candidates(const std::uint8_t* on_now, const std::uint8_t* original,
-                                             std::int64_t steps) {
+                                             std::int64_t steps, bool keep_input_fragments) {
   const std::int64_t pitches = static_cast<std::int64_t>(kPitches);
   std::vector<std::uint8_t> allowed(static_cast<size_t>(steps * pitches), 0);
   auto at = [&](const std::uint8_t* r, std::int64_t t, std::int64_t q) {
@@ -32,7 +32,8 @@ std::vector<std::uint8_t> resolve_candidates(const std::uint8_t* on_now, const s
   for (std::int64_t t = 0; t < steps; ++t)
     for (std::int64_t q = 0; q < pitches; ++q) {
       if (!at(on_now, t, q) || at(on_now, t - 1, q) || at(on_now, t + 1, q)) continue;  // not a one-step note
-      if (at(original, t, q) && !at(original, t - 1, q) && !at(original, t + 1, q)) continue;  // the input's own
+      if (keep_input_fragments && at(original, t, q) && !at(original, t - 1, q) && !at(original, t + 1, q))
+        continue;  // the input's own
       allowed[static_cast<size_t>(t * pitches + q)] = 1;
       if (t > 0) allowed[static_cast<size_t>((t - 1) * pitches + q)] = 1;
       if (t + 1 < steps) allowed[static_cast<size_t>((t + 1) * pitches + q)] = 1;
@@ -110,10 +111,10 @@ EditStats sample_edit(PianoRoll& window, const LogitsFn& logits_fn,
     }
     ++st.iterations_run;
   }
-  // Closing pass: each toggle turns off, or extends, a one-step note the edit
-  // made, so it ends when none is left (or the controls mask every such cell).
+  // Closing pass: each toggle turns off, or extends, a one-step note, so it
+  // ends when none is left (or the controls mask every such cell).
   for (int it = 0; it < c.resolve_iterations; ++it) {
-    const std::vector<std::uint8_t> only = resolve_candidates(on_now, original.data(), steps);
+    const std::vector<std::uint8_t> only = resolve_candidates(on_now, original.data(), steps, c.keep_input_fragments);
     if (!step(&only)) break;
     ++st.resolve_run;
   }

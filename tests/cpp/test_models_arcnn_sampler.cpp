@@ -147,6 +147,7 @@ TEST(ArcnnSampler, VelocityCellsAreNotesAndBecomeOnes) {
   w(7, 64) = 1;
   EditControls c;
   c.iterations = 0;
+  c.resolve_iterations = 0;
   Generator rng(0);
   sample_edit(w, constant_logits(std::vector<float>(128 * 128, 0.0f)), c, rng);
   EXPECT_TRUE(w.binary);
@@ -184,22 +185,28 @@ TEST(ArcnnSampler, BadControlsAndLogits) {
   EXPECT_THROW(sample_edit(w, wrong, c, rng), ShapeError);
 }
 
-TEST(ArcnnSampler, ResolveCandidatesAreAddedOneStepNotesAndTheirNeighbours) {
+TEST(ArcnnSampler, ResolveCandidatesAreOneStepNotesAndTheirNeighbours) {
   PianoRoll now(8), orig(8);
   now(0, 60) = 1;              // added fragment at the window's start: itself and step 1
   now(4, 62) = 1;              // added fragment: steps 3, 4, 5
   now(2, 64) = now(3, 64) = 1;  // added two-step note: not a candidate
-  now(6, 65) = orig(6, 65) = 1;  // the input's own one-step note: kept
+  now(6, 65) = orig(6, 65) = 1;  // the input's own one-step note: steps 5, 6, 7 unless kept
   orig(3, 67) = orig(4, 67) = 1;
   now(4, 67) = 1;              // what is left of a cut input note: a candidate
-  const auto a = resolve_candidates(now.data(), orig.data(), 8);
-  std::set<std::pair<int, int>> got;
-  for (int t = 0; t < 8; ++t)
-    for (int q = 0; q < 128; ++q)
-      if (a[static_cast<size_t>(t * 128 + q)]) got.insert({t, q});
-  const std::set<std::pair<int, int>> want = {{0, 60}, {1, 60}, {3, 62}, {4, 62}, {5, 62},
+  auto cells = [&](bool keep) {
+    const auto a = resolve_candidates(now.data(), orig.data(), 8, keep);
+    std::set<std::pair<int, int>> got;
+    for (int t = 0; t < 8; ++t)
+      for (int q = 0; q < 128; ++q)
+        if (a[static_cast<size_t>(t * 128 + q)]) got.insert({t, q});
+    return got;
+  };
+  const std::set<std::pair<int, int>> kept = {{0, 60}, {1, 60}, {3, 62}, {4, 62}, {5, 62},
                                               {3, 67}, {4, 67}, {5, 67}};
-  EXPECT_EQ(got, want);
+  EXPECT_EQ(cells(true), kept);
+  std::set<std::pair<int, int>> all = kept;
+  all.insert({{5, 65}, {6, 65}, {7, 65}});
+  EXPECT_EQ(cells(false), all);
 }
 
 // Random logits that favour adding short notes: the main phase leaves fragments.
@@ -213,6 +220,7 @@ static LogitsFn noisy_logits(std::uint64_t seed) {
   };
 }
 
+// With keep_input_fragments the pass resolves only the edit's own fragments.
 TEST(ArcnnSampler, ClosingPassOnlyTouchesAddedFragmentsAndTheirNeighbours) {
   PianoRoll input(128);
   for (std::size_t t = 0; t < 128; t += 8) input(t, 60) = input(t + 1, 60) = input(t + 2, 60) = 1;
@@ -222,11 +230,12 @@ TEST(ArcnnSampler, ClosingPassOnlyTouchesAddedFragmentsAndTheirNeighbours) {
   EditControls c;
   c.iterations = 150;
   c.resolve_iterations = 0;
+  c.keep_input_fragments = true;
   PianoRoll main_only(128);
   std::copy(original.begin(), original.end(), main_only.data());
   Generator r0(21);
   const EditStats s0 = sample_edit(main_only, fn, c, r0);
-  const auto before = resolve_candidates(main_only.data(), original.data(), 128);
+  const auto before = resolve_candidates(main_only.data(), original.data(), 128, true);
   std::size_t fragments_before = 0;
   for (std::size_t i = 0; i < before.size(); ++i) fragments_before += before[i] && main_only.data()[i];
   ASSERT_GT(fragments_before, 5u);  // the fake model does leave fragments
@@ -250,7 +259,7 @@ TEST(ArcnnSampler, ClosingPassOnlyTouchesAddedFragmentsAndTheirNeighbours) {
   EXPECT_GE(s1.resolve_run, 1);
   EXPECT_LE(static_cast<std::size_t>(s1.resolve_run), fragments_before);
   // No added one-step note is left; the input's own is untouched.
-  const auto after = resolve_candidates(full.data(), original.data(), 128);
+  const auto after = resolve_candidates(full.data(), original.data(), 128, true);
   for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i], 0) << "cell " << i;
   EXPECT_EQ(full(50, 70), main_only(50, 70));
   // The counters follow the roll.
@@ -269,6 +278,45 @@ TEST(ArcnnSampler, ClosingPassOnlyTouchesAddedFragmentsAndTheirNeighbours) {
   EXPECT_EQ(cells_of(again), cells_of(full));
 }
 
+// By default the input's own one-step notes are resolved too: none is left in
+// the output; with no removal allowed they can only be lengthened.
+TEST(ArcnnSampler, ClosingPassResolvesTheInputsOneStepNotesByDefault) {
+  PianoRoll input(128);
+  for (std::size_t t = 0; t < 128; t += 8) input(t, 48) = 1;  // staccato one-16th notes
+  for (std::size_t t = 0; t < 128; t += 16) input(t + 2, 60) = input(t + 3, 60) = input(t + 4, 60) = 1;
+  const std::vector<std::uint8_t> original = cells_of(input);
+  const LogitsFn fn = noisy_logits(9);
+  auto one_step_notes = [](const PianoRoll& r) {
+    int n = 0;
+    for (std::size_t t = 0; t < 128; ++t)
+      for (std::size_t q = 0; q < 128; ++q)
+        n += r(t, q) && (t == 0 || !r(t - 1, q)) && (t == 127 || !r(t + 1, q));
+    return n;
+  };
+  for (const double remove_pct : {100.0, 0.0}) {
+    EditControls c;
+    c.iterations = 40;
+    c.max_remove_pct = remove_pct;
+    PianoRoll w(128);
+    std::copy(original.begin(), original.end(), w.data());
+    Generator rng(5);
+    const EditStats st = sample_edit(w, fn, c, rng);
+    EXPECT_EQ(st.iterations_run, 40);
+    EXPECT_EQ(one_step_notes(w), 0) << "max_remove_pct " << remove_pct;
+    if (remove_pct == 0.0) {
+      EXPECT_EQ(st.removed, 0);
+      for (std::size_t t = 0; t < 128; t += 8) EXPECT_TRUE(w(t, 48)) << "step " << t;
+    }
+    // Kept: the same seed leaves some of the input's one-step notes as they were.
+    c.keep_input_fragments = true;
+    PianoRoll k(128);
+    std::copy(original.begin(), original.end(), k.data());
+    Generator rk(5);
+    sample_edit(k, fn, c, rk);
+    EXPECT_GT(one_step_notes(k), 0) << "max_remove_pct " << remove_pct;
+  }
+}
+
 TEST(ArcnnSampler, ClosingPassRespectsTheCounters) {
   // No removal allowed and at most two additions (strict ">": three): the
   // closing pass may not cut an input note nor add beyond the cap.
@@ -285,8 +333,11 @@ TEST(ArcnnSampler, ClosingPassRespectsTheCounters) {
   EXPECT_GE(st.resolve_run, 1);  // the pass ran, under the same masks
   EXPECT_EQ(st.removed, 0);
   EXPECT_LE(st.added, 3);
-  for (std::size_t i = 0; i < original.size(); ++i)
-    if (original[i]) EXPECT_EQ(w.data()[i], 1) << "cell " << i;
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    if (original[i]) {
+      EXPECT_EQ(w.data()[i], 1) << "cell " << i;
+    }
+  }
   std::int64_t added = 0;
   for (std::size_t i = 0; i < original.size(); ++i) added += !original[i] && w.data()[i];
   EXPECT_EQ(added, st.added);

@@ -89,6 +89,26 @@ def test_closing_pass_resolves_added_fragments(melody_paths, tiny_weights):
     assert _added_one_step_notes(b, roll) == 0
 
 
+def _one_step_notes(r):
+    o = np.pad(r.astype(bool), ((1, 1), (0, 0)))
+    return int((o[1:-1] & ~o[:-2] & ~o[2:]).sum())
+
+
+def test_closing_pass_and_the_inputs_own_fragments(tiny_weights):
+    m = partita.ARCNN.load(tiny_weights)
+    roll = np.zeros((128, 128), np.uint8)
+    roll[0:128:4, 48] = 1  # staccato one-16th notes of the input
+    roll[0:128:8, 60] = roll[1:128:8, 60] = roll[2:128:8, 60] = 1
+    assert _one_step_notes(roll) == 32
+    default = np.asarray(m.edit_roll(roll, iterations=30, seed=3).array, np.uint8)
+    assert _one_step_notes(default) == 0
+    # max_remove_pct=0: the pass can only lengthen them.
+    held = np.asarray(m.edit_roll(roll, iterations=30, seed=3, max_remove_pct=0).array, np.uint8)
+    assert _one_step_notes(held) == 0 and (held[roll == 1] == 1).all()
+    kept = np.asarray(m.edit_roll(roll, iterations=30, seed=3, keep_input_fragments=True).array, np.uint8)
+    assert _one_step_notes(kept) > 0 and _added_one_step_notes(kept, roll) == 0
+
+
 def test_edit_roll_long_input_window_by_window(tiny_weights):
     m = partita.ARCNN.load(tiny_weights)
     roll = np.zeros((300, 128), np.uint8)
@@ -180,6 +200,12 @@ def test_cli_edit_and_train(tmp_path, melody_paths, tiny_weights):
                         "--seed", "1"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert partita.read_midi(out).note_count > 0
+    kept = tmp_path / "kept.mid"
+    r = subprocess.run([sys.executable, "-m", "partita", "--threads", "1", "edit", str(melody_paths[4]),
+                        "-o", str(kept), "--weights", str(tiny_weights), "--iterations", "5",
+                        "--seed", "1", "--keep-input-fragments"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert partita.read_midi(kept).note_count > 0
     r = subprocess.run([sys.executable, "-m", "partita", "edit", str(melody_paths[4]), "-o", str(out),
                         "--weights", str(tiny_weights), "--creative-risk", "-1"],
                        capture_output=True, text=True, env=env)
@@ -241,6 +267,8 @@ def test_defaults_come_from_the_library():
     d = partita.EditControls()
     assert (d.max_remove_pct, d.max_add, d.iterations, d.creative_risk) == (100.0, 500, 100, 1.0)
     assert d.resolve_iterations == 500 and "resolve_iterations=500" in repr(d)
+    assert d.keep_input_fragments is False and "keep_input_fragments=False" in repr(d)
+    assert partita.EditControls(keep_input_fragments=True).keep_input_fragments is True
     assert "iterations=100" in repr(d)
     with pytest.raises(ValueError):
         partita.EditControls(resolve_iterations=-1)

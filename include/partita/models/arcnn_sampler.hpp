@@ -16,12 +16,15 @@
 // when every cell has p = 0.
 //
 // A closing pass follows the requested iterations (resolve_iterations > 0): the
-// same draw, restricted to the one-step notes (16th fragments) the edit left
-// that the input did not have, and to the off cells just before and after each.
-// A toggle there either removes such a fragment or lengthens it, so the pass
-// ends once none is left (or the counters mask every candidate); the model
-// still picks which, at the same temperature. Without it, 100 iterations leave
-// a quarter to two fifths of a melody's notes as scattered 16th fragments.
+// same draw, restricted to the one-step notes (16th fragments) of the window,
+// and to the off cells just before and after each. A toggle there either
+// removes such a fragment or lengthens it, so the pass ends once none is left
+// (or the counters mask every candidate); the model still picks which, at the
+// same temperature, and the counters and their limits apply as in the
+// iterations. The input's own one-step notes are candidates too unless
+// keep_input_fragments is set (then the pass resolves only the fragments the
+// edit made). Without the pass, 100 iterations leave a quarter to two fifths of
+// a melody's notes as scattered 16th fragments.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -43,6 +46,9 @@ struct EditControls {
   /// Most toggles of the closing pass that resolves the one-step notes the edit
   /// added (0: off), 0..100000; it stops earlier when none is left.
   int resolve_iterations = 500;
+  /// Leave the input's own one-step notes to the iterations: the closing pass
+  /// then resolves only the fragments the edit made.
+  bool keep_input_fragments = false;
   /// Throws InvalidArgument naming `who` and the control if out of range.
   void validate(const char* who) const;
 };
@@ -62,11 +68,11 @@ using LogitsFn = std::function<void(const Tensor& roll, Tensor& logits)>;
 /// (shared by every handle on the roll) become 0/1 and `binary` is set; a cell
 /// is on when non-zero. Its onset channel, if any, is left as it was.
 /// The closing pass's candidate cells of a (steps x 128) window: every on cell
-/// whose pitch is off at the steps before and after and that is not such a
-/// one-step note of `original` too, plus those two off neighbours (within the
-/// window). 1 = candidate.
+/// whose pitch is off at the steps before and after (with keep_input_fragments,
+/// only those that are not such a one-step note of `original` too), plus those
+/// two off neighbours (within the window). 1 = candidate.
 std::vector<std::uint8_t> resolve_candidates(const std::uint8_t* on_now, const std::uint8_t* original,
-                                             std::int64_t steps);
+                                             std::int64_t steps, bool keep_input_fragments = false);
 
 EditStats sample_edit(PianoRoll& window, const LogitsFn& logits_fn,
                       const EditControls& controls, Generator& rng);
