@@ -12,7 +12,10 @@ void ActivationSlopes::record(const Tensor& y, float alpha) {
   if (!(alpha >= 0.0f && alpha <= 1.0f))
     throw InvalidArgument("ActivationSlopes::record: alpha must be in [0, 1], got " + std::to_string(alpha));
   slope_.resize(y.shape());
-  for (std::int64_t i = 0; i < y.size(); ++i) slope_[i] = y[i] > 0.0f ? 1.0f : alpha;
+  const float* ys = y.data();
+  float* s = slope_.data();
+  const float a = alpha;  // locals: a select of two values vectorises
+  for (std::int64_t i = 0; i < y.size(); ++i) s[i] = ys[i] > 0.0f ? 1.0f : a;
 }
 
 void ActivationSlopes::apply(Tensor& t) const {
