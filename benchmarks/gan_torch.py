@@ -27,7 +27,13 @@ counts. The FLOP counts are bench_gan's (its header gives the per-layer formulas
 the peak is bench_peak's wall-clock figure on THREADS threads, passed to bench_gan as
 PARTITA_PEAK_GFLOPS so both sides' fractions use the same peak.
 
+--precision bfloat16 runs bench_gan with PARTITA_MATMUL_PRECISION=bfloat16 (partita's
+products in bfloat16 with float32 sums, where the CPU has AVX512_BF16); --torch-autocast
+also times the twin under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's own
+bfloat16 mode, and prints partita's ratio to it beside the float32 one.
+
     python3 benchmarks/gan_torch.py --build build/ci --threads 2 --reps 5 [--config reference]
+        [--precision float32|bfloat16] [--torch-autocast]
 """
 import argparse
 import json
@@ -135,7 +141,7 @@ def time_calls(fn, reps, iters):
     return statistics.median(times)
 
 
-def torch_times(config, layout, reps, iters):
+def torch_times(config, layout, reps, iters, autocast=False):
     """{(kind, batch): seconds} of the twin in one layout: "channels_last" (model in
     channels_last; NHWC inputs, which the twin's permute turns into channels_last
     views) or "contiguous" (NCHW weights; inputs NHWC views of NCHW storage, so the
@@ -176,9 +182,13 @@ def torch_times(config, layout, reps, iters):
             def fn(melody=melody, z=z):
                 with torch.no_grad():
                     twin.generator(melody, z)
+        if autocast:
+            def fn(inner=fn):
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    inner()
         out[(kind, batch)] = time_calls(fn, reps, iters.get((kind, batch), 1))
-        print(f"#   torch {layout:13s} {kind} batch {batch}: {out[(kind, batch)]:.4f} s",
-              file=sys.stderr, flush=True)
+        print(f"#   torch {layout:13s}{' autocast bf16' if autocast else ''} {kind} batch {batch}: "
+              f"{out[(kind, batch)]:.4f} s", file=sys.stderr, flush=True)
     return out
 
 
@@ -197,7 +207,7 @@ def torch_child(a):
     layouts = ("channels_last", "contiguous") if a.torch_layout == "best" else (a.torch_layout,)
     best = {}
     for layout in layouts:
-        for key, s in torch_times(a.config, layout, a.reps, iters).items():
+        for key, s in torch_times(a.config, layout, a.reps, iters, autocast=a.torch_autocast).items():
             if key not in best or s < best[key][0]:
                 best[key] = (s, layout)
     json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "tuned": is_tuned(),
@@ -206,10 +216,12 @@ def torch_child(a):
     return 0
 
 
-def run_torch(a, config, iters):
+def run_torch(a, config, iters, autocast=False):
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", "--config", config,
            "--threads", str(a.threads), "--reps", str(a.reps), "--torch-layout", a.torch_layout,
            "--iters", ",".join(f"{k}/{b}={n}" for (k, b), n in iters.items())]
+    if autocast:
+        cmd.append("--torch-autocast")
     out = subprocess.run(cmd, env=tuned_env(), stdout=subprocess.PIPE, text=True, check=True).stdout
     return json.loads(out)
 
@@ -231,6 +243,10 @@ def main(argv=None):
     ap.add_argument("--config", choices=("reference", "compact", "both"), default="both")
     ap.add_argument("--torch-layout", choices=("best", "channels_last", "contiguous"), default="best",
                     help="PyTorch memory layout (best: time both, keep the faster per row)")
+    ap.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                    help="partita's matrix-product precision (PARTITA_MATMUL_PRECISION for bench_gan)")
+    ap.add_argument("--torch-autocast", action="store_true",
+                    help="also time PyTorch under torch.autocast('cpu', dtype=torch.bfloat16)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--iters", default="", help=argparse.SUPPRESS)
@@ -245,6 +261,7 @@ def main(argv=None):
     # another process holds one of the cores (benchmarks/torch_compare.py).
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     env.setdefault("OMP_WAIT_POLICY", "passive")
+    env["PARTITA_MATMUL_PRECISION"] = a.precision
     load0 = os.getloadavg()
     peak = measured_peak(a.build, a.threads, env)
     if peak:
@@ -252,7 +269,7 @@ def main(argv=None):
     print(f"# build {a.build}; {a.threads} threads; {a.reps} timed reps after 1 warm-up call, "
           f"medians; load {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}", flush=True)
     print(f"# partita: bench_gan with OMP_NUM_THREADS={a.threads} "
-          f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}", flush=True)
+          f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} PARTITA_MATMUL_PRECISION={a.precision}", flush=True)
     print(f"# PyTorch: tuned environment set by this script for its PyTorch process: {TUNED_TEXT}; "
           f"torch.set_num_threads({a.threads}); layout {a.torch_layout}", flush=True)
 
@@ -273,6 +290,9 @@ def main(argv=None):
         if not theirs["tuned"]:
             print("# WARNING: the PyTorch process did not see the tuned environment", flush=True)
         tt = {(r["kind"], r["batch"]): r for r in theirs["rows"]}
+        ta = {}
+        if a.torch_autocast:
+            ta = {(r["kind"], r["batch"]): r for r in run_torch(a, config, iters, autocast=True)["rows"]}
         for kind, batch in WORK:
             b, t = ours.get((kind, batch)), tt.get((kind, batch))
             if b is None or t is None:
@@ -283,11 +303,13 @@ def main(argv=None):
             rows.append({"config": config, "kind": kind, "batch": batch, "gflop": gflop,
                          "partita_s": ps, "torch_s": ts, "ratio": ps / ts,
                          "partita_peak_fraction": frac(ps), "torch_peak_fraction": frac(ts),
-                         "torch_layout": t["layout"]})
+                         "torch_layout": t["layout"],
+                         "torch_autocast_s": ta[(kind, batch)]["s"] if (kind, batch) in ta else None})
 
     load1 = os.getloadavg()
     print()
-    print(f"GAN, partita vs PyTorch {torch_version} twin, {a.threads} threads, median of {a.reps} "
+    print(f"GAN, partita ({a.precision} products) vs PyTorch {torch_version} twin, {a.threads} threads, "
+          f"median of {a.reps} "
           f"(load {load0[0]:.2f} at start, {load1[0]:.2f} at end)")
     print(f"peak: {fmt(peak or float('nan'), '.1f')} GFLOP/s on {a.threads} threads "
           f"({'bench_peak, wall clock' if 'PARTITA_PEAK_GFLOPS' in env else 'bench_gan FMA loop'})")
@@ -300,6 +322,15 @@ def main(argv=None):
               f"| {r['partita_s']:.4f} | {r['torch_s']:.4f} | {r['ratio']:.2f} "
               f"| {fmt(r['partita_peak_fraction'], '.3f')} | {fmt(r['torch_peak_fraction'], '.3f')} "
               f"| {r['torch_layout']} |")
+    if a.torch_autocast:
+        print()
+        print("| work | config | batch | partita s | PyTorch autocast bf16 s | ratio partita/PyTorch bf16 |")
+        print("|---|---|---:|---:|---:|---:|")
+        for r in rows:
+            t = r["torch_autocast_s"]
+            print(f"| {LABELS[r['kind']]} | {r['config']} | {r['batch']} | {r['partita_s']:.4f} "
+                  f"| {fmt(t if t else float('nan'), '.4f')} "
+                  f"| {fmt(r['partita_s'] / t if t else float('nan'), '.2f')} |")
     print()
     for r in rows:
         if r["kind"] in ("critic_step", "generator_step"):
@@ -308,7 +339,8 @@ def main(argv=None):
                   f"({r['ratio']:.2f})")
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"threads": a.threads, "reps": a.reps, "torch": torch_version, "peak_gflops": peak,
+            json.dump({"threads": a.threads, "reps": a.reps, "precision": a.precision,
+                       "torch": torch_version, "peak_gflops": peak,
                        "load": [load0[0], load1[0]], "rows": rows}, fh, indent=2)
     return 0
 

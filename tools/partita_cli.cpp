@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "partita/core/error.hpp"
+#include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/data/jsb_chorales.hpp"
 #include "partita/data/jsb_multitrack.hpp"
@@ -64,6 +65,8 @@ Args parse(int argc, char** argv, int first) {
       a.positional.push_back(s);
     }
   }
+  // Every command: the precision of the matrix products (partita/core/gemm.hpp).
+  if (a.flag("matmul-precision")) set_matmul_precision(parse_matmul_precision(a.get("matmul-precision", "")));
   return a;
 }
 
@@ -125,7 +128,9 @@ int usage() {
           "      [--epochs " + std::to_string(tf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(tf.batch_size) +
           "] [--lr " + num(tf.lr) + "] [--warmup " + std::to_string(tf.warmup_steps) + "] [--lr-floor " + num(tf.lr_floor) +
           "]\n      [--augment 1] [--transpose 3] [--jsb-qpm 100] [--seed 0] [--threads 2] [--resume | --init FILE]\n"
-          "      [--keep-epochs]\n";
+          "      [--keep-epochs]\n"
+          "every command also takes --matmul-precision float32|bfloat16 (default: float32, or\n"
+          "PARTITA_MATMUL_PRECISION): bfloat16 products with float32 sums where the CPU has AVX512_BF16\n";
   std::fputs(text.c_str(), stderr);
   return 2;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "partita/core/cpu.hpp"
+#include "partita/core/gemm.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/version.hpp"
@@ -85,6 +86,19 @@ PARTITA_BIND(core, 0) {
         py::arg("level"),
         "Use 'avx512', 'avx2' or 'generic' kernels from now on (InvalidArgument if the CPU "
         "lacks the level); 'auto' goes back to the start-up choice.");
+  m.def("matmul_precision", [] { return std::string(partita::matmul_precision_name(partita::matmul_precision())); },
+        "The precision partita's matrix products may use: 'float32' (the default) or 'bfloat16' "
+        "(PARTITA_MATMUL_PRECISION sets it at start-up).");
+  m.def("set_matmul_precision",
+        [](const std::string& p) { partita::set_matmul_precision(partita::parse_matmul_precision(p)); },
+        py::arg("precision"),
+        "'bfloat16' (or 'bf16'): the larger matrix products under every layer round their operands to "
+        "bfloat16 and sum in float32, twice the multiply-adds per instruction where the CPU has "
+        "AVX512_BF16 (elsewhere they stay float32); 'float32' (or 'fp32'): exact float32 products. "
+        "Process-wide; InvalidArgument for another name.");
+  m.def("bf16_matmul_active", &partita::bf16_matmul_active,
+        "True when matrix products run in bfloat16 now: 'bfloat16' asked for, AVX-512 in use and the "
+        "CPU has AVX512_BF16.");
   py::class_<CpuInfo> info(m, "CpuInfo", "What partita's kernels run on (partita.cpu_info()).");
   info.def_readonly("simd_level", &CpuInfo::simd_level, "the level in use: 'avx512', 'avx2' or 'generic'")
       .def_readonly("detected", &CpuInfo::detected, "the highest level this CPU supports")

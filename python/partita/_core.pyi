@@ -12,7 +12,7 @@ import os
 import pretty_midi
 import typing
 import typing_extensions
-__all__: list[str] = ['ARCNN', 'AccompanyOptions', 'AccompanyReport', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'ExtendOptions', 'ExtendReport', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'GAN', 'GanConfig', 'GanFitOptions', 'GanSample', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PerformanceCorpus', 'PerformanceSplit', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'TokenStreams', 'Track', 'TrackList', 'TransformerXL', 'TransformerXLConfig', 'TransformerXLFitOptions', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'augment_performances', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_performances', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_performance_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'midi_folder_windows', 'models_available', 'num_threads', 'performance_tokens', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'sample_token', 'save_safetensors', 'scale_consistency', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'stretch_and_transpose', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
+__all__: list[str] = ['ARCNN', 'AccompanyOptions', 'AccompanyReport', 'Adam', 'AdamW', 'ArcnnConfig', 'ArcnnFitOptions', 'ConstantSchedule', 'ControlChange', 'ControlChangeList', 'CpuInfo', 'EditControls', 'EditStats', 'EpochInfo', 'Error', 'EventOptions', 'EventStats', 'ExtendOptions', 'ExtendReport', 'FitResult', 'FolderWindows', 'FormatError', 'FragmentStats', 'GAN', 'GanConfig', 'GanFitOptions', 'GanSample', 'InScale', 'InvalidArgument', 'InverseSqrtSchedule', 'IoError', 'JsbMultitrackSplits', 'JsbSplits', 'KeySignature', 'KeySignatureList', 'LoadReport', 'MidiError', 'MultiTrackRoll', 'MultiTrackWindows', 'MultitrackFolder', 'Note', 'NoteList', 'PairBatcher', 'ParameterSet', 'PerformanceCorpus', 'PerformanceSplit', 'PianoRoll', 'PitchBend', 'PitchBendList', 'RenderError', 'RollMetrics', 'SafetensorsData', 'Schedule', 'Score', 'ShapeError', 'ShippedModel', 'StepInfo', 'StepSchedule', 'Synth', 'TempoChange', 'TempoChangeList', 'TimeSignature', 'TimeSignatureList', 'TokenStreams', 'Track', 'TrackList', 'TransformerXL', 'TransformerXLConfig', 'TransformerXLFitOptions', 'TranspositionSampler', 'WavData', 'WeightsError', 'WindowSet', 'allowed_transpositions', 'augment_performances', 'bf16_matmul_active', 'clip_grad_norm', 'cpu_info', 'decode_performance', 'default_jsb_path', 'default_soundfont_paths', 'empty_bar_rate', 'empty_beat_rate', 'encode_performance', 'encode_performance_stats', 'find_soundfont', 'fragment_stats', 'from_pianoroll', 'grad_norm', 'groove_consistency', 'in_scale_rate', 'jsb_multitrack_windows', 'jsb_performances', 'jsb_windows', 'load_jsb_chorales', 'load_jsb_multitrack', 'load_multitrack_folder', 'load_performance_folder', 'load_safetensors', 'make_multitrack_windows', 'make_windows', 'matmul_precision', 'midi_folder_windows', 'models_available', 'num_threads', 'performance_tokens', 'pitch_class_entropy', 'pitch_range', 'polyphony', 'polyphony_rate', 'qualified_note_rate', 'read_midi', 'read_midi_bytes', 'read_wav', 'roll_metrics', 'roll_notes', 'sample_token', 'save_safetensors', 'scale_consistency', 'set_matmul_precision', 'set_num_threads', 'set_simd_level', 'shipped_model_path', 'simd_level', 'split_windows', 'stretch_and_transpose', 'to_model_layout', 'to_multitrack', 'to_pianoroll', 'tonal_distance', 'transpose_window', 'used_pitch_classes', 'write_midi', 'write_midi_bytes', 'write_wav']
 class Error(RuntimeError):
     pass
 class FormatError(Error, ValueError):
@@ -3410,6 +3410,10 @@ def augment_performances(split: PerformanceSplit, copies: typing.SupportsInt | t
     """
     The pieces of `split` and `copies` variants of each, every variant stretched in time by a factor drawn from [min_stretch, max_stretch] and transposed by a whole number of semitones drawn from [-max_transpose, max_transpose], both seeded (what `partita train transformer --augment` trains on).
     """
+def bf16_matmul_active() -> bool:
+    """
+    True when matrix products run in bfloat16 now: 'bfloat16' asked for, AVX-512 in use and the CPU has AVX512_BF16.
+    """
 def clip_grad_norm(params: ParameterSet, max_norm: typing.SupportsFloat | typing.SupportsIndex) -> float:
     """
     Scale trainable gradients to global L2 norm <= max_norm; returns the norm before.
@@ -3552,6 +3556,10 @@ def make_windows(rolls: list, window: typing.SupportsInt | typing.SupportsIndex 
     """
     Cut rolls (partita.PianoRoll or (time, 128) arrays; non-zero = note) into windows every `hop` steps (short rolls padded, empty windows skipped).
     """
+def matmul_precision() -> str:
+    """
+    The precision partita's matrix products may use: 'float32' (the default) or 'bfloat16' (PARTITA_MATMUL_PRECISION sets it at start-up).
+    """
 def midi_folder_windows(folder: str | os.PathLike[str], window: typing.SupportsInt | typing.SupportsIndex = 128, hop: typing.SupportsInt | typing.SupportsIndex = 64) -> FolderWindows:
     """
     Windows from every MIDI file under `folder`: a FolderWindows (windows, used files, skipped 'path: reason'); unpacks as a 3-tuple too.
@@ -3649,6 +3657,10 @@ def scale_consistency(roll: typing.Any, resolution: typing.SupportsInt | typing.
     roll: partita.PianoRoll, partita.MultiTrackRoll, or a uint8/bool numpy array
         (time, 128) or (track, time, 128); resolution (steps per quarter) and
         time_signature override the roll's grid (defaults for arrays: 4 and (4, 4)).
+    """
+def set_matmul_precision(precision: str) -> None:
+    """
+    'bfloat16' (or 'bf16'): the larger matrix products under every layer round their operands to bfloat16 and sum in float32, twice the multiply-adds per instruction where the CPU has AVX512_BF16 (elsewhere they stay float32); 'float32' (or 'fp32'): exact float32 products. Process-wide; InvalidArgument for another name.
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """

@@ -750,6 +750,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for partita's kernels and rendering (default: all cores)")
+    parser.add_argument("--matmul-precision", choices=("float32", "bfloat16"), default=None,
+                        help="precision of the matrix products under every layer: bfloat16 operands with "
+                             "float32 sums run twice as fast where the CPU has AVX512_BF16 (default: float32, "
+                             "or PARTITA_MATMUL_PRECISION)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for add, run in SUBCOMMANDS:
@@ -764,6 +768,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.threads is not None:
             partita.set_num_threads(args.threads)
+        if args.matmul_precision is not None:
+            partita.set_matmul_precision(args.matmul_precision)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("partita: interrupted", file=sys.stderr)

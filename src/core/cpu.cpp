@@ -27,6 +27,7 @@ namespace {
 struct Features {
   bool avx = false, avx2 = false, fma = false;
   bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false;
+  bool avx512bf16 = false;
 };
 
 #ifdef PARTITA_X86
@@ -60,6 +61,11 @@ Features probe() {
     f.avx512dq = (b >> 17) & 1u;
     f.avx512bw = (b >> 30) & 1u;
     f.avx512vl = (b >> 31) & 1u;
+    if (a >= 1) {  // leaf 7's highest subleaf
+      unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+      __cpuid_count(7, 1, a1, b1, c1, d1);
+      f.avx512bf16 = f.avx512f && ((a1 >> 5) & 1u);
+    }
   }
 #endif
   return f;
@@ -170,7 +176,10 @@ std::string cpu_features() {
   add(f.avx512bw, "avx512bw");
   add(f.avx512dq, "avx512dq");
   add(f.avx512vl, "avx512vl");
+  add(f.avx512bf16, "avx512bf16");
   return out;
 }
+
+bool cpu_has_avx512_bf16() { return features().avx512bf16; }
 
 }  // namespace partita

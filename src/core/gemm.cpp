@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <new>
@@ -90,10 +92,27 @@ constexpr int kNR = detail::kGemmNR;
 constexpr i64 kKC = detail::kGemmKC;
 constexpr i64 kMC = detail::kGemmMC;
 
+// -1: not read from the environment yet; else a MatmulPrecision.
+std::atomic<int> g_precision{-1};
+
+MatmulPrecision startup_precision() {
+  const char* env = std::getenv("PARTITA_MATMUL_PRECISION");
+  if (!env || !*env) return MatmulPrecision::Float32;
+  try {
+    return parse_matmul_precision(env);
+  } catch (const InvalidArgument&) {
+    // first asked for inside kernels, where an exception cannot propagate
+    std::fprintf(stderr, "partita: PARTITA_MATMUL_PRECISION='%s' is not float32 or bfloat16; using float32\n",
+                 env);
+    return MatmulPrecision::Float32;
+  }
+}
+
 // The serial product of the level in use (read per call: tests switch levels).
 detail::GemmSerialFn serial_product() {
   switch (simd_level()) {
-    case SimdLevel::Avx512: return &detail::gemm_serial_avx512;
+    case SimdLevel::Avx512:
+      return bf16_matmul_active() ? &detail::gemm_serial_avx512_bf16 : &detail::gemm_serial_avx512;
     case SimdLevel::Avx2: return &detail::gemm_serial_avx2;
     case SimdLevel::Generic: break;
   }
@@ -152,6 +171,39 @@ void parallel_run(int nt, Body&& body) {
 constexpr double kParallelMinFlops = 4.0e6;
 
 }  // namespace
+
+void set_matmul_precision(MatmulPrecision p) {
+  if (p != MatmulPrecision::Float32 && p != MatmulPrecision::BFloat16)
+    throw InvalidArgument("set_matmul_precision: unknown precision " + std::to_string(static_cast<int>(p)));
+  g_precision.store(static_cast<int>(p), std::memory_order_relaxed);
+}
+
+MatmulPrecision matmul_precision() {
+  int p = g_precision.load(std::memory_order_relaxed);
+  if (p == -1) {
+    int expected = -1;
+    g_precision.compare_exchange_strong(expected, static_cast<int>(startup_precision()));
+    p = g_precision.load(std::memory_order_relaxed);
+  }
+  return static_cast<MatmulPrecision>(p);
+}
+
+bool bf16_matmul_active() {
+  return matmul_precision() == MatmulPrecision::BFloat16 && simd_level() == SimdLevel::Avx512 &&
+         cpu_has_avx512_bf16();
+}
+
+const char* matmul_precision_name(MatmulPrecision p) {
+  return p == MatmulPrecision::BFloat16 ? "bfloat16" : "float32";
+}
+
+MatmulPrecision parse_matmul_precision(const std::string& name) {
+  std::string s;
+  for (char ch : name) s += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (s == "float32" || s == "fp32" || s == "f32") return MatmulPrecision::Float32;
+  if (s == "bfloat16" || s == "bf16") return MatmulPrecision::BFloat16;
+  throw InvalidArgument("parse_matmul_precision: '" + name + "' is not float32 or bfloat16");
+}
 
 void gemm(Trans ta, Trans tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,

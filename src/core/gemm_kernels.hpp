@@ -33,6 +33,11 @@ void gemm_serial_avx512(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, co
 void gemm_serial_avx2(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a,
                       i64 lda, const float* b, i64 ldb, float beta, float* c, i64 ldc,
                       i64 rows_of_whole);
+/// bfloat16 operands, float32 sums (MatmulPrecision::BFloat16; needs AVX512_BF16).
+/// Products with few rows or a short k go to gemm_serial_avx512.
+void gemm_serial_avx512_bf16(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a,
+                             i64 lda, const float* b, i64 ldb, float beta, float* c, i64 ldc,
+                             i64 rows_of_whole);
 void gemm_serial_generic(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alpha, const float* a,
                          i64 lda, const float* b, i64 ldb, float beta, float* c, i64 ldc,
                          i64 rows_of_whole);

@@ -13,10 +13,14 @@
 #define PARTITA_TARGET_AVX512 \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #define PARTITA_TARGET_AVX2 __attribute__((target("avx2,fma")))
+// AVX-512 with the BF16 dot products (MatmulPrecision::BFloat16 only).
+#define PARTITA_TARGET_AVX512_BF16 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
 #else
 #define PARTITA_SIMD_X86 0
 #define PARTITA_TARGET_AVX512
 #define PARTITA_TARGET_AVX2
+#define PARTITA_TARGET_AVX512_BF16
 #endif
 
 #define PARTITA_INLINE_BODY inline __attribute__((always_inline))

@@ -43,3 +43,29 @@ def test_every_level_gives_the_same_network_output():
 def test_bad_level_is_a_value_error():
     with pytest.raises(ValueError, match="parse_simd_level"):
         partita.set_simd_level("sse9")
+
+
+def test_matmul_precision_bfloat16_is_close_and_faster_products_only_where_available():
+    # the same AR-CNN forward pass with bfloat16 products: close to float32 (8 significant
+    # bits per operand, float32 sums), and active only where the CPU has AVX512_BF16
+    model = partita.ARCNN(levels=2, base_filters=8, seed=3)
+    model.training = False
+    x = (np.random.default_rng(1).random((2, 128, 128)) < 0.1).astype(np.float32)
+    assert partita.matmul_precision() == "float32"
+    exact = model.forward(x)
+    has_bf16 = partita.cpu_info().simd_level == "avx512" and "avx512bf16" in partita.cpu_info().features.split()
+    try:
+        partita.set_matmul_precision("bf16")
+        assert partita.matmul_precision() == "bfloat16"
+        assert partita.bf16_matmul_active() == has_bf16
+        rounded = model.forward(x)
+    finally:
+        partita.set_matmul_precision("float32")
+    assert not partita.bf16_matmul_active()
+    np.testing.assert_allclose(rounded, exact, rtol=0.05, atol=0.05)
+    if has_bf16:
+        assert not np.array_equal(rounded, exact)  # the bfloat16 kernel did run
+    else:
+        np.testing.assert_array_equal(rounded, exact)
+    with pytest.raises(ValueError, match="parse_matmul_precision"):
+        partita.set_matmul_precision("fp16")

@@ -41,4 +41,8 @@ SimdLevel parse_simd_level(const std::string& name);
 /// Features detected, for diagnostics: e.g. "avx2 fma avx512f avx512bw avx512dq avx512vl".
 std::string cpu_features();
 
+/// Whether the CPU (and OS) can run AVX-512 BF16 dot products (VDPBF16PS), which
+/// MatmulPrecision::BFloat16 uses (partita/core/gemm.hpp).
+bool cpu_has_avx512_bf16();
+
 }  // namespace partita
