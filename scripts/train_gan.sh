@@ -26,9 +26,9 @@ if [ ! -x "$BUILD/partita-cli" ] || [ -z "${NO_BUILD:-}" ]; then
         -DPARTITA_BUILD_BENCHMARKS=OFF -DPARTITA_BUILD_PYTHON=OFF >/dev/null
   cmake --build "$BUILD" --target partita_cli -j "${JOBS:-2}"
 fi
-# The shipped models' lengths: 100 epochs of the chorales (800 generator steps),
+# The shipped models' lengths: 200 epochs of the chorales (1,600 generator steps),
 # 76 of the quartets (1,672 steps).
-if [ "$STYLE" = quartet ]; then EPOCHS=${EPOCHS:-76}; else EPOCHS=${EPOCHS:-100}; fi
+if [ "$STYLE" = quartet ]; then EPOCHS=${EPOCHS:-76}; else EPOCHS=${EPOCHS:-200}; fi
 DATA=()
 if [ "$STYLE" = quartet ]; then
   QUARTETS=${QUARTETS:-build/quartets}
