@@ -70,6 +70,13 @@ Args parse(int argc, char** argv, int first) {
   return a;
 }
 
+// For the training banners: nothing for float32 products (the default), else
+// what --matmul-precision asked for and whether this CPU runs it.
+std::string products_note() {
+  if (matmul_precision() == MatmulPrecision::Float32) return "";
+  return bf16_matmul_active() ? ", bfloat16 products" : ", bfloat16 products asked (float32 here: they need AVX-512 with BF16)";
+}
+
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -196,10 +203,10 @@ int cmd_train_arcnn(const Args& a) {
   auto all = data::make_windows(rolls, 128, 64);
   auto [train, valid] = data::split_windows(all, std::stod(a.get("valid-fraction", "0.1")), o.seed);
   models::ARCNN m(cfg, o.seed);
-  std::printf("train arcnn: config %s, %lld parameters, %lld train / %lld valid windows, %d threads\n",
+  std::printf("train arcnn: config %s, %lld parameters, %lld train / %lld valid windows, %d threads%s\n",
               cfg.to_json().c_str(), static_cast<long long>(m.parameter_count()),
               static_cast<long long>(train.count()), static_cast<long long>(valid.count()),
-              num_threads());
+              num_threads(), products_note().c_str());
   std::fflush(stdout);
   models::FitCallbacks cb;
   cb.on_step = [](const models::StepInfo& s) {
@@ -409,11 +416,11 @@ int cmd_train_gan(const Args& a) {
                                          : data::make_multitrack_windows(valid_rolls, cfg.steps, 16);
   models::GAN m(cfg, o.seed);
   std::printf("train gan: config %s, generator %lld / critic %lld parameters, %lld train / %lld valid windows "
-              "(%zu / %zu / %zu rolls train / valid / test), %d threads\n",
+              "(%zu / %zu / %zu rolls train / valid / test), %d threads%s\n",
               cfg.to_json().c_str(), static_cast<long long>(m.generator_parameter_count()),
               static_cast<long long>(m.critic_parameter_count()), static_cast<long long>(train.count()),
               static_cast<long long>(valid.count()), train_rolls.size(), valid_rolls.size(), test_rolls.size(),
-              num_threads());
+              num_threads(), products_note().c_str());
   std::fflush(stdout);
   models::GanCallbacks cb;
   cb.on_step = [](const models::StepInfo& s) {
@@ -524,8 +531,9 @@ int cmd_train_transformer(const Args& a) {
   models::TransformerXL m = init ? models::TransformerXL::load(a.get("init", "")) : models::TransformerXL(txl_config(a), o.seed);
   const models::TransformerXLConfig& cfg = m.config();
   if (init) std::printf("train transformer: weights from %s\n", a.get("init", "").c_str());
-  std::printf("train transformer: config %s, %lld parameters, %d threads; corpus %s:\n", cfg.to_json().c_str(),
-              static_cast<long long>(m.parameter_count()), num_threads(), a.get("data", "jsb").c_str());
+  std::printf("train transformer: config %s, %lld parameters, %d threads%s; corpus %s:\n", cfg.to_json().c_str(),
+              static_cast<long long>(m.parameter_count()), num_threads(), products_note().c_str(),
+              a.get("data", "jsb").c_str());
   print_split("train", corpus.train);
   std::printf("  with %d augmented copies (x%.2f-%.2f, +-%d semitones):\n", aug.copies, aug.min_stretch,
               aug.max_stretch, aug.max_transpose);

@@ -201,9 +201,10 @@ def test_cli_edit_and_train(tmp_path, melody_paths, tiny_weights):
     assert r.returncode == 0, r.stderr
     assert partita.read_midi(out).note_count > 0
     kept = tmp_path / "kept.mid"
-    r = subprocess.run([sys.executable, "-m", "partita", "--threads", "1", "edit", str(melody_paths[4]),
-                        "-o", str(kept), "--weights", str(tiny_weights), "--iterations", "5",
-                        "--seed", "1", "--keep-input-fragments"], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, "-m", "partita", "--threads", "1", "--matmul-precision", "bfloat16",
+                        "edit", str(melody_paths[4]), "-o", str(kept), "--weights", str(tiny_weights),
+                        "--iterations", "5", "--seed", "1", "--keep-input-fragments"],
+                       capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert partita.read_midi(kept).note_count > 0
     r = subprocess.run([sys.executable, "-m", "partita", "edit", str(melody_paths[4]), "-o", str(out),

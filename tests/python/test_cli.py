@@ -123,6 +123,7 @@ def test_usage_errors_exit_2_and_help_works():
     assert run().returncode == 2
     assert run("render").returncode == 2  # missing the MIDI file
     assert run("info", "a.mid", "--no-such-flag").returncode == 2
+    assert run("--matmul-precision", "fp16", "info", "a.mid").returncode == 2
     for sub in ("info", "render"):
         r = run(sub, "--help")
         assert r.returncode == 0 and f"usage: partita {sub}" in r.stdout
