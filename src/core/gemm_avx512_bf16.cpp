@@ -7,8 +7,11 @@
 // FMA in one instruction. Both operands are therefore packed as pairs along k:
 //  * B, per (KC x NC) block, into column panels of NR = 32: pair q of column j
 //    (op(B)(2q, j), op(B)(2q + 1, j)) is 32-bit word j of the panel's row q.
-//  * A, per (MC x KC) block, into row tiles of MR = 14: pair q of row r is
-//    32-bit word r of the tile's row q, which the kernel broadcasts.
+//  * A, per (MC x KC) block: as stored (k along rows), each row converted in
+//    place order, so pair q of row r is 32-bit word q of the row's copy (a
+//    plain conversion, no transpose); transposed, into row tiles of MR = 14
+//    where pair q of row r is word r of the tile's row q. The kernel
+//    broadcasts that word either way.
 // Rounding is to nearest even (VCVTNE2PS2BF16); an odd k is padded with a zero.
 // The register tile, the blocking, alpha/beta and the thread split are those
 // of the float32 kernel (gemm_avx512.cpp); small products (few rows, short k)
@@ -118,41 +121,61 @@ void pack_b(Trans tb, const float* b, i64 ldb, i64 pc, i64 kc, i64 jc, i64 nc, s
   }
 }
 
-// Packs op(A)(ic .. ic+mc, pc .. pc+kc) into ceil(mc / 14) tiles of kp rows of
-// 14 pair-words (zero past m and past kc).
+// A as stored: rows ic .. ic+mc, columns pc .. pc+kc, each converted to kp =
+// ceil(kc / 2) pair-words (the last one's second half 0 for an odd kc) at
+// dst + r * ldw. Rows past mc are not written (the kernel never reads them).
 PARTITA_TARGET_AVX512_BF16
-void pack_a(Trans ta, const float* a, i64 lda, i64 ic, i64 mc, i64 pc, i64 kc, std::uint32_t* dst) {
-  const i64 kp = (kc + 1) / 2;
-  const __mmask16 tile_mask = low_mask(kMR);
-  for (i64 ir = 0; ir < mc; ir += kMR) {
-    const i64 mr = std::min<i64>(kMR, mc - ir);
-    std::uint32_t* tile = dst + ir * kp;
-    if (ta == Trans::No) {
-      const float* src = a + (ic + ir) * lda + pc;
-      for (i64 p0 = 0; p0 < kc; p0 += 32) {
-        __m512i r[16];
-        load_pairs_transposed(src, lda, static_cast<int>(mr), p0, kc, r);
-        const i64 qn = std::min<i64>(16, (kc - p0 + 1) / 2);
-        for (i64 q = 0; q < qn; ++q) _mm512_mask_storeu_epi32(tile + (p0 / 2 + q) * kMR, tile_mask, r[q]);
-      }
-    } else {
-      // op(A)(r, p) = a[p * lda + r]: line p holds the rows side by side.
-      const float* src = a + pc * lda + ic + ir;
-      const __mmask16 rows = low_mask(mr);
-      for (i64 q = 0; q < kp; ++q) {
-        const float* l0 = src + 2 * q * lda;
-        const __m512 x = _mm512_maskz_loadu_ps(rows, l0);
-        const __m512 y = 2 * q + 1 < kc ? _mm512_maskz_loadu_ps(rows, l0 + lda) : _mm512_setzero_ps();
-        _mm512_mask_storeu_epi32(tile + q * kMR, tile_mask, interleave_bf16(x, y));
-      }
+void pack_a_rows(const float* a, i64 lda, i64 ic, i64 mc, i64 pc, i64 kc, std::uint32_t* dst, i64 ldw) {
+  for (i64 r = 0; r < mc; ++r) {
+    const float* src = a + (ic + r) * lda + pc;
+    std::uint32_t* d = dst + r * ldw;
+    // rows of an im2col matrix are far apart: fetch the one 4 ahead
+    if (r + 4 < mc)
+      for (i64 p = 0; p < kc; p += 16) _mm_prefetch(reinterpret_cast<const char*>(src + 4 * lda + p), _MM_HINT_T0);
+    i64 p0 = 0;
+    for (; p0 + 32 <= kc; p0 += 32)
+      _mm512_storeu_si512(d + p0 / 2, to_bf16(_mm512_loadu_ps(src + p0), _mm512_loadu_ps(src + p0 + 16)));
+    if (p0 < kc) {
+      const __mmask16 m0 = low_mask(kc - p0), m1 = low_mask(kc - p0 - 16);
+      const __m512i v = to_bf16(_mm512_maskz_loadu_ps(m0, src + p0), _mm512_maskz_loadu_ps(m1, src + p0 + 16));
+      _mm512_mask_storeu_epi32(d + p0 / 2, low_mask((kc - p0 + 1) / 2), v);
     }
   }
 }
 
-// C(0..MR, 0..nr) (+)= alpha * sum_q tile(q, r) . panel(q, :).
-template <int MR>
+// op(A) = A^T: rows ic .. ic+mc of op(A), columns pc .. pc+kc, into ceil(mc / 14)
+// tiles of kp rows of 14 pair-words (zero past m and past kc). op(A)(r, p) =
+// a[p * lda + r]: line p holds the rows side by side, so each pair of lines is
+// read once along the block's mc rows (a tile at a time down the lines would
+// touch two new lines per pair-word, far apart, and wait on each).
 PARTITA_TARGET_AVX512_BF16
-void micro_kernel(i64 kp, const std::uint32_t* tile, const std::uint32_t* panel, float* c, i64 ldc,
+void pack_a_tiles(const float* a, i64 lda, i64 ic, i64 mc, i64 pc, i64 kc, std::uint32_t* dst) {
+  const i64 kp = (kc + 1) / 2;
+  const __mmask16 tile_mask = low_mask(kMR);
+  const float* src = a + pc * lda + ic;
+  for (i64 q = 0; q < kp; ++q) {
+    const float* l0 = src + 2 * q * lda;
+    const bool second = 2 * q + 1 < kc;
+    if (2 * q + 3 < kc)
+      for (i64 r = 0; r < mc; r += 16) {
+        _mm_prefetch(reinterpret_cast<const char*>(l0 + 2 * lda + r), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(l0 + 3 * lda + r), _MM_HINT_T0);
+      }
+    for (i64 ir = 0; ir < mc; ir += kMR) {
+      const __mmask16 rows = low_mask(std::min<i64>(kMR, mc - ir));
+      const __m512 x = _mm512_maskz_loadu_ps(rows, l0 + ir);
+      const __m512 y = second ? _mm512_maskz_loadu_ps(rows, l0 + lda + ir) : _mm512_setzero_ps();
+      _mm512_mask_storeu_epi32(dst + ir * kp + q * kMR, tile_mask, interleave_bf16(x, y));
+    }
+  }
+}
+
+// C(0..MR, 0..nr) (+)= alpha * sum_q A(r, q) . panel(q, :), where the pair-word
+// A(r, q) is a[r * ldw + q] (kRows: A's rows as converted by pack_a_rows) or
+// a[q * 14 + r] (a tile of pack_a_tiles; ldw unused).
+template <int MR, bool kRows>
+PARTITA_TARGET_AVX512_BF16
+void micro_kernel(i64 kp, const std::uint32_t* a, i64 ldw, const std::uint32_t* panel, float* c, i64 ldc,
                   int nr, float alpha, float beta, bool first) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 14
@@ -166,10 +189,10 @@ void micro_kernel(i64 kp, const std::uint32_t* tile, const std::uint32_t* panel,
   for (i64 q = 0; q < kp; ++q) {
     const __m512bh b0 = (__m512bh)_mm512_load_si512(panel + q * kNR);
     const __m512bh b1 = (__m512bh)_mm512_load_si512(panel + q * kNR + 16);
-    const std::uint32_t* ap = tile + q * kMR;
 #pragma GCC unroll 14
     for (int r = 0; r < MR; ++r) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(ap[r]));
+      const std::uint32_t word = kRows ? a[r * ldw + q] : a[q * kMR + r];
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(word));
       acc0[r] = _mm512_dpbf16_ps(acc0[r], av, b0);
       acc1[r] = _mm512_dpbf16_ps(acc1[r], av, b1);
     }
@@ -177,14 +200,18 @@ void micro_kernel(i64 kp, const std::uint32_t* tile, const std::uint32_t* panel,
   avx512_tile::store_tile<MR>(acc0, acc1, c, ldc, nr, alpha, beta, first);
 }
 
-using KernelFn = void (*)(i64, const std::uint32_t*, const std::uint32_t*, float*, i64, int, float,
+using KernelFn = void (*)(i64, const std::uint32_t*, i64, const std::uint32_t*, float*, i64, int, float,
                           float, bool);
 
-template <int... Rs>
+template <bool kRows, int... Rs>
 constexpr auto make_kernel_table(std::integer_sequence<int, Rs...>) {
-  return std::array<KernelFn, sizeof...(Rs)>{&micro_kernel<Rs + 1>...};
+  return std::array<KernelFn, sizeof...(Rs)>{&micro_kernel<Rs + 1, kRows>...};
 }
-constexpr std::array<KernelFn, kMR> kKernels = make_kernel_table(std::make_integer_sequence<int, kMR>{});
+// [mr - 1]: A as stored (rows) and transposed (tiles).
+constexpr std::array<KernelFn, kMR> kKernelsRows =
+    make_kernel_table<true>(std::make_integer_sequence<int, kMR>{});
+constexpr std::array<KernelFn, kMR> kKernelsTiles =
+    make_kernel_table<false>(std::make_integer_sequence<int, kMR>{});
 
 }  // namespace
 }  // namespace avx512_bf16
@@ -205,9 +232,14 @@ void gemm_serial_avx512_bf16(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alph
   const i64 kc_max = std::min<i64>(kKC, ((k + k_blocks - 1) / k_blocks + 31) / 32 * 32);
   const i64 kp_max = (kc_max + 1) / 2;
   const i64 mc_max = std::min<i64>(kMC, (m + kMR - 1) / kMR * kMR);
+  // A as stored: a padded row stride (a line more than whole lines), so that the
+  // kernel's 14 rows do not crowd a few L1 sets.
+  const bool rows = ta == Trans::No;
+  const i64 ldw = (kp_max + 15) / 16 * 16 + 16;
   // The float buffers hold the 32-bit pair words (bit copies, never read as floats).
   auto* packed_b = reinterpret_cast<std::uint32_t*>(gemm_pack_buffer(kp_max * nc_max));
-  auto* packed_a = reinterpret_cast<std::uint32_t*>(gemm_a_buffer(kp_max * mc_max));
+  auto* packed_a = reinterpret_cast<std::uint32_t*>(gemm_a_buffer((rows ? ldw : kp_max) * mc_max));
+  const std::array<KernelFn, kMR>& kernels = rows ? kKernelsRows : kKernelsTiles;
   for (i64 jc = 0; jc < n; jc += kNC) {
     const i64 nc = std::min<i64>(kNC, n - jc);
     for (i64 pc = 0; pc < k; pc += kc_max) {
@@ -217,14 +249,15 @@ void gemm_serial_avx512_bf16(Trans ta, Trans tb, i64 m, i64 n, i64 k, float alph
       const bool first = pc == 0;
       for (i64 ic = 0; ic < m; ic += kMC) {
         const i64 mc = std::min<i64>(kMC, m - ic);
-        pack_a(ta, a, lda, ic, mc, pc, kc, packed_a);
+        if (rows) pack_a_rows(a, lda, ic, mc, pc, kc, packed_a, ldw);
+        else pack_a_tiles(a, lda, ic, mc, pc, kc, packed_a);
         for (i64 ir = 0; ir < mc; ir += kMR) {
           const int mr = static_cast<int>(std::min<i64>(kMR, mc - ir));
+          const std::uint32_t* ap = rows ? packed_a + ir * ldw : packed_a + ir * kp;
           float* c_row = c + (ic + ir) * ldc + jc;
           for (i64 jr = 0; jr < nc; jr += kNR) {
             const int nr = static_cast<int>(std::min<i64>(kNR, nc - jr));
-            kKernels[mr - 1](kp, packed_a + ir * kp, packed_b + jr * kp, c_row + jr, ldc, nr, alpha,
-                             beta, first);
+            kernels[mr - 1](kp, ap, ldw, packed_b + jr * kp, c_row + jr, ldc, nr, alpha, beta, first);
           }
         }
       }
