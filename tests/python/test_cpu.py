@@ -69,3 +69,18 @@ def test_matmul_precision_bfloat16_is_close_and_faster_products_only_where_avail
         np.testing.assert_array_equal(rounded, exact)
     with pytest.raises(ValueError, match="parse_matmul_precision"):
         partita.set_matmul_precision("fp16")
+
+
+def test_matmul_precision_from_the_environment():
+    import os
+    import subprocess
+    import sys
+    code = "import partita; print(partita.matmul_precision())"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for value, want, warns in (("bfloat16", "bfloat16", False), ("BF16", "bfloat16", False),
+                               ("fp32", "float32", False), ("fp17", "float32", True)):
+        r = subprocess.run([sys.executable, "-c", code], env=dict(env, PARTITA_MATMUL_PRECISION=value),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == want, value
+        assert ("PARTITA_MATMUL_PRECISION='fp17'" in r.stderr) == warns, r.stderr
