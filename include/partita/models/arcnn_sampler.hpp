@@ -43,8 +43,8 @@ struct EditControls {
   int iterations = 100;           // sampling iterations, 0..100000
   double creative_risk = 1.0;     // softmax temperature, (0, 100]
   std::uint64_t seed = 0;
-  /// Most toggles of the closing pass that resolves the one-step notes the edit
-  /// added (0: off), 0..100000; it stops earlier when none is left.
+  /// Most toggles of the closing pass that resolves the window's one-step notes
+  /// (0: off), 0..100000; it stops earlier when none is left.
   int resolve_iterations = 500;
   /// Leave the input's own one-step notes to the iterations: the closing pass
   /// then resolves only the fragments the edit made.
