@@ -18,6 +18,17 @@ namespace partita_bench {
 
 constexpr int kFmaChains = 24;
 
+/// The sum of every lane of the chains' accumulators (keeps the loops alive).
+__attribute__((target("avx512f"))) inline float chains_total_avx512(const __m512* acc) {
+  __m512 s = acc[0];
+  for (int c = 1; c < kFmaChains; ++c) s = _mm512_add_ps(s, acc[c]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, s);
+  float total = 0.0f;
+  for (float v : lanes) total += v;
+  return total;
+}
+
 /// Runs `iters` rounds of kFmaChains independent FMAs; returns a value derived
 /// from the accumulators so the compiler cannot drop the loop.
 __attribute__((noinline, target("avx512f,fma"))) inline float fma_chains_avx512(std::int64_t iters) {
@@ -29,13 +40,28 @@ __attribute__((noinline, target("avx512f,fma"))) inline float fma_chains_avx512(
 #pragma GCC unroll 24
     for (int c = 0; c < kFmaChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], x, y);
   }
-  __m512 s = acc[0];
-  for (int c = 1; c < kFmaChains; ++c) s = _mm512_add_ps(s, acc[c]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, s);
-  float total = 0.0f;
-  for (float v : lanes) total += v;
-  return total;
+  return chains_total_avx512(acc);
+}
+
+/// The same with VDPBF16PS (AVX512_BF16): 32 bfloat16 pairs multiplied and added
+/// into 16 float32 sums per instruction = 64 flops. The bfloat16 products'
+/// peak (MatmulPrecision::BFloat16); callers check partita::cpu_has_avx512_bf16().
+__attribute__((noinline, target("avx512f,avx512bf16"))) inline float bf16_dot_chains_avx512(std::int64_t iters) {
+  __m512 acc[kFmaChains];
+  for (int c = 0; c < kFmaChains; ++c) acc[c] = _mm512_set1_ps(0.001f * static_cast<float>(c));
+  // 0x3f80 = 1.0 and 0x3380 = 5.96e-8 in bfloat16: small increments, no overflow
+  const __m512bh x = (__m512bh)_mm512_set1_epi32(0x33803f80);
+  const __m512bh y = (__m512bh)_mm512_set1_epi32(0x33803380);
+  for (std::int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 24
+    for (int c = 0; c < kFmaChains; ++c) acc[c] = _mm512_dpbf16_ps(acc[c], x, y);
+  }
+  return chains_total_avx512(acc);
+}
+
+/// Flops of one bf16_dot_chains_avx512(iters) call.
+inline double bf16_dot_chains_flops(std::int64_t iters) {
+  return 64.0 * kFmaChains * static_cast<double>(iters);
 }
 
 /// Flops of one fma_chains_avx512(iters) call.
