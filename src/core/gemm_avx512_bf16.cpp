@@ -8,8 +8,8 @@
 //  * B, per (KC x NC) block, into column panels of NR = 32: pair q of column j
 //    (op(B)(2q, j), op(B)(2q + 1, j)) is 32-bit word j of the panel's row q.
 //  * A, per (MC x KC) block: as stored (k along rows), each row converted in
-//    place order, so pair q of row r is 32-bit word q of the row's copy (a
-//    plain conversion, no transpose); transposed, into row tiles of MR = 14
+//    order, so pair q of row r is 32-bit word q of the row's copy (a plain
+//    conversion, no transpose); transposed, into row tiles of MR = 14
 //    where pair q of row r is word r of the tile's row q. The kernel
 //    broadcasts that word either way.
 // Rounding is to nearest even (VCVTNE2PS2BF16); an odd k is padded with a zero.
@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "core/gemm_avx512_tile.hpp"

@@ -54,9 +54,7 @@ const Tensor& ReLU::backward(const Tensor& dy) {
   const float* y = y_.data();
   const float* g = dy.data();
   float* d = dx_.data();
-  // Captures by value: with `d` able to alias a captured reference the compiler
-  // reloads it every element and keeps the loop scalar.
-  blocks(dy.size(), [y, g, d](int64_t b, int64_t e) {
+  blocks(dy.size(), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float gi = g[i];  // read unconditionally: a select, not a branch
       d[i] = y[i] > 0.0f ? gi : 0.0f;
@@ -95,7 +93,7 @@ const Tensor& LeakyReLU::backward(const Tensor& dy) {
   const float* y = y_.data();
   const float* g = dy.data();
   float* d = dx_.data();
-  blocks(dy.size(), [a, y, g, d](int64_t b, int64_t e) {  // see ReLU::backward and forward
+  blocks(dy.size(), [a, y, g, d](int64_t b, int64_t e) {
     // GCC keeps `y > 0 ? g : slope * g` a scalar loop with a branch (a multiply
     // on one side only may raise FP exceptions), so four lanes at a time in
     // GCC/Clang vector types (SSE2 on the x86-64 baseline), then the tail.
