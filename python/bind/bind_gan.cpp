@@ -336,6 +336,11 @@ critique() run the two networks on numpy arrays in the model's layout
           py::return_value_policy::reference_internal, "The critic's ParameterSet (names \"critic.*\").")
       .def_property("training", &GAN::training, &GAN::set_training,
                     "training mode (BatchNorm on batch statistics) or eval mode (running statistics)")
+      .def_property("packed_inference", &GAN::packed_inference, &GAN::set_packed_inference,
+                    "In eval mode generate() and accompany() run a copy of the generator packed\n"
+                    "for one window at a time (faster; equal to the layers up to float rounding;\n"
+                    "repacked after the weights change, not used while numpy views of them are\n"
+                    "alive). False frees the copy and runs the layers.")
       .def(
           "train",
           [](GAN& g, bool mode) -> GAN& {

@@ -326,7 +326,7 @@ PARTITA_BIND(nn, 40) {
             ParameterSet& ps = self.cast<ParameterSet&>();
             require_allocated(ps, "ParameterSet[]");
             try {
-              return param_array(ps.get(name), self);
+              return param_array(ps, ps.get(name), self);
             } catch (const InvalidArgument&) {
               throw py::key_error(name);
             }
@@ -354,7 +354,7 @@ PARTITA_BIND(nn, 40) {
            [](py::object self) {
              ParameterSet& ps = self.cast<ParameterSet&>();
              require_allocated(ps, "ParameterSet.values");
-             return float_view(ps.values().data(), {ps.size()}, self);
+             return partita::py_bind::weights_view(ps, ps.values().data(), {ps.size()}, self);
            })
       .def("grads",
            [](py::object self) {

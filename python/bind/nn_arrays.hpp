@@ -35,9 +35,30 @@ inline pybind11::array float_view(float* data, const Shape& shape, pybind11::han
   return pybind11::array(pybind11::dtype::of<float>(), dims, strides, data, owner);
 }
 
-/// The parameter's value as a writeable numpy view (our in-memory layout).
-inline pybind11::array param_array(nn::Parameter& p, pybind11::handle owner) {
-  return float_view(p.value.data(), p.shape, owner);
+/// A writeable float32 view of weights of `ps` (data inside its value buffer):
+/// as float_view, but the view is counted in ps.live_views() while it lives, so
+/// engines that pack the weights (nn::ParameterSet::version) do not reuse a
+/// packed copy while numpy code may still write into them. The view's base is
+/// a capsule that holds `owner` (which keeps ps alive) and closes the count.
+inline pybind11::array weights_view(nn::ParameterSet& ps, float* data, const Shape& shape,
+                                    pybind11::handle owner) {
+  struct Keep {
+    pybind11::object owner;
+    nn::ParameterSet* ps;
+  };
+  auto* keep = new Keep{pybind11::reinterpret_borrow<pybind11::object>(owner), &ps};
+  pybind11::capsule base(keep, [](void* p) {
+    auto* k = static_cast<Keep*>(p);
+    k->ps->view_closed();
+    delete k;  // releases the owner (the capsule dies with the GIL held)
+  });
+  ps.view_opened();
+  return float_view(data, shape, base);
+}
+
+/// The parameter's value (a member of `ps`) as a writeable numpy view (our in-memory layout).
+inline pybind11::array param_array(nn::ParameterSet& ps, nn::Parameter& p, pybind11::handle owner) {
+  return weights_view(ps, p.value.data(), p.shape, owner);
 }
 
 /// The parameter's gradient as a writeable numpy view.
@@ -48,7 +69,7 @@ inline pybind11::array grad_array(nn::Parameter& p, pybind11::handle owner) {
 /// {name: param_array} for every parameter, in declaration order.
 inline pybind11::dict param_arrays(nn::ParameterSet& ps, pybind11::handle owner) {
   pybind11::dict d;
-  for (auto& p : ps.params()) d[pybind11::str(p.name)] = param_array(p, owner);
+  for (auto& p : ps.params()) d[pybind11::str(p.name)] = param_array(ps, p, owner);
   return d;
 }
 

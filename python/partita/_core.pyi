@@ -3076,6 +3076,17 @@ class GAN:
         False for a generator-only model file: fit() and critique() refuse then
         """
     @property
+    def packed_inference(self) -> bool:
+        """
+        In eval mode generate() and accompany() run a copy of the generator packed
+        for one window at a time (faster; equal to the layers up to float rounding;
+        repacked after the weights change, not used while numpy views of them are
+        alive). False frees the copy and runs the layers.
+        """
+    @packed_inference.setter
+    def packed_inference(self, arg1: bool) -> None:
+        ...
+    @property
     def training(self) -> bool:
         """
         training mode (BatchNorm on batch statistics) or eval mode (running statistics)

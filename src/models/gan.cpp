@@ -8,6 +8,7 @@
 
 #include "models/gan_impl.hpp"
 #include "partita/core/error.hpp"
+#include "partita/core/threads.hpp"
 #include "partita/models/model_file.hpp"
 #include "partita/models/registry.hpp"
 #include "partita/optim/json.hpp"
@@ -150,7 +151,7 @@ void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out) {
 
 // ---------------------------------------------------------------- generator
 
-GanGenerator::GanGenerator(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
+GanGenerator::GanGenerator(nn::ParameterSet& ps, const GanConfig& c) : params_(&ps), c_(c) {
   const std::int64_t F = c.filters;
   std::int64_t cin = 1;
   for (int i = 0; i < 4; ++i) {
@@ -178,12 +179,14 @@ GanGenerator::GanGenerator(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
 }
 
 void GanGenerator::set_training(bool t) {
+  training_ = t;
   for (auto& d : enc_)
     if (d.bn) d.bn->set_training(t);
   for (auto& u : dec_) u.bn->set_training(t);
 }
 
 const Tensor& GanGenerator::forward(const Tensor& melody, const Tensor& z) {
+  if (training_) params_->touch();  // the BatchNorm running statistics move
   const Tensor* h = &melody;
   for (int i = 0; i < 4; ++i) {
     Down& d = enc_[i];
@@ -327,6 +330,22 @@ void GanImpl::set_training(bool t) {
   gen->set_training(t);
 }
 
+GanInference* GanImpl::inference() {
+  if (!use_engine || training || gparams.live_views() > 0) return nullptr;
+  const int threads = num_threads();
+  const std::uint64_t v = gparams.version();
+  if (engine && engine_version == v && engine->threads() == threads) return engine.get();
+  if (engine && engine->threads() == threads) {
+    engine->repack(*gen);  // into the same memory: no page is faulted in again
+  } else {
+    engine.reset();  // the old packing's memory first
+    engine = std::make_unique<GanInference>(*gen, threads);
+  }
+  engine_version = v;
+  ++engine_packs;
+  return engine.get();
+}
+
 // ---------------------------------------------------------------- GAN
 
 GAN::GAN(const GanConfig& config, std::uint64_t seed) : impl_(std::make_unique<GanImpl>(config, seed)) {}
@@ -349,6 +368,13 @@ std::int64_t GAN::critic_parameter_count() const { return impl_->cparams.trainab
 bool GAN::has_critic() const { return impl_->has_critic; }
 void GAN::set_training(bool t) { impl_->set_training(t); }
 bool GAN::training() const { return impl_->training; }
+std::int64_t GAN::engine_packs() const { return impl_->engine_packs; }
+void GAN::set_packed_inference(bool on) {
+  impl_->use_engine = on;
+  if (!on) impl_->engine.reset();  // its memory back
+}
+bool GAN::packed_inference() const { return impl_->use_engine; }
+bool GAN::engine_used() const { return impl_->engine_used; }
 
 Tensor GAN::sample_latent(std::int64_t n, Generator& rng) const {
   if (n < 1) throw InvalidArgument("GAN::sample_latent: n must be >= 1, got " + std::to_string(n));
@@ -381,6 +407,16 @@ static void check_real(const GanConfig& c, const Tensor& x, const char* who) {
 const Tensor& GAN::generate(const Tensor& melody, const Tensor& z) {
   check_melody(impl_->config, melody, "GAN::generate");
   check_latent(impl_->config, z, melody.dim(0), "GAN::generate");
+  GanInference* e = impl_->inference();
+  impl_->engine_used = e != nullptr;
+  if (e) {  // window by window
+    const GanConfig& c = impl_->config;
+    const std::int64_t n = melody.dim(0), win = c.steps * c.pitches, zper = z.size() / n;
+    impl_->engine_out.resize({n, c.steps, c.pitches, c.tracks});
+    for (std::int64_t w = 0; w < n; ++w)
+      e->run(melody.data() + w * win, z.data() + w * zper, impl_->engine_out.data() + w * win * c.tracks);
+    return impl_->engine_out;
+  }
   return impl_->gen->forward(melody, z);
 }
 

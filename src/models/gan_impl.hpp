@@ -11,6 +11,7 @@
 #include "partita/nn/gradient_penalty.hpp"
 #include "partita/nn/linear.hpp"
 #include "partita/nn/upsample_conv.hpp"
+#include "models/gan_infer.hpp"
 
 namespace partita::models {
 
@@ -22,11 +23,15 @@ class GanGenerator {
  public:
   GanGenerator(nn::ParameterSet& params, const GanConfig& c);
   void set_training(bool t);
+  bool training() const { return training_; }
+  /// A training-mode forward updates the BatchNorm running statistics, so it
+  /// changes the parameter set's version (nn::ParameterSet::version).
   const Tensor& forward(const Tensor& melody, const Tensor& z);
   /// d loss / d output -> parameter gradients (the inputs' gradients are not needed).
   void backward(const Tensor& dy);
 
  private:
+  friend class GanInference;  // packs the layers' weights (gan_infer.hpp)
   struct Down {
     std::unique_ptr<nn::Conv2d> conv;
     nn::LeakyReLU act;
@@ -39,6 +44,8 @@ class GanGenerator {
     nn::ReLU act;
     nn::ConcatChannels cat;
   };
+  nn::ParameterSet* params_;
+  bool training_ = true;
   GanConfig c_;
   std::vector<Down> enc_;
   nn::ConcatChannels zcat_;
@@ -92,6 +99,19 @@ struct GanImpl {
   nn::GradientPenalty gp;
   bool training = true;
   bool has_critic = true;
+  /// The one-window engine (gan_infer.hpp) for the current weights, packed on
+  /// first use and again when the weights' version or the thread count has
+  /// changed; nullptr (the caller runs the layers) while training and while
+  /// numpy views of the generator's weights are alive
+  /// (nn::ParameterSet::live_views).
+  GanInference* inference();
+  std::unique_ptr<GanInference> engine;
+  std::uint64_t engine_version = 0;
+  /// Set false to always run the layers (tests compare the two paths).
+  bool use_engine = true;
+  Tensor engine_out;
+  std::int64_t engine_packs = 0;
+  bool engine_used = false;
   Tensor melody_, fake_, xhat_, dscore_;
 };
 

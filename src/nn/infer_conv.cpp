@@ -46,7 +46,10 @@ inline void conv_plain(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0,
         float* out = j.out + y * j.out_row + x * j.out_ld + b * bw;
         for (int64_t o = 0; o < bw; ++o) {
           float v = acc[o] + init[o];
-          out[o] = j.relu && v < 0.0f ? 0.0f : v;
+          if (j.relu) v = v < 0.0f ? 0.0f : v;
+          else if (j.leaky) v = v < 0.0f ? v * j.slope : v;
+          if (j.post_scale) v = std::fma(v, j.post_scale[b * bw + o], j.post_shift[b * bw + o]);
+          out[o] = v;
         }
       }
   }
@@ -86,13 +89,16 @@ PARTITA_TARGET_AVX2 void tile16(const ConvJob& j, const float* wb, int64_t bw, i
       }
     }
   }
-  const __m256 zero = _mm256_setzero_ps();
+  const __m256 zero = _mm256_setzero_ps(), slope = _mm256_set1_ps(j.slope);
   for (int p = 0; p < P; ++p) {
     const float* init = init_of(j, y, x + p, col);
     float* out = j.out + y * j.out_row + (x + p) * j.out_ld + col;
     for (int h = 0; h < 2; ++h) {
       __m256 r = _mm256_add_ps(acc[p][h], _mm256_loadu_ps(init + 8 * h));
       if (j.relu) r = _mm256_max_ps(r, zero);
+      else if (j.leaky) r = _mm256_blendv_ps(r, _mm256_mul_ps(r, slope), _mm256_cmp_ps(r, zero, _CMP_LT_OQ));
+      if (j.post_scale)
+        r = _mm256_fmadd_ps(r, _mm256_loadu_ps(j.post_scale + col + 8 * h), _mm256_loadu_ps(j.post_shift + col + 8 * h));
       _mm256_storeu_ps(out + 8 * h, r);
     }
   }
@@ -157,13 +163,16 @@ void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) 
       }
     }
   }
-  const __m512 zero = _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(j.slope);
   for (int p = 0; p < P; ++p) {
     const float* init = init_of(j, y, x + p, col);
     float* out = j.out + y * j.out_row + (x + p) * j.out_ld + col;
     for (int v = 0; v < NB; ++v) {
       __m512 r = _mm512_add_ps(acc[p][v], _mm512_loadu_ps(init + 16 * v));
       if (j.relu) r = _mm512_max_ps(r, zero);
+      else if (j.leaky) r = _mm512_mask_mul_ps(r, _mm512_cmp_ps_mask(r, zero, _CMP_LT_OQ), r, slope);
+      if (j.post_scale)
+        r = _mm512_fmadd_ps(r, _mm512_loadu_ps(j.post_scale + col + 16 * v), _mm512_loadu_ps(j.post_shift + col + 16 * v));
       _mm512_storeu_ps(out + 16 * v, r);
     }
   }

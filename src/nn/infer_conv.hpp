@@ -47,7 +47,14 @@ struct ConvJob {
   const float* init_base = nullptr;
   std::int64_t init_row = 0, init_ld = 0;
   const float* bias_classes = nullptr;  // 16 x cout
+  // The epilogue, per output o after init: v = max(v, 0) (relu) or v < 0 ? slope v : v
+  // (leaky), then v = fma(v, post_scale[o], post_shift[o]) when post_scale is set
+  // (an eval-mode BatchNorm after the activation; post_shift must be set with it).
   bool relu = false;
+  bool leaky = false;
+  float slope = 0.0f;
+  const float* post_scale = nullptr;
+  const float* post_shift = nullptr;
 
   std::int64_t ktot() const {
     std::int64_t s = 0;

@@ -29,6 +29,7 @@ Parameter& ParameterSet::add(std::string name, Shape shape, Initializer init, La
 
 void ParameterSet::allocate(std::uint64_t seed) {
   if (allocated_) throw InvalidArgument("ParameterSet::allocate: already allocated");
+  ++version_;
   values_ = Tensor(Shape{total_});
   grads_ = Tensor(Shape{total_});
   Generator rng(seed);
@@ -41,6 +42,7 @@ void ParameterSet::allocate(std::uint64_t seed) {
 }
 
 Parameter& ParameterSet::get(const std::string& name) {
+  ++version_;
   for (auto& p : params_)
     if (p.name == name) return p;
   throw InvalidArgument("ParameterSet::get: no parameter named '" + name + "'");

@@ -124,6 +124,41 @@ def test_generate_and_critique_shapes():
     assert scores.shape == (3, 1) and np.isfinite(scores).all()
 
 
+def test_one_window_follows_writes_through_numpy_views():
+    # In eval mode generate() runs a packed copy of the generator's weights; it
+    # must follow weights written from numpy, through a view held across calls
+    # or one taken afresh, and agree with the layers.
+    g = partita.GAN(tiny_config(), seed=1).eval()
+    assert g.packed_inference
+    z = g.sample_latent(2, seed=5)
+    melody = -np.ones((2, 32, 128, 1), np.float32)
+    melody[:, np.arange(32), 60 + np.arange(32) % 7] = 1.0
+
+    def both():
+        packed = g.generate(melody, z)
+        np.testing.assert_allclose(packed[:1], g.generate(melody[:1], z[:1]), atol=2e-5)  # each window alone
+        g.packed_inference = False
+        np.testing.assert_allclose(packed, g.generate(melody, z), atol=2e-5)
+        g.packed_inference = True
+        return packed
+
+    before = both()
+    held = g.generator_parameters()["generator.dec.0.conv.weight"]
+    held += 0.1
+    after = both()
+    assert np.abs(after - before).max() > 1e-3
+    held -= 0.3  # the view is still alive: no stale packing
+    assert np.abs(both() - after).max() > 1e-3
+    del held
+    g.generator_parameters()["generator.out.bias"][:] = 0.5  # a temporary view
+    moved = both()
+    assert np.abs(moved - after).max() > 1e-3
+    sd = g.generator_parameters().state_dict()
+    sd["generator.out.bias"][:] = -0.5
+    g.generator_parameters().load_state_dict(sd)
+    assert np.abs(both() - moved).max() > 1e-3
+
+
 def test_wrong_shapes_raise_errors_naming_the_shape():
     g = partita.GAN(tiny_config(), seed=1)
     z = g.sample_latent(2, seed=0)

@@ -230,6 +230,24 @@ class GAN {
 
   static constexpr std::int64_t kMaxSteps = std::int64_t{1} << 16;
 
+  /// In eval mode, generate() and accompany() run a copy of the generator
+  /// packed for one window at a time (docs/gan.md, "Speed and memory"), window
+  /// by window: the same result as the layers up to float rounding, and each
+  /// window's result independent of the others in the batch. It is packed on
+  /// first use and again after the weights change: any non-const access to
+  /// generator_parameters(), a training-mode forward, fit(). While numpy views
+  /// of the weights are alive the layers run instead. A reference to a
+  /// parameter kept across such a call and written through later needs
+  /// generator_parameters().touch(). The packed copy takes about 1.6x the
+  /// generator's weights in memory (52 MB for the reference network, 13 MB
+  /// compact); set_packed_inference(false) frees it and runs the layers.
+  void set_packed_inference(bool on);
+  bool packed_inference() const;
+  /// Packs made so far (a diagnostic).
+  std::int64_t engine_packs() const;
+  /// Whether the last generate() / accompany() ran the packed engine.
+  bool engine_used() const;
+
  private:
   std::unique_ptr<GanImpl> impl_;
 };

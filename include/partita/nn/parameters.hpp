@@ -53,20 +53,39 @@ class ParameterSet {
   bool allocated() const { return allocated_; }
 
   std::int64_t size() const { return total_; }
-  Tensor& values() { return values_; }  // flat (size,)
+  Tensor& values() { ++version_; return values_; }  // flat (size,)
+  const Tensor& values() const { return values_; }
   Tensor& grads() { return grads_; }    // flat (size,)
   void zero_grad() { grads_.zero(); }
 
-  std::deque<Parameter>& params() { return params_; }
+  std::deque<Parameter>& params() { ++version_; return params_; }
   const std::deque<Parameter>& params() const { return params_; }
   Parameter& get(const std::string& name);  // InvalidArgument if missing
   std::int64_t trainable_count() const;
+
+  /// Weights version: a counter that changes whenever the values may have been
+  /// written through the set: every non-const values(), params() and get(),
+  /// allocate(), and touch(). Inference engines that keep a packed copy of the
+  /// weights (the GAN's batch-1 generator) repack when it has changed since they
+  /// packed. Code that keeps a reference to a value tensor across such a use and
+  /// writes through it later calls touch() after writing.
+  std::uint64_t version() const { return version_; }
+  void touch() { ++version_; }
+  /// Writeable views handed out to other code (the Python bindings' numpy
+  /// views) that are still alive: while any is, the weights may change at any
+  /// moment, so packed copies are not reused. The bindings count them with
+  /// view_opened() / view_closed() (which also changes the version).
+  std::int64_t live_views() const { return live_views_; }
+  void view_opened() { ++live_views_; ++version_; }
+  void view_closed() { --live_views_; ++version_; }
 
  private:
   std::deque<Parameter> params_;
   Tensor values_, grads_;
   std::int64_t total_ = 0;
   bool allocated_ = false;
+  std::uint64_t version_ = 0;
+  std::int64_t live_views_ = 0;
 };
 
 // Named initialisers (fan_in/fan_out computed by the layer that asks).

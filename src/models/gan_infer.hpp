@@ -1,0 +1,91 @@
+// The GAN generator evaluated for accompaniment: one window at a time, eval
+// mode, weights packed once (private to src/models; GAN::generate and
+// GAN::accompany use it).
+//
+// It computes the same function as GanGenerator::forward in eval mode
+// (BatchNorm on its running statistics), restructured for one window:
+//
+// - Convolutions run directly on zero-padded NHWC buffers (nn/infer_conv.hpp:
+//   no column matrix, weights packed once into the kernel's blocks), on a
+//   spin-then-sleep thread team (core/thread_team.hpp); the layer path instead
+//   builds column matrices and packs every weight matrix again at every call,
+//   which at one window costs as much as the products themselves.
+// - An encoder block (Conv 4x4 stride 2, LeakyReLU, BatchNorm) is one job: the
+//   stride is the kernel's pixel step (two pixels), the activation and the
+//   BatchNorm's per-channel affine map are the kernel's epilogue.
+// - A decoder block (nearest upsample x2, Conv 4x4, BatchNorm, ReLU) is four
+//   jobs, one per output phase, each a 3x3, 3x2, 2x3 or 2x2 convolution of the
+//   low-resolution input with summed taps (nn/upsample_conv.hpp derives them),
+//   with the BatchNorm folded into the weights and bias; its output and the
+//   matching encoder output are stored side by side, the concatenation the
+//   next block reads.
+// - The head (upsample x2, Conv 4x4 to `tracks` channels, tanh) has too few
+//   outputs for a 16-wide vector per phase, so the four phases are stacked as
+//   4 x tracks output channels of one 3x3 convolution over the union of their
+//   windows (zero weights on the taps a phase does not read); tanh and the
+//   interleaving into the (steps, pitches, tracks) layout follow.
+//
+// Results equal the layer path's up to float rounding (another summation
+// order, the folded BatchNorm); tests compare the two.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/thread_team.hpp"
+#include "nn/infer_conv.hpp"
+
+namespace partita::models {
+
+class GanGenerator;
+
+class GanInference {
+ public:
+  /// Pack the weights of `gen` (eval mode: BatchNorm running statistics) for
+  /// windows of config.steps x config.pitches, on `threads` threads.
+  GanInference(GanGenerator& gen, int threads);
+  ~GanInference();
+  GanInference(const GanInference&) = delete;
+  GanInference& operator=(const GanInference&) = delete;
+
+  /// Pack the weights of `gen` again (the same architecture), into the buffers
+  /// of the previous pack.
+  void repack(GanGenerator& gen);
+
+  /// G(c, z) for one window: melody (steps x pitches floats), z (steps / 16 x
+  /// pitches / 16 x latent floats), out (steps x pitches x tracks floats).
+  void run(const float* melody, const float* z, float* out);
+
+  int threads() const { return team_.size(); }
+
+ private:
+  struct Grid {  // a zero-padded NHWC buffer of h x w pixels, c (stored) channels
+    std::int64_t h = 0, w = 0, c = 0;
+    std::vector<float> data;
+    float* at(std::int64_t y, std::int64_t x) { return data.data() + ((y + 1) * (w + 2) + x + 1) * c; }
+    std::int64_t row() const { return (w + 2) * c; }
+  };
+  struct Conv {  // one packed job
+    nn::infer::ConvJob job;
+    std::vector<float> wpack, bias_classes, scale, shift;
+  };
+
+  void build(GanGenerator& gen);  // layers_ from the generator's weights
+  std::vector<float> recycled();   // the next buffer of the previous pack (repack), or none
+  void run_jobs(std::vector<Conv>& convs);
+  void copy_skip(Grid& from, Grid& to, std::int64_t offset);
+
+  std::int64_t steps_, pitches_, tracks_, latent_;
+  core::Team team_;
+  Grid x_;
+  std::vector<Grid> enc_;  // outputs of encoder blocks 0..2
+  Grid bott_;              // encoder block 3's output and z, side by side
+  std::vector<Grid> dec_;  // outputs of decoder blocks 0..2 and their skips, side by side
+  std::int64_t z_offset_ = 0, head_c_ = 0;
+  std::vector<std::int64_t> skip_offset_;  // where dec_[j]'s skip channels start
+  std::vector<std::vector<Conv>> layers_;  // encoder 0..3, decoder 0..2, head
+  std::vector<float> head_;                // (steps / 2) x (pitches / 2) x head_c_
+  std::vector<std::vector<float>> recycled_;
+  std::size_t next_recycled_ = 0;
+};
+
+}  // namespace partita::models
