@@ -8,6 +8,7 @@
 
 #include "models/gan_impl.hpp"
 #include "partita/core/error.hpp"
+#include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/models/model_file.hpp"
 #include "partita/models/registry.hpp"
@@ -333,13 +334,15 @@ void GanImpl::set_training(bool t) {
 GanInference* GanImpl::inference() {
   if (!use_engine || training || gparams.live_views() > 0) return nullptr;
   const int threads = num_threads();
+  const bool bf16 = bf16_matmul_active() && nn::infer::bf16_kernel_available();
   const std::uint64_t v = gparams.version();
-  if (engine && engine_version == v && engine->threads() == threads) return engine.get();
-  if (engine && engine->threads() == threads) {
+  const bool same = engine && engine->threads() == threads && engine->bfloat16() == bf16;
+  if (same && engine_version == v) return engine.get();
+  if (same) {
     engine->repack(*gen);  // into the same memory: no page is faulted in again
   } else {
     engine.reset();  // the old packing's memory first
-    engine = std::make_unique<GanInference>(*gen, threads);
+    engine = std::make_unique<GanInference>(*gen, threads, bf16);
   }
   engine_version = v;
   ++engine_packs;

@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -72,18 +73,22 @@ struct Packed {
 
 }  // namespace
 
-GanInference::GanInference(GanGenerator& gen, int threads)
+GanInference::GanInference(GanGenerator& gen, int threads, bool bfloat16)
     : steps_(gen.c_.steps), pitches_(gen.c_.pitches), tracks_(gen.c_.tracks), latent_(gen.c_.latent_channels),
-      team_(threads) {
+      bf16_(bfloat16), team_(threads) {
+  if (bf16_ && !nn::infer::bf16_kernel_available())
+    throw InvalidArgument("GanInference: bfloat16 needs AVX512_BF16 and the avx512 SIMD level in use");
   const GanConfig& c = gen.c_;
   const int64_t F = c.filters, S = steps_, P = pitches_;
   if (S % 16 != 0 || P % 16 != 0 || S < 16 || P < 16)
     throw ShapeError("GanInference: the window (" + std::to_string(S) + " x " + std::to_string(P) +
                      ") must be multiples of 16");
-  auto grid = [](int64_t h, int64_t w, int64_t ch) {
+  const bool bf16 = bf16_;
+  auto grid = [bf16](int64_t h, int64_t w, int64_t ch) {
     Grid g;
     g.h = h, g.w = w, g.c = ch;
     g.data.assign(static_cast<size_t>((h + 2) * (w + 2) * ch), 0.0f);
+    if (bf16) g.d16.assign(g.data.size(), 0);
     return g;
   };
   // Buffers first (the jobs keep pointers into them).
@@ -107,6 +112,33 @@ void GanInference::repack(GanGenerator& gen) {
   next_recycled_ = 0;
   build(gen);
   recycled_.clear();
+}
+
+std::uint16_t* GanInference::word_of(const float* p) {
+  for (Grid* g : {&x_, &enc_[0], &enc_[1], &enc_[2], &bott_, &dec_[0], &dec_[1], &dec_[2]})
+    if (p >= g->data.data() && p < g->data.data() + g->data.size()) return g->d16.data() + (p - g->data.data());
+  return nullptr;
+}
+
+void GanInference::to_bfloat16() {
+  for (auto& layer : layers_)
+    for (Conv& cv : layer) {
+      const ConvJob& f = cv.job;
+      nn::infer::ConvJobBf16& j = cv.job16;
+      j = nn::infer::ConvJobBf16{};
+      static_cast<nn::infer::ConvShape&>(j) = f;  // geometry, bias and epilogue
+      for (int s = 0; s < f.nseg; ++s) {
+        j.base[s] = word_of(f.base[s]);
+        const bool even = j.k[s] % 2 == 0 && j.row[s] % 2 == 0 && j.lda[s] % 2 == 0 && j.base[s] != nullptr &&
+                          reinterpret_cast<std::uintptr_t>(j.base[s]) % 4 == 0;  // vectors start 4-aligned
+        if (!even) throw InvalidArgument("GanInference: a bfloat16 job reads an odd word offset");
+      }
+      cv.wpack16 = nn::infer::pack_weights_bf16(cv.wpack, f.ktot(), f.cout, f.nb);
+      std::vector<float>().swap(cv.wpack);  // the float32 pack is not kept
+      j.wpack = cv.wpack16.data();
+      j.out16 = word_of(f.out);
+      if (!j.out16) j.out32 = f.out;  // the head's float32 buffer
+    }
 }
 
 std::vector<float> GanInference::recycled() {
@@ -293,6 +325,7 @@ void GanInference::build(GanGenerator& gen) {
       cv.job.post_scale = cv.scale.empty() ? nullptr : cv.scale.data();
       cv.job.post_shift = cv.shift.empty() ? nullptr : cv.shift.data();
     }
+  if (bf16_) to_bfloat16();
 }
 
 GanInference::~GanInference() = default;
@@ -313,7 +346,8 @@ void GanInference::run_jobs(std::vector<Conv>& convs) {
       for (int64_t it = a; it < b;) {
         const int64_t blk = (it - base) / rows, y = (it - base) % rows;
         const int64_t y_end = std::min(rows, y + (b - it));
-        nn::infer::run_conv(c.job, y, y_end, 0, c.job.width, blk, blk + 1);
+        if (bf16_) nn::infer::run_conv_bf16(c.job16, y, y_end, 0, c.job.width, blk, blk + 1);
+        else nn::infer::run_conv(c.job, y, y_end, 0, c.job.width, blk, blk + 1);
         it += y_end - y;
       }
       base += items;
@@ -326,22 +360,36 @@ void GanInference::run_jobs(std::vector<Conv>& convs) {
 
 void GanInference::copy_skip(Grid& from, Grid& to, int64_t offset) {
   for (int64_t y = 0; y < from.h; ++y)
-    for (int64_t x = 0; x < from.w; ++x)
-      std::memcpy(to.at(y, x) + offset, from.at(y, x), sizeof(float) * static_cast<size_t>(from.c));
+    for (int64_t x = 0; x < from.w; ++x) {
+      if (bf16_) std::memcpy(to.at16(y, x) + offset, from.at16(y, x), sizeof(std::uint16_t) * static_cast<size_t>(from.c));
+      else std::memcpy(to.at(y, x) + offset, from.at(y, x), sizeof(float) * static_cast<size_t>(from.c));
+    }
 }
 
 void GanInference::run(const float* melody, const float* z, float* out) {
-  for (int64_t s = 0; s < steps_; ++s)
-    std::memcpy(x_.at(s, 0), melody + s * pitches_, sizeof(float) * static_cast<size_t>(pitches_));
+  for (int64_t s = 0; s < steps_; ++s) {
+    if (bf16_) {
+      std::uint16_t* d = x_.at16(s, 0);
+      for (int64_t p = 0; p < pitches_; ++p) d[p] = nn::infer::to_bf16(melody[s * pitches_ + p]);
+    } else {
+      std::memcpy(x_.at(s, 0), melody + s * pitches_, sizeof(float) * static_cast<size_t>(pitches_));
+    }
+  }
   for (int i = 0; i < 3; ++i) {
     run_jobs(layers_[static_cast<size_t>(i)]);
     copy_skip(enc_[static_cast<size_t>(i)], dec_[static_cast<size_t>(2 - i)], skip_offset_[static_cast<size_t>(2 - i)]);
   }
   run_jobs(layers_[3]);
   for (int64_t y = 0; y < bott_.h; ++y)
-    for (int64_t x = 0; x < bott_.w; ++x)
-      std::memcpy(bott_.at(y, x) + z_offset_, z + (y * bott_.w + x) * latent_,
-                  sizeof(float) * static_cast<size_t>(latent_));
+    for (int64_t x = 0; x < bott_.w; ++x) {
+      const float* src = z + (y * bott_.w + x) * latent_;
+      if (bf16_) {
+        std::uint16_t* d = bott_.at16(y, x) + z_offset_;
+        for (int64_t c = 0; c < latent_; ++c) d[c] = nn::infer::to_bf16(src[c]);
+      } else {
+        std::memcpy(bott_.at(y, x) + z_offset_, src, sizeof(float) * static_cast<size_t>(latent_));
+      }
+    }
   for (int jd = 0; jd < 3; ++jd) run_jobs(layers_[static_cast<size_t>(4 + jd)]);
   run_jobs(layers_[7]);
   Eigen::Map<Eigen::ArrayXf> h(head_.data(), static_cast<Eigen::Index>(head_.size()));

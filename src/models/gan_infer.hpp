@@ -41,8 +41,11 @@ class GanGenerator;
 class GanInference {
  public:
   /// Pack the weights of `gen` (eval mode: BatchNorm running statistics) for
-  /// windows of config.steps x config.pitches, on `threads` threads.
-  GanInference(GanGenerator& gen, int threads);
+  /// windows of config.steps x config.pitches, on `threads` threads; with
+  /// bfloat16 = true (which needs nn::infer::bf16_kernel_available()) the
+  /// activations and weights are bfloat16 and the sums float32 (the opt-in
+  /// precision of core/gemm.hpp), the head's output float32.
+  GanInference(GanGenerator& gen, int threads, bool bfloat16 = false);
   ~GanInference();
   GanInference(const GanInference&) = delete;
   GanInference& operator=(const GanInference&) = delete;
@@ -56,25 +59,33 @@ class GanInference {
   void run(const float* melody, const float* z, float* out);
 
   int threads() const { return team_.size(); }
+  bool bfloat16() const { return bf16_; }
 
  private:
   struct Grid {  // a zero-padded NHWC buffer of h x w pixels, c (stored) channels
     std::int64_t h = 0, w = 0, c = 0;
     std::vector<float> data;
+    std::vector<std::uint16_t> d16;  // the same buffer in bfloat16 (bfloat16 mode)
     float* at(std::int64_t y, std::int64_t x) { return data.data() + ((y + 1) * (w + 2) + x + 1) * c; }
+    std::uint16_t* at16(std::int64_t y, std::int64_t x) { return d16.data() + ((y + 1) * (w + 2) + x + 1) * c; }
     std::int64_t row() const { return (w + 2) * c; }
   };
-  struct Conv {  // one packed job
+  struct Conv {  // one packed job (its float32 form gives the geometry in both modes)
     nn::infer::ConvJob job;
     std::vector<float> wpack, bias_classes, scale, shift;
+    nn::infer::ConvJobBf16 job16;       // bfloat16 mode
+    std::vector<std::uint16_t> wpack16;
   };
 
   void build(GanGenerator& gen);  // layers_ from the generator's weights
+  void to_bfloat16();             // layers_' jobs as bfloat16 jobs on the grids' d16
+  std::uint16_t* word_of(const float* p);
   std::vector<float> recycled();   // the next buffer of the previous pack (repack), or none
   void run_jobs(std::vector<Conv>& convs);
   void copy_skip(Grid& from, Grid& to, std::int64_t offset);
 
   std::int64_t steps_, pitches_, tracks_, latent_;
+  bool bf16_;
   core::Team team_;
   Grid x_;
   std::vector<Grid> enc_;  // outputs of encoder blocks 0..2

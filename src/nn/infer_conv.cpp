@@ -122,9 +122,8 @@ PARTITA_TARGET_AVX2 void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t 
       const float* wb = j.wpack + b * kt * bw + 16 * v;
       const int64_t col = b * bw + 16 * v;
       for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1;) {  // the last stretch split as in avx512::rows
-          const int64_t left = x1 - x;
-          const int n = static_cast<int>(left >= 2 * P ? P : (left > P ? (left + 1) / 2 : left));
+        for (int64_t x = x0; x < x1;) {
+          const int n = next_tile(x1 - x, P);
           if (n == P) tile16<P>(j, wb, bw, y, x, col);
           else tail16<P - 1>(j, wb, bw, y, x, col, n);
           x += n;
@@ -195,12 +194,8 @@ void rows(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0, int64_t x1, int6
   for (int64_t b = b0; b < b1; ++b) {
     const float* wb = j.wpack + b * kt * bw;
     for (int64_t y = y0; y < y1; ++y) {
-      // Full tiles, but the last stretch between P and 2P pixels is split into
-      // two near-equal tiles (64 = 12 * 4 + 8 + 8 rather than 12 * 5 + 4): a
-      // narrow tile has too few accumulators to hide the multiply latency.
       for (int64_t x = x0; x < x1;) {
-        const int64_t left = x1 - x;
-        const int n = static_cast<int>(left >= 2 * P ? P : (left > P ? (left + 1) / 2 : left));
+        const int n = next_tile(x1 - x, P);
         if (n == P) tile<NB, P>(j, wb, y, x, b * bw);
         else tail<NB, P - 1>(j, wb, y, x, b * bw, n);
         x += n;

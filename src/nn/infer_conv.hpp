@@ -32,20 +32,17 @@ namespace partita::nn::infer {
 
 constexpr int kMaxSegments = 6;
 
-struct ConvJob {
+// What the float32 and bfloat16 jobs share: the geometry (all but the
+// pointers) and the epilogue.
+struct ConvShape {
   int nseg = 0;
-  const float* base[kMaxSegments] = {};
   std::int64_t row[kMaxSegments] = {};
   std::int64_t lda[kMaxSegments] = {};
   std::int64_t k[kMaxSegments] = {};
   std::int64_t height = 0, width = 0;  // the output grid (border classes use it)
   std::int64_t cout = 0;
   int nb = 1;                          // 16-float vectors per column block (1, 2 or 4)
-  const float* wpack = nullptr;        // blocks of (sum_s k_s) x (16 nb), cout / (16 nb) of them
-  float* out = nullptr;
   std::int64_t out_row = 0, out_ld = 0;
-  const float* init_base = nullptr;
-  std::int64_t init_row = 0, init_ld = 0;
   const float* bias_classes = nullptr;  // 16 x cout
   // The epilogue, per output o after init: v = max(v, 0) (relu) or v < 0 ? slope v : v
   // (leaky), then v = fma(v, post_scale[o], post_shift[o]) when post_scale is set
@@ -63,6 +60,22 @@ struct ConvJob {
   }
   std::int64_t blocks() const { return cout / (16 * nb); }
 };
+
+struct ConvJob : ConvShape {
+  const float* base[kMaxSegments] = {};
+  const float* wpack = nullptr;        // blocks of (sum_s k_s) x (16 nb), cout / (16 nb) of them
+  float* out = nullptr;
+  const float* init_base = nullptr;
+  std::int64_t init_row = 0, init_ld = 0;
+};
+
+/// Pixels in the next tile of a row with `left` pixels to go, tiles of at most
+/// P: full tiles, but the last stretch between P and 2P pixels is split into two
+/// near-equal tiles (64 = 12 * 4 + 8 + 8 rather than 12 * 5 + 4): a narrow tile
+/// has too few accumulators to hide the multiply latency.
+inline int next_tile(std::int64_t left, int P) {
+  return static_cast<int>(left >= 2 * P ? P : (left > P ? (left + 1) / 2 : left));
+}
 
 /// Border class of coordinate v in [0, n): 0 first, 1 interior, 2 last, 3 both (n == 1).
 inline int border_class(std::int64_t v, std::int64_t n) {
@@ -88,5 +101,46 @@ void run_conv_reference(const ConvJob& job, std::int64_t y0, std::int64_t y1, st
 /// the job's block layout for `nb` vectors per block (cout % (16 nb) == 0).
 std::vector<float> pack_weights(const std::vector<std::vector<float>>& segments,
                                 std::int64_t cout, int nb);
+
+// ---------------------------------------------------------------- bfloat16
+//
+// The same convolutions with bfloat16 operands (the opt-in precision of
+// core/gemm.hpp, on CPUs with AVX512_BF16): activations and packed weights are
+// bfloat16 words, each pair of consecutive input floats of a segment (two
+// channels of one pixel) is one 32-bit broadcast, and VDPBF16PS adds both
+// products into float32 sums. Every segment's k is even and every base pointer
+// at an even word. The weights are packed per column block as k / 2 pair rows,
+// each 16 nb (w[2q][o], w[2q + 1][o]) word pairs in output order. init is the
+// border-class bias (no cached init); the output is float32 or rounded to
+// bfloat16 (nearest even).
+struct ConvJobBf16 : ConvShape {
+  const std::uint16_t* base[kMaxSegments] = {};
+  const std::uint16_t* wpack = nullptr;
+  std::uint16_t* out16 = nullptr;  // bfloat16 output, or
+  float* out32 = nullptr;          // float32 output (one of the two)
+};
+
+/// float -> bfloat16, rounded to nearest even; and back (exact).
+std::uint16_t to_bf16(float v);
+float from_bf16(std::uint16_t v);
+
+/// Whether run_conv_bf16 has its kernel now: AVX512_BF16 on the CPU and the
+/// AVX-512 level in use (core/cpu.hpp).
+bool bf16_kernel_available();
+
+/// Rows [y0, y1) x columns [x0, x1), blocks [b0, b1) of the job's output on
+/// VDPBF16PS; InvalidArgument when bf16_kernel_available() is false.
+void run_conv_bf16(const ConvJobBf16& job, std::int64_t y0, std::int64_t y1, std::int64_t x0,
+                   std::int64_t x1, std::int64_t b0, std::int64_t b1);
+
+/// The plain loop (operands widened to float, each pair's products added to
+/// the float sum): the kernel's test oracle (equal up to float summation order).
+void run_conv_bf16_reference(const ConvJobBf16& job, std::int64_t y0, std::int64_t y1,
+                             std::int64_t x0, std::int64_t x1, std::int64_t b0, std::int64_t b1);
+
+/// Weights in pack_weights' float layout (blocks of ktot x 16 nb) repacked for
+/// ConvJobBf16 (ktot even).
+std::vector<std::uint16_t> pack_weights_bf16(const std::vector<float>& packed, std::int64_t ktot,
+                                             std::int64_t cout, int nb);
 
 }  // namespace partita::nn::infer

@@ -10,9 +10,12 @@
 #include <cmath>
 #include <string>
 
+#include "partita/core/cpu.hpp"
+#include "partita/core/gemm.hpp"
 #include "partita/core/threads.hpp"
 #include "partita/models/gan.hpp"
 #include "partita/music/pianoroll.hpp"
+#include "nn/infer_conv.hpp"
 
 using namespace partita;
 using namespace partita::models;
@@ -199,6 +202,43 @@ TEST(GanInference, PacksOnceForTheSameWeights) {
   EXPECT_EQ(full.engine_packs(), 1);
   ASSERT_EQ(first.steps(), roll.steps());
   EXPECT_TRUE(std::equal(first.data(), first.data() + 3 * roll.steps() * 128, again.data()));
+}
+
+TEST(GanInference, BFloat16ProductsStayCloseToFloat32) {
+  if (!nn::infer::bf16_kernel_available() || !cpu_has_avx512_bf16()) GTEST_SKIP() << "no AVX512_BF16 at the SIMD level in use";
+  for (const Case& k : cases()) {
+    SCOPED_TRACE(k.name);
+    GAN gan(k.config, 61);
+    perturb_batchnorms(gan, 62);
+    gan.set_training(false);
+    Generator rng(63);
+    const Tensor m = melody(k.config, 2, 64);
+    const Tensor z = gan.sample_latent(2, rng);
+    const Tensor f32 = gan.generate(m, z);
+    const std::int64_t packs = gan.engine_packs();
+    Tensor b16;
+    {
+      MatmulPrecisionScope scope(MatmulPrecision::BFloat16);
+      b16 = gan.generate(m, z);
+      EXPECT_TRUE(gan.engine_used());
+      EXPECT_EQ(gan.engine_packs(), packs + 1);  // packed again in bfloat16
+    }
+    double worst = 0.0, mean = 0.0;
+    std::int64_t flips = 0;
+    for (std::int64_t i = 0; i < f32.size(); ++i) {
+      const double d = std::fabs(f32[i] - b16[i]);
+      worst = std::max(worst, d);
+      mean += d;
+      flips += (f32[i] > 0.0f) != (b16[i] > 0.0f);
+    }
+    mean /= static_cast<double>(f32.size());
+    EXPECT_GT(worst, 0.0);   // really bfloat16
+    EXPECT_LT(mean, 0.01);   // operands rounded to 8 bits, sums in float32
+    EXPECT_LT(worst, 0.15);
+    EXPECT_LT(static_cast<double>(flips), 0.01 * static_cast<double>(f32.size()));
+    gan.generate(m, z);
+    EXPECT_EQ(gan.engine_packs(), packs + 2);  // back to float32
+  }
 }
 
 TEST(GanInference, TrainingModeRunsTheLayers) {
