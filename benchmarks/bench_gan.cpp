@@ -9,7 +9,9 @@
 //                                         training mode, critic forward and backward to its
 //                                         input, generator backward) + Adam on the generator
 //   gan/generate/<config>/batch:1|16      GAN::generate in eval mode: one 2-bar window, and
-//                                         16 windows (accompany()'s batch)
+//                                         16 windows (both window by window on the packed
+//                                         one-window engine, src/models/gan_infer.hpp, as
+//                                         accompany() runs)
 //
 // Configs: reference (F = 64, latent 512) and compact (F = 32, latent 256, the shipped
 // size). z and the interpolation weights e are drawn once, outside the timed loop (the
