@@ -104,6 +104,7 @@ int usage() {
       "  partita-cli extend IN.mid -o OUT.mid [--model transformer | --weights FILE] [--seconds 30]\n"
       "      [--temperature 0.95] [--top-p 0.95] [--top-k 0] [--track -1] [--seed 0] [--threads N]\n"
       "  partita-cli eval gan [--model chorale | --weights FILE] [--midi-dir DIR --melody-track 0] [--seed 0]\n"
+      "      [--threshold 0] [--min-note-steps 1] [--polyphonic]\n"
       "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
       "       and baseline parts as a Markdown table)\n"
       "  partita-cli eval transformer [--model transformer | --weights FILE] [--data jsb[,DIR...]] [--split test]\n"
@@ -126,7 +127,7 @@ int usage() {
       std::to_string(f.max_steps_per_epoch) + "] [--max-steps " + std::to_string(f.max_steps) + "] [--resume]\n"
       "  partita-cli train gan --out DIR [--style chorale|quartet] [--midi-dir DIR --melody-track 0]\n"
       "      [--filters " + std::to_string(gc.filters) + "] [--latent " + std::to_string(gc.latent_channels) +
-      "] [--epochs " + std::to_string(gf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(gf.batch_size) +
+      "] [--melody-chroma] [--epochs " + std::to_string(gf.epochs) + "] [--max-steps N] [--batch-size " + std::to_string(gf.batch_size) +
       "]\n      [--lr " + num(gf.lr) + "] [--critic-steps " + std::to_string(gf.critic_steps) + "] [--transpose " +
       std::to_string(gf.max_transpose) + "] [--seed " + std::to_string(gf.seed) + "] [--threads 2] [--resume]\n";
   const models::TransformerXLFitOptions tf;
@@ -333,6 +334,7 @@ int cmd_eval_gan(const Args& a) {
   for (const auto& r : test) steps += static_cast<std::int64_t>(r.steps());
   models::AccompanyOptions o;
   if (a.flag("seed")) o.seed = std::stoull(a.get("seed", ""));
+  if (a.flag("threshold")) o.threshold = std::stof(a.get("threshold", ""));
   if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
   if (a.flag("polyphonic")) o.monophonic = false;
   const auto real = models::measure_parts(test, models::real_parts(test), cfg.part_names);
@@ -391,6 +393,7 @@ int cmd_train_gan(const Args& a) {
   if (style == "quartet") cfg = cfg.with_quartet_style();
   cfg.filters = std::stoi(a.get("filters", std::to_string(cfg.filters)));
   cfg.latent_channels = std::stoi(a.get("latent", std::to_string(cfg.latent_channels)));
+  if (a.flag("melody-chroma")) cfg.melody_chroma = true;
   models::GanFitOptions o;  // the library's defaults unless given
   if (a.flag("epochs")) o.epochs = std::stoi(a.get("epochs", ""));
   if (a.flag("batch-size")) o.batch_size = std::stoll(a.get("batch-size", ""));

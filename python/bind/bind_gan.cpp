@@ -109,13 +109,14 @@ PARTITA_BIND(gan, 60) {
 Architecture: filters (F; encoder filters F, 2F, 4F, 8F), tracks (generated tracks, track 0
 the melody's own channel), latent_channels (z is (steps/16, pitches/16, latent_channels)),
 steps and pitches of a window (multiples of 16), bn_momentum (Keras convention), leak
-(LeakyReLU slope). Style (travels with the weights): style, part_names and programs of the
+(LeakyReLU slope), melody_chroma (condition on the melody's pitch classes too: a second
+melody channel marking every octave of each sounding pitch class). Style (travels with the weights): style, part_names and programs of the
 tracks - 1 accompaniment parts, melody_mean_pitch (accompany moves a melody by octaves
 towards it). GanConfig() is GanConfig.reference(), the reference's network (F = 64, latent
 512); GanConfig.compact() the shipped size (F = 32, latent 256).)doc")
       .def(py::init([](int filters, int tracks, int latent_channels, int steps, int pitches, float bn_momentum,
                        float leak, std::string style, std::vector<std::string> part_names,
-                       std::vector<int> programs, double melody_mean_pitch) {
+                       std::vector<int> programs, double melody_mean_pitch, bool melody_chroma) {
              GanConfig c;
              c.filters = filters;
              c.tracks = tracks;
@@ -128,13 +129,14 @@ towards it). GanConfig() is GanConfig.reference(), the reference's network (F = 
              c.part_names = std::move(part_names);
              c.programs = std::move(programs);
              c.melody_mean_pitch = melody_mean_pitch;
+             c.melody_chroma = melody_chroma;
              c.validate("GanConfig");
              return c;
            }),
            "filters"_a = dc.filters, "tracks"_a = dc.tracks, "latent_channels"_a = dc.latent_channels,
            "steps"_a = dc.steps, "pitches"_a = dc.pitches, "bn_momentum"_a = dc.bn_momentum, "leak"_a = dc.leak,
            "style"_a = dc.style, "part_names"_a = dc.part_names, "programs"_a = dc.programs,
-           "melody_mean_pitch"_a = dc.melody_mean_pitch)
+           "melody_mean_pitch"_a = dc.melody_mean_pitch, "melody_chroma"_a = dc.melody_chroma)
       .def_static("reference", &GanConfig::reference,
                   "The reference network (generator about 8.3M parameters, critic about 2.8M).")
       .def_static("compact", &GanConfig::compact,
@@ -152,6 +154,7 @@ towards it). GanConfig() is GanConfig.reference(), the reference's network (F = 
       .def_readwrite("part_names", &GanConfig::part_names, "names of tracks 1..tracks-1 (assign a whole list)")
       .def_readwrite("programs", &GanConfig::programs, "GM programs (0-based) of the parts (assign a whole list)")
       .def_readwrite("melody_mean_pitch", &GanConfig::melody_mean_pitch)
+      .def_readwrite("melody_chroma", &GanConfig::melody_chroma)
       .def(
           "validate", [](const GanConfig& c) { c.validate("GanConfig"); },
           "InvalidArgument if a field is out of range (steps and pitches multiples of 16, filters 1..1024, "

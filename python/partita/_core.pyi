@@ -2607,12 +2607,14 @@ class GanConfig:
     Architecture: filters (F; encoder filters F, 2F, 4F, 8F), tracks (generated tracks, track 0
     the melody's own channel), latent_channels (z is (steps/16, pitches/16, latent_channels)),
     steps and pitches of a window (multiples of 16), bn_momentum (Keras convention), leak
-    (LeakyReLU slope). Style (travels with the weights): style, part_names and programs of the
+    (LeakyReLU slope), melody_chroma (condition on the melody's pitch classes too: a second
+    melody channel marking every octave of each sounding pitch class). Style (travels with the weights): style, part_names and programs of the
     tracks - 1 accompaniment parts, melody_mean_pitch (accompany moves a melody by octaves
     towards it). GanConfig() is GanConfig.reference(), the reference's network (F = 64, latent
     512); GanConfig.compact() the shipped size (F = 32, latent 256).
     """
     __hash__: typing.ClassVar[None]  # type: ignore[assignment]
+    melody_chroma: bool
     style: str
     @staticmethod
     def compact() -> GanConfig:
@@ -2633,7 +2635,7 @@ class GanConfig:
         ...
     def __getitem__(self, key: str) -> typing.Any:
         ...
-    def __init__(self, filters: typing.SupportsInt | typing.SupportsIndex = 64, tracks: typing.SupportsInt | typing.SupportsIndex = 4, latent_channels: typing.SupportsInt | typing.SupportsIndex = 512, steps: typing.SupportsInt | typing.SupportsIndex = 32, pitches: typing.SupportsInt | typing.SupportsIndex = 128, bn_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.800000011920929, leak: typing.SupportsFloat | typing.SupportsIndex = 0.20000000298023224, style: str = 'chorale', part_names: collections.abc.Sequence[str] = ['Alto', 'Tenor', 'Bass'], programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [52, 52, 52], melody_mean_pitch: typing.SupportsFloat | typing.SupportsIndex = 67.0) -> None:
+    def __init__(self, filters: typing.SupportsInt | typing.SupportsIndex = 64, tracks: typing.SupportsInt | typing.SupportsIndex = 4, latent_channels: typing.SupportsInt | typing.SupportsIndex = 512, steps: typing.SupportsInt | typing.SupportsIndex = 32, pitches: typing.SupportsInt | typing.SupportsIndex = 128, bn_momentum: typing.SupportsFloat | typing.SupportsIndex = 0.800000011920929, leak: typing.SupportsFloat | typing.SupportsIndex = 0.20000000298023224, style: str = 'chorale', part_names: collections.abc.Sequence[str] = ['Alto', 'Tenor', 'Bass'], programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [52, 52, 52], melody_mean_pitch: typing.SupportsFloat | typing.SupportsIndex = 67.0, melody_chroma: bool = False) -> None:
         ...
     def __repr__(self) -> str:
         ...

@@ -70,6 +70,7 @@ std::string GanConfig::to_json() const {
   v.set("pitches", pitches);
   v.set("bn_momentum", static_cast<double>(bn_momentum));
   v.set("leak", static_cast<double>(leak));
+  if (melody_chroma) v.set("melody_chroma", true);  // absent: false (files before the option)
   v.set("style", style);
   json::Value names = json::Value::array();
   for (const std::string& n : part_names) names.push_back(n);
@@ -97,6 +98,7 @@ GanConfig GanConfig::from_json(const std::string& text, const char* who) {
     c.pitches = static_cast<int>(get("pitches").as_int());
     c.bn_momentum = static_cast<float>(get("bn_momentum").as_double());
     c.leak = static_cast<float>(get("leak").as_double());
+    if (const json::Value* f = v.find("melody_chroma")) c.melody_chroma = f->as_bool();
     c.style = get("style").as_string();
     c.part_names.clear();
     for (const json::Value& n : get("part_names").as_array()) c.part_names.push_back(n.as_string());
@@ -114,7 +116,7 @@ GanConfig GanConfig::from_json(const std::string& text, const char* who) {
 
 bool GanConfig::same_architecture(const GanConfig& o) const {
   return filters == o.filters && tracks == o.tracks && latent_channels == o.latent_channels && steps == o.steps &&
-         pitches == o.pitches && bn_momentum == o.bn_momentum && leak == o.leak;
+         pitches == o.pitches && bn_momentum == o.bn_momentum && leak == o.leak && melody_chroma == o.melody_chroma;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -141,6 +143,22 @@ void add_into(Tensor& acc, const Tensor& g) {
 
 }  // namespace
 
+void melody_input(const GanConfig& c, const Tensor& melody, Tensor& out) {
+  const std::int64_t n = melody.dim(0), S = melody.dim(1), P = melody.dim(2);
+  out.resize({n, S, P, 2});
+  const float* m = melody.data();
+  float* o = out.data();
+  for (std::int64_t r = 0; r < n * S; ++r) {
+    bool pc[12] = {};
+    for (std::int64_t p = 0; p < P; ++p) pc[p % 12] = pc[p % 12] || m[r * P + p] > 0.0f;
+    for (std::int64_t p = 0; p < P; ++p) {
+      o[(r * P + p) * 2] = m[r * P + p];
+      o[(r * P + p) * 2 + 1] = pc[p % 12] ? 1.0f : -1.0f;
+    }
+  }
+  (void)c;
+}
+
 void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out) {
   const std::int64_t C = x.dim(3);
   const std::int64_t pixels = x.size() / C;
@@ -154,7 +172,7 @@ void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out) {
 
 GanGenerator::GanGenerator(nn::ParameterSet& ps, const GanConfig& c) : params_(&ps), c_(c) {
   const std::int64_t F = c.filters;
-  std::int64_t cin = 1;
+  std::int64_t cin = c.melody_chroma ? 2 : 1;
   for (int i = 0; i < 4; ++i) {
     const std::string p = "generator.enc." + std::to_string(i);
     Down d;
@@ -189,6 +207,10 @@ void GanGenerator::set_training(bool t) {
 const Tensor& GanGenerator::forward(const Tensor& melody, const Tensor& z) {
   if (training_) params_->touch();  // the BatchNorm running statistics move
   const Tensor* h = &melody;
+  if (c_.melody_chroma) {
+    melody_input(c_, melody, input_);
+    h = &input_;
+  }
   for (int i = 0; i < 4; ++i) {
     Down& d = enc_[i];
     h = &d.act.forward(d.conv->forward(*h));
@@ -231,7 +253,7 @@ void GanGenerator::backward(const Tensor& dy) {
 
 GanCritic::GanCritic(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
   const std::int64_t F = c.filters;
-  std::int64_t cin = c.tracks + 1;
+  std::int64_t cin = c.tracks + (c.melody_chroma ? 2 : 1);
   for (int k = 0; k < 4; ++k) {
     conv_.push_back(std::make_unique<nn::Conv2d>(ps, "critic.conv." + std::to_string(k), conv4(cin, F << k, 2)));
     act_.emplace_back(c.leak);
@@ -243,14 +265,21 @@ GanCritic::GanCritic(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
   fc_ = std::make_unique<nn::Linear>(ps, "critic.fc", flat, 1, true, nn::init_glorot_uniform(flat, 1));
 }
 
-void GanCritic::set_condition(const Tensor& melody) { cond_ = Tensor::view(const_cast<float*>(melody.data()), melody.shape()); }
+void GanCritic::set_condition(const Tensor& melody) {
+  if (c_.melody_chroma && melody.rank() == 4 && melody.dim(3) == 1) {
+    melody_input(c_, melody, cond_own_);  // the melody and its pitch classes
+    cond_ = Tensor::view(cond_own_.data(), cond_own_.shape());
+  } else {
+    cond_ = Tensor::view(const_cast<float*>(melody.data()), melody.shape());
+  }
+}
 
 const Tensor& GanCritic::forward(const Tensor& x) {
   if (x.rank() != 4 || x.dim(3) != c_.tracks || x.dim(1) != c_.steps || x.dim(2) != c_.pitches)
     throw ShapeError("GAN critic: expected x of shape (n, " + std::to_string(c_.steps) + ", " +
                      std::to_string(c_.pitches) + ", " + std::to_string(c_.tracks) + "), got " + shape_str(x.shape()));
   if (cond_.rank() != 4 || cond_.dim(0) != x.dim(0) || cond_.dim(1) != x.dim(1) || cond_.dim(2) != x.dim(2) ||
-      cond_.dim(3) != 1)
+      cond_.dim(3) != (c_.melody_chroma ? 2 : 1))
     throw ShapeError("GAN critic: the melody condition " + shape_str(cond_.shape()) + " does not match x " +
                      shape_str(x.shape()));
   const Tensor* h = &cat_.forward(x, cond_);

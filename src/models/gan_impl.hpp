@@ -53,6 +53,7 @@ class GanGenerator {
   std::unique_ptr<nn::UpsampleConv2d> out_;
   nn::Tanh tanh_;
   std::vector<const Tensor*> enc_out_;
+  Tensor input_;  // the melody and its pitch classes (config.melody_chroma)
 };
 
 /// D(x | c) with the condition c held inside (set_condition), so that it is an
@@ -75,7 +76,7 @@ class GanCritic final : public nn::Critic {
 
  private:
   GanConfig c_;
-  Tensor cond_, zeros_;
+  Tensor cond_, zeros_, cond_own_;
   nn::ConcatChannels cat_;
   std::vector<std::unique_ptr<nn::Conv2d>> conv_;
   std::vector<nn::LeakyReLU> act_;
@@ -114,6 +115,11 @@ struct GanImpl {
   bool engine_used = false;
   Tensor melody_, fake_, xhat_, dscore_;
 };
+
+/// The generator's input and the critic's condition for melodies (n, s, p, 1):
+/// with config.melody_chroma, (n, s, p, 2): the melody, then +1 at every pitch row
+/// whose pitch class (row mod 12) the melody sounds (> 0) at that step, -1 elsewhere.
+void melody_input(const GanConfig& c, const Tensor& melody, Tensor& out);
 
 /// Channel `ch` of a model-layout batch (n, s, p, C) as (n, s, p, 1).
 void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out);

@@ -92,7 +92,7 @@ GanInference::GanInference(GanGenerator& gen, int threads, bool bfloat16)
     return g;
   };
   // Buffers first (the jobs keep pointers into them).
-  x_ = grid(S, P, 1);
+  x_ = grid(S, P, c.melody_chroma ? 2 : 1);
   for (int i = 0; i < 3; ++i) enc_.push_back(grid(S >> (i + 1), P >> (i + 1), cpad(F << i)));
   z_offset_ = cpad(F << 3);
   bott_ = grid(S / 16, P / 16, z_offset_ + cpad(latent_));
@@ -153,7 +153,7 @@ void GanInference::build(GanGenerator& gen) {
 
   // Encoder block i: Conv 4x4 stride 2 (TensorFlow "same": one row and column of
   // zeros before and after), LeakyReLU, BatchNorm (i >= 1) as the epilogue.
-  int64_t cin = 1;
+  int64_t cin = x_.c;  // the melody (and its pitch classes)
   for (int i = 0; i < 4; ++i) {
     GanGenerator::Down& d = gen.enc_[static_cast<size_t>(i)];
     Grid& in = i == 0 ? x_ : enc_[static_cast<size_t>(i - 1)];
@@ -368,11 +368,16 @@ void GanInference::copy_skip(Grid& from, Grid& to, int64_t offset) {
 
 void GanInference::run(const float* melody, const float* z, float* out) {
   for (int64_t s = 0; s < steps_; ++s) {
-    if (bf16_) {
-      std::uint16_t* d = x_.at16(s, 0);
-      for (int64_t p = 0; p < pitches_; ++p) d[p] = nn::infer::to_bf16(melody[s * pitches_ + p]);
-    } else {
-      std::memcpy(x_.at(s, 0), melody + s * pitches_, sizeof(float) * static_cast<size_t>(pitches_));
+    const float* m = melody + s * pitches_;
+    bool pc[12] = {};
+    if (x_.c == 2)
+      for (int64_t p = 0; p < pitches_; ++p) pc[p % 12] = pc[p % 12] || m[p] > 0.0f;
+    for (int64_t p = 0; p < pitches_; ++p) {
+      const float v[2] = {m[p], pc[p % 12] ? 1.0f : -1.0f};  // as melody_input (gan_impl.hpp)
+      for (int64_t ch = 0; ch < x_.c; ++ch) {
+        if (bf16_) x_.at16(s, p)[ch] = nn::infer::to_bf16(v[ch]);
+        else x_.at(s, p)[ch] = v[ch];
+      }
     }
   }
   for (int i = 0; i < 3; ++i) {

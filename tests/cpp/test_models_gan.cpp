@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "partita/core/error.hpp"
+#include "models/gan_impl.hpp"  // melody_input
 #include "partita/models/gan.hpp"
 #include <functional>
 
@@ -155,6 +156,70 @@ TEST(Gan, CriticGradientMatchesFiniteDifferences) {
     return l.wasserstein + l.penalty;
   };
   EXPECT_GE(agreeing_share(gan.critic_parameters(), loss, 2e-4, 60, 2), 0.85);
+}
+
+// The melody's pitch classes as a second channel (GanConfig::melody_chroma):
+// the channel's values, both gradients, and the option travelling in model files.
+TEST(Gan, MelodyChromaChannel) {
+  GanConfig c = tiny();
+  c.melody_chroma = true;
+  Tensor m({1, c.steps, c.pitches, 1});
+  m.fill(-1.0f);
+  m[0 * c.pitches + 2] = 1.0f;   // step 0: pitch 2 (pitch class 2)
+  m[1 * c.pitches + 13] = 1.0f;  // step 1: pitch 13 (pitch class 1)
+  Tensor in;
+  melody_input(c, m, in);
+  ASSERT_EQ(in.shape(), (Shape{1, c.steps, c.pitches, 2}));
+  for (std::int64_t p = 0; p < c.pitches; ++p) {
+    EXPECT_EQ(in[(0 * c.pitches + p) * 2], m[0 * c.pitches + p]);
+    EXPECT_EQ(in[(0 * c.pitches + p) * 2 + 1], p % 12 == 2 ? 1.0f : -1.0f) << p;
+    EXPECT_EQ(in[(1 * c.pitches + p) * 2 + 1], p % 12 == 1 ? 1.0f : -1.0f) << p;
+    EXPECT_EQ(in[(2 * c.pitches + p) * 2 + 1], -1.0f) << p;  // a rest: no pitch class
+  }
+
+  GAN gan(c, 3);
+  GAN plain(tiny(), 3);
+  EXPECT_GT(gan.generator_parameter_count(), plain.generator_parameter_count());  // a second input channel
+  EXPECT_GT(gan.critic_parameter_count(), plain.critic_parameter_count());
+  gan.set_training(true);
+  Generator g(4);
+  Tensor x = random_windows(c, 4, 7);
+  Tensor z = gan.sample_latent(4, g);
+  EXPECT_GE(agreeing_share(gan.generator_parameters(), [&] { return gan.generator_loss_and_backward(x, z); }, 1e-3,
+                           60, 1),
+            0.85);
+  const std::vector<float> e = {0.2f, 0.7f, 0.45f, 0.9f};
+  EXPECT_GE(agreeing_share(
+                gan.critic_parameters(),
+                [&] {
+                  auto l = gan.critic_loss_and_backward(x, z, e);
+                  return l.wasserstein + l.penalty;
+                },
+                2e-4, 60, 2),
+            0.85);
+
+  // The channel matters: another pitch class at step 0 changes the generated window.
+  gan.set_training(false);
+  Tensor m1 = m, z1 = gan.sample_latent(1, g);
+  const Tensor a = gan.generate(m1, z1);
+  m1[0 * c.pitches + 2] = -1.0f;
+  m1[0 * c.pitches + 3] = 1.0f;
+  const Tensor b = gan.generate(m1, z1);
+  double moved = 0.0;
+  for (std::int64_t i = 0; i < a.size(); ++i) moved = std::max(moved, static_cast<double>(std::fabs(a[i] - b[i])));
+  EXPECT_GT(moved, 1e-4);
+
+  // Saved and loaded with the option; JSON without it means false.
+  const fs::path d = temp_dir("chroma");
+  gan.save((d / "g.safetensors").string());
+  GAN back = GAN::load((d / "g.safetensors").string());
+  EXPECT_TRUE(back.config().melody_chroma);
+  EXPECT_FALSE(back.config().same_architecture(tiny()));
+  const Tensor again = back.generate(m1, z1);
+  for (std::int64_t i = 0; i < b.size(); ++i) ASSERT_EQ(again[i], b[i]) << i;
+  EXPECT_FALSE(GanConfig::from_json(tiny().to_json(), "test").melody_chroma);
+  EXPECT_EQ(tiny().to_json().find("melody_chroma"), std::string::npos);
+  fs::remove_all(d);
 }
 
 TEST(Gan, FitResumesExactlyAndSavesBothNetworks) {

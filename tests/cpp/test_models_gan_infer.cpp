@@ -36,7 +36,9 @@ std::vector<Case> cases() {
   GanConfig wide;  // more than 16 generated channels in the stacked head
   wide.filters = 8, wide.latent_channels = 16, wide.tracks = 6, wide.steps = 16, wide.pitches = 32;
   wide.part_names = {"a", "b", "c", "d", "e"}, wide.programs = {0, 0, 0, 0, 0};
-  return {{"tiny", tiny}, {"odd", odd}, {"wide", wide}, {"compact", GanConfig::compact()}};
+  GanConfig chroma = tiny;  // the melody's pitch classes as a second input channel
+  chroma.melody_chroma = true;
+  return {{"tiny", tiny}, {"odd", odd}, {"wide", wide}, {"chroma", chroma}, {"compact", GanConfig::compact()}};
 }
 
 // BatchNorm parameters and running statistics away from 1 / 0, so that a

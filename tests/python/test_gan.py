@@ -455,3 +455,36 @@ def test_cli_train_gan_on_a_midi_folder_and_resume(tmp_path, run_cli):
     r = train(2, "--resume")
     assert r.returncode == 0, r.stderr
     assert "done: 4 steps" in r.stdout
+
+
+def test_melody_chroma_matches_the_torch_twin():
+    # GanConfig.melody_chroma: the twin (tools/torch_twins/gan_twin.py) builds the
+    # same second melody channel; partita's weights loaded there give the same
+    # generator output and critic scores.
+    torch = pytest.importorskip("torch")
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools", "torch_twins"))
+    import gan_twin
+
+    cfg = partita.GanConfig(filters=4, latent_channels=8, melody_chroma=True)
+    assert cfg.melody_chroma and "melody_chroma" in repr(cfg)
+    g = partita.GAN(cfg, seed=2).eval()
+    twin = gan_twin.GanTwin({"filters": 4, "latent_channels": 8, "melody_chroma": True}).eval()
+    sd = {k: torch.from_numpy(v) for k, v in g.generator_parameters().state_dict().items()}
+    sd.update({k: torch.from_numpy(v) for k, v in g.critic_parameters().state_dict().items()})
+    twin.load_state_dict(sd)
+    melody = -np.ones((2, 32, 128, 1), np.float32)
+    melody[0, np.arange(32), 60 + np.arange(32) % 5] = 1.0
+    melody[1, np.arange(0, 32, 2), 72] = 1.0  # rests on odd steps
+    z = g.sample_latent(2, seed=3)
+    with torch.no_grad():
+        want = twin.generator(torch.from_numpy(melody), torch.from_numpy(z)).numpy()
+        scores = twin.critic(torch.from_numpy(want), torch.from_numpy(melody)).numpy()
+    got = g.generate(melody, z)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    np.testing.assert_allclose(g.critique(want, melody), scores, rtol=1e-4, atol=1e-4)
+    # The channel is what the twin sees: pitch class 0 (rows 0, 12, ..) at step 0 of window 0.
+    inp = gan_twin.melody_input(torch.from_numpy(melody), True).numpy()
+    assert inp.shape == (2, 32, 128, 2)
+    assert set(np.nonzero(inp[0, 0, :, 1] > 0)[0] % 12) == {0}
+    assert (inp[1, 1, :, 1] == -1).all()

@@ -20,6 +20,9 @@ Architecture (AWS DeepComposer GAN sample, MIT-0), F = filters:
   critic     concat(x, c) (tracks + 1 channels); conv.k: Conv 4x4 s2 "same" (-> F 2^k),
              LeakyReLU 0.2, k = 0..3; flatten in NHWC order; fc: Linear(.., 1)
 
+With melody_chroma (partita's GanConfig option) the melody input c of both networks
+gains a second channel: its pitch classes in every octave (melody_input below).
+
 "same" is TensorFlow's: a 4x4 kernel pads 1/1 at stride 2 and 1 before / 2 after at
 stride 1 (written out with F.pad). BatchNorm is Keras' (momentum 0.8: torch momentum
 0.2; eps 1e-3); torch's running variance is the unbiased batch variance, as partita's.
@@ -108,12 +111,28 @@ class DecoderBlock(nn.Module):
         return torch.cat([x, skip], 1)
 
 
+def melody_input(melody, chroma):
+    """The networks' melody input: the melody (N, steps, pitches, 1), and with
+    `chroma` (partita's GanConfig.melody_chroma) a second channel, +1 at every
+    pitch row whose pitch class (row mod 12) the melody sounds (> 0) at that step,
+    -1 elsewhere."""
+    if not chroma:
+        return melody
+    n, s, p, _ = melody.shape
+    pad = (-p) % 12
+    on = F.pad(melody[..., 0] > 0, (0, pad)).reshape(n, s, (p + pad) // 12, 12).any(2)  # (N, steps, 12)
+    classes = torch.arange(p, device=melody.device) % 12
+    pc = torch.where(on[:, :, classes], 1.0, -1.0).to(melody.dtype)
+    return torch.cat([melody, pc.unsqueeze(3)], 3)
+
+
 class Generator(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         f, m, leak = cfg["filters"], cfg["bn_momentum"], cfg["leak"]
+        self.chroma = bool(cfg.get("melody_chroma", False))
         self.enc = nn.ModuleList()
-        cin = 1
+        cin = 2 if self.chroma else 1
         for i in range(4):
             self.enc.append(EncoderBlock(cin, f << i, i > 0, leak, m))
             cin = f << i
@@ -128,7 +147,7 @@ class Generator(nn.Module):
     def forward(self, melody, z):
         """melody (N, steps, pitches, 1), z (N, steps/16, pitches/16, latent), NHWC
         -> (N, steps, pitches, tracks) in [-1, 1]."""
-        x = melody.permute(0, 3, 1, 2)
+        x = melody_input(melody, self.chroma).permute(0, 3, 1, 2)
         skips = []
         for block in self.enc:
             x = block(x)
@@ -145,8 +164,9 @@ class Critic(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         f, self.leak = cfg["filters"], cfg["leak"]
+        self.chroma = bool(cfg.get("melody_chroma", False))
         self.conv = nn.ModuleList()
-        cin = cfg["tracks"] + 1
+        cin = cfg["tracks"] + (2 if self.chroma else 1)
         for k in range(4):
             self.conv.append(nn.Conv2d(cin, f << k, 4, stride=2))
             cin = f << k
@@ -154,7 +174,7 @@ class Critic(nn.Module):
 
     def forward(self, x, melody):
         """x (N, steps, pitches, tracks), melody (N, steps, pitches, 1) -> scores (N, 1)."""
-        h = torch.cat([x, melody], 3).permute(0, 3, 1, 2)
+        h = torch.cat([x, melody_input(melody, self.chroma)], 3).permute(0, 3, 1, 2)
         for conv in self.conv:
             h = F.leaky_relu(conv(_same_s2(h)), self.leak)
         # Flatten in NHWC order, as partita's tensors lie in memory.

@@ -58,6 +58,13 @@ struct GanConfig {
   int pitches = 128;          // pitch rows (MIDI 0..127)
   float bn_momentum = 0.8f;   // Keras convention: running = m * running + (1 - m) * batch
   float leak = 0.2f;          // LeakyReLU slope
+  /// Condition on the melody's pitch classes too: a second melody channel, +1 at
+  /// every pitch row (every octave) whose pitch class the melody sounds at that
+  /// step, -1 elsewhere, beside the melody itself, for the generator's input and
+  /// the critic's condition. The reference network has none: a part two or three
+  /// octaves below the melody sees its pitch only through the coarse layers
+  /// (docs/gan.md, "Hearing the melody's pitch classes").
+  bool melody_chroma = false;
 
   // Style: what the generated tracks are.
   std::string style = "chorale";
