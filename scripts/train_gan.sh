@@ -10,7 +10,9 @@
 # 32, latent 256) with the reference's WGAN-GP recipe: Adam 1e-3 (0.5, 0.9),
 # batch 64, 5 critic steps per generator step, penalty weight 10; windows of 32
 # 16ths (hop 16), transposed by up to 5 semitones within the voices' range;
-# 2 threads, seed 1. Checkpoints go to $OUT (last + best + both optimizers' state
+# 2 threads, seed 1. The chorale style's networks also see the melody's pitch
+# classes (--melody-chroma, docs/gan.md; CHROMA=0 trains the reference input).
+# Checkpoints go to $OUT (last + best + both optimizers' state
 # at every epoch end, atomic); rerunning with --resume continues after the last
 # finished epoch. Extra arguments are passed on (e.g. --max-steps 3 for a smoke
 # test). When it finishes, $OUT/generator.safetensors is the generator alone:
@@ -29,6 +31,9 @@ fi
 # The shipped models' lengths: 200 epochs of the chorales (1,600 generator steps),
 # 76 of the quartets (1,672 steps).
 if [ "$STYLE" = quartet ]; then EPOCHS=${EPOCHS:-76}; else EPOCHS=${EPOCHS:-200}; fi
+if [ "$STYLE" = quartet ]; then CHROMA=${CHROMA:-0}; else CHROMA=${CHROMA:-1}; fi
+INPUT=()
+[ "$CHROMA" = 1 ] && INPUT=(--melody-chroma)
 DATA=()
 if [ "$STYLE" = quartet ]; then
   QUARTETS=${QUARTETS:-build/quartets}
@@ -36,7 +41,7 @@ if [ "$STYLE" = quartet ]; then
   DATA=(--midi-dir "$QUARTETS" --melody-track 0)
 fi
 date -u +"start %Y-%m-%dT%H:%M:%SZ"
-"$BUILD/partita-cli" train gan --style "$STYLE" --out "$OUT" "${DATA[@]}" \
+"$BUILD/partita-cli" train gan --style "$STYLE" --out "$OUT" "${DATA[@]}" "${INPUT[@]}" \
   --filters 32 --latent 256 --epochs "$EPOCHS" --batch-size 64 --lr 1e-3 --critic-steps 5 \
   --transpose 5 --seed 1 --threads "${THREADS:-2}" "$@"
 date -u +"end %Y-%m-%dT%H:%M:%SZ"

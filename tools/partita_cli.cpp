@@ -104,7 +104,7 @@ int usage() {
       "  partita-cli extend IN.mid -o OUT.mid [--model transformer | --weights FILE] [--seconds 30]\n"
       "      [--temperature 0.95] [--top-p 0.95] [--top-k 0] [--track -1] [--seed 0] [--threads N]\n"
       "  partita-cli eval gan [--model chorale | --weights FILE] [--midi-dir DIR --melody-track 0] [--seed 0]\n"
-      "      [--threshold 0] [--min-note-steps 1] [--polyphonic]\n"
+      "      [--split test|valid] [--threshold 0] [--min-note-steps 1] [--polyphonic]\n"
       "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
       "       and baseline parts as a Markdown table)\n"
       "  partita-cli eval transformer [--model transformer | --weights FILE] [--data jsb[,DIR...]] [--split test]\n"
@@ -320,15 +320,21 @@ int cmd_eval_gan(const Args& a) {
   models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
                                     : models::GAN::pretrained(a.get("model", "chorale"));
   const models::GanConfig& cfg = m.config();
-  std::vector<MultiTrackRoll> test, unused_train, unused_valid;
+  std::vector<MultiTrackRoll> test, unused_train, valid;
   std::string what;
+  const std::string split = a.get("split", "test");
+  if (split != "test" && split != "valid")
+    throw InvalidArgument("eval gan: --split must be test or valid, got " + split);
   if (a.flag("midi-dir")) {
-    split_by_index(load_folder(a, cfg.tracks), unused_train, unused_valid, test);
-    what = "held-out files of " + a.get("midi-dir", "");
+    split_by_index(load_folder(a, cfg.tracks), unused_train, valid, test);
+    what = (split == "valid" ? "validation files of " : "held-out files of ") + a.get("midi-dir", "");
   } else {
-    test = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path())).test;
-    what = "JSB chorales test split";
+    data::JsbMultitrack j = data::load_jsb_multitrack(a.get("jsb", data::default_jsb_path()));
+    test = std::move(j.test);
+    valid = std::move(j.valid);
+    what = split == "valid" ? "JSB chorales validation split" : "JSB chorales test split";
   }
+  if (split == "valid") test = std::move(valid);  // measure the validation pieces (choosing among models)
   if (test.empty()) throw InvalidArgument("eval gan: no held-out pieces (a folder needs 10 files or more)");
   std::int64_t steps = 0;
   for (const auto& r : test) steps += static_cast<std::int64_t>(r.steps());
