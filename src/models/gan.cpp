@@ -143,20 +143,19 @@ void add_into(Tensor& acc, const Tensor& g) {
 
 }  // namespace
 
-void melody_input(const GanConfig& c, const Tensor& melody, Tensor& out) {
+void melody_input(const Tensor& melody, Tensor& out) {
   const std::int64_t n = melody.dim(0), S = melody.dim(1), P = melody.dim(2);
   out.resize({n, S, P, 2});
   const float* m = melody.data();
   float* o = out.data();
   for (std::int64_t r = 0; r < n * S; ++r) {
-    bool pc[12] = {};
-    for (std::int64_t p = 0; p < P; ++p) pc[p % 12] = pc[p % 12] || m[r * P + p] > 0.0f;
+    bool pc[12];
+    sounding_pitch_classes(m + r * P, P, pc);
     for (std::int64_t p = 0; p < P; ++p) {
       o[(r * P + p) * 2] = m[r * P + p];
       o[(r * P + p) * 2 + 1] = pc[p % 12] ? 1.0f : -1.0f;
     }
   }
-  (void)c;
 }
 
 void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out) {
@@ -208,7 +207,7 @@ const Tensor& GanGenerator::forward(const Tensor& melody, const Tensor& z) {
   if (training_) params_->touch();  // the BatchNorm running statistics move
   const Tensor* h = &melody;
   if (c_.melody_chroma) {
-    melody_input(c_, melody, input_);
+    melody_input(melody, input_);
     h = &input_;
   }
   for (int i = 0; i < 4; ++i) {
@@ -267,7 +266,7 @@ GanCritic::GanCritic(nn::ParameterSet& ps, const GanConfig& c) : c_(c) {
 
 void GanCritic::set_condition(const Tensor& melody) {
   if (c_.melody_chroma && melody.rank() == 4 && melody.dim(3) == 1) {
-    melody_input(c_, melody, cond_own_);  // the melody and its pitch classes
+    melody_input(melody, cond_own_);  // the melody and its pitch classes
     cond_ = Tensor::view(cond_own_.data(), cond_own_.shape());
   } else {
     cond_ = Tensor::view(const_cast<float*>(melody.data()), melody.shape());

@@ -119,7 +119,14 @@ struct GanImpl {
 /// The generator's input and the critic's condition for melodies (n, s, p, 1):
 /// with config.melody_chroma, (n, s, p, 2): the melody, then +1 at every pitch row
 /// whose pitch class (row mod 12) the melody sounds (> 0) at that step, -1 elsewhere.
-void melody_input(const GanConfig& c, const Tensor& melody, Tensor& out);
+void melody_input(const Tensor& melody, Tensor& out);
+
+/// pc[k]: whether a pitch row of class k (row mod 12) sounds (> 0) in one step's
+/// `pitches` melody values (melody_input's second channel; the one-window engine's too).
+inline void sounding_pitch_classes(const float* row, std::int64_t pitches, bool (&pc)[12]) {
+  for (bool& b : pc) b = false;
+  for (std::int64_t p = 0; p < pitches; ++p) pc[p % 12] = pc[p % 12] || row[p] > 0.0f;
+}
 
 /// Channel `ch` of a model-layout batch (n, s, p, C) as (n, s, p, 1).
 void extract_channel(const Tensor& x, std::int64_t ch, Tensor& out);

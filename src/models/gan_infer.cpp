@@ -370,8 +370,7 @@ void GanInference::run(const float* melody, const float* z, float* out) {
   for (int64_t s = 0; s < steps_; ++s) {
     const float* m = melody + s * pitches_;
     bool pc[12] = {};
-    if (x_.c == 2)
-      for (int64_t p = 0; p < pitches_; ++p) pc[p % 12] = pc[p % 12] || m[p] > 0.0f;
+    if (x_.c == 2) sounding_pitch_classes(m, pitches_, pc);
     for (int64_t p = 0; p < pitches_; ++p) {
       const float v[2] = {m[p], pc[p % 12] ? 1.0f : -1.0f};  // as melody_input (gan_impl.hpp)
       for (int64_t ch = 0; ch < x_.c; ++ch) {

@@ -1,5 +1,6 @@
 // Direct convolution kernels for batch-1 inference (see infer_conv.hpp).
 #include "nn/infer_conv.hpp"
+#include "nn/infer_conv_epilogue.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -45,11 +46,7 @@ inline void conv_plain(const ConvJob& j, int64_t y0, int64_t y1, int64_t x0,
         const float* init = init_of(j, y, x, b * bw);
         float* out = j.out + y * j.out_row + x * j.out_ld + b * bw;
         for (int64_t o = 0; o < bw; ++o) {
-          float v = acc[o] + init[o];
-          if (j.relu) v = v < 0.0f ? 0.0f : v;
-          else if (j.leaky) v = v < 0.0f ? v * j.slope : v;
-          if (j.post_scale) v = std::fma(v, j.post_scale[b * bw + o], j.post_shift[b * bw + o]);
-          out[o] = v;
+          out[o] = epilogue(j, acc[o] + init[o], b * bw + o);
         }
       }
   }
@@ -162,18 +159,12 @@ void tile(const ConvJob& j, const float* wb, int64_t y, int64_t x, int64_t col) 
       }
     }
   }
-  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(j.slope);
   for (int p = 0; p < P; ++p) {
     const float* init = init_of(j, y, x + p, col);
     float* out = j.out + y * j.out_row + (x + p) * j.out_ld + col;
-    for (int v = 0; v < NB; ++v) {
-      __m512 r = _mm512_add_ps(acc[p][v], _mm512_loadu_ps(init + 16 * v));
-      if (j.relu) r = _mm512_max_ps(r, zero);
-      else if (j.leaky) r = _mm512_mask_mul_ps(r, _mm512_cmp_ps_mask(r, zero, _CMP_LT_OQ), r, slope);
-      if (j.post_scale)
-        r = _mm512_fmadd_ps(r, _mm512_loadu_ps(j.post_scale + col + 16 * v), _mm512_loadu_ps(j.post_shift + col + 16 * v));
-      _mm512_storeu_ps(out + 16 * v, r);
-    }
+    for (int v = 0; v < NB; ++v)
+      _mm512_storeu_ps(out + 16 * v,
+                       epilogue_avx512(j, _mm512_add_ps(acc[p][v], _mm512_loadu_ps(init + 16 * v)), col + 16 * v));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/simd_target.hpp"
 #include "nn/infer_conv.hpp"
+#include "nn/infer_conv_epilogue.hpp"
 #include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 
@@ -33,14 +34,6 @@ float from_bf16(std::uint16_t v) {
 
 namespace {
 
-// The epilogue of one output value (as ConvJob's).
-inline float finish(const ConvJobBf16& j, float v, int64_t o) {
-  if (j.relu) v = v < 0.0f ? 0.0f : v;
-  else if (j.leaky) v = v < 0.0f ? v * j.slope : v;
-  if (j.post_scale) v = v * j.post_scale[o] + j.post_shift[o];
-  return v;
-}
-
 inline const float* bias_of(const ConvJobBf16& j, int64_t y, int64_t x, int64_t col) {
   return j.bias_classes + (border_class(y, j.height) * 4 + border_class(x, j.width)) * j.cout + col;
 }
@@ -66,7 +59,7 @@ void run_conv_bf16_reference(const ConvJobBf16& j, int64_t y0, int64_t y1, int64
         }
         const float* bias = bias_of(j, y, x, b * bw);
         for (int64_t o = 0; o < bw; ++o) {
-          const float v = finish(j, acc[o] + bias[o], b * bw + o);
+          const float v = epilogue(j, acc[o] + bias[o], b * bw + o);
           const int64_t at = y * j.out_row + x * j.out_ld + b * bw + o;
           if (j.out16) j.out16[at] = to_bf16(v);
           else j.out32[at] = v;
@@ -101,16 +94,12 @@ PARTITA_TARGET_AVX512_BF16 void tile(const ConvJobBf16& j, const std::uint16_t* 
       }
     }
   }
-  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(j.slope);
   for (int p = 0; p < P; ++p) {
     const float* bias = bias_of(j, y, x + p, col);
     const int64_t at = y * j.out_row + (x + p) * j.out_ld + col;
     for (int v = 0; v < NB; ++v) {
-      __m512 r = _mm512_add_ps(acc[p][v], _mm512_loadu_ps(bias + 16 * v));
-      if (j.relu) r = _mm512_max_ps(r, zero);
-      else if (j.leaky) r = _mm512_mask_mul_ps(r, _mm512_cmp_ps_mask(r, zero, _CMP_LT_OQ), r, slope);
-      if (j.post_scale)
-        r = _mm512_fmadd_ps(r, _mm512_loadu_ps(j.post_scale + col + 16 * v), _mm512_loadu_ps(j.post_shift + col + 16 * v));
+      const __m512 r =
+          epilogue_avx512(j, _mm512_add_ps(acc[p][v], _mm512_loadu_ps(bias + 16 * v)), col + 16 * v);
       if (j.out16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(j.out16 + at + 16 * v), (__m256i)_mm512_cvtneps_pbh(r));
       else _mm512_storeu_ps(j.out32 + at + 16 * v, r);
     }

@@ -168,7 +168,7 @@ TEST(Gan, MelodyChromaChannel) {
   m[0 * c.pitches + 2] = 1.0f;   // step 0: pitch 2 (pitch class 2)
   m[1 * c.pitches + 13] = 1.0f;  // step 1: pitch 13 (pitch class 1)
   Tensor in;
-  melody_input(c, m, in);
+  melody_input(m, in);
   ASSERT_EQ(in.shape(), (Shape{1, c.steps, c.pitches, 2}));
   for (std::int64_t p = 0; p < c.pitches; ++p) {
     EXPECT_EQ(in[(0 * c.pitches + p) * 2], m[0 * c.pitches + p]);
