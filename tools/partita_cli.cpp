@@ -100,11 +100,13 @@ int usage() {
       "      [--seed " + std::to_string(e.seed) + "] [--track -1]\n"
       "      [--weights FILE | --model " + models::default_shipped_model("arcnn").name + "] [--threads N]\n"
       "  partita-cli accompany IN.mid -o OUT.mid [--model chorale | --weights FILE] [--track -1]\n"
-      "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--min-note-steps 1] [--polyphonic] [--threads N]\n"
+      "      [--programs P1,P2,P3] [--seed 0] [--threshold 0] [--leap-penalty " + num(models::AccompanyOptions().leap_penalty) + "]\n"
+      "      [--min-note-steps 1] [--polyphonic] [--threads N]\n"
       "  partita-cli extend IN.mid -o OUT.mid [--model transformer | --weights FILE] [--seconds 30]\n"
       "      [--temperature 0.95] [--top-p 0.95] [--top-k 0] [--track -1] [--seed 0] [--threads N]\n"
       "  partita-cli eval gan [--model chorale | --weights FILE] [--midi-dir DIR --melody-track 0] [--seed 0]\n"
-      "      [--split test|valid] [--threshold 0] [--min-note-steps 1] [--polyphonic]\n"
+      "      [--split test|valid] [--threshold 0] [--leap-penalty " + num(models::AccompanyOptions().leap_penalty) + "]\n"
+      "      [--min-note-steps 1] [--polyphonic]\n"
       "      (held-out pieces: the JSB test split, or every 10th file of DIR; metrics of real, generated\n"
       "       and baseline parts as a Markdown table)\n"
       "  partita-cli eval transformer [--model transformer | --weights FILE] [--data jsb[,DIR...]] [--split test]\n"
@@ -250,6 +252,7 @@ int cmd_accompany(const Args& a) {
   if (a.flag("threshold")) o.threshold = std::stof(a.get("threshold", ""));
   if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
   if (a.flag("polyphonic")) o.monophonic = false;
+  if (a.flag("leap-penalty")) o.leap_penalty = std::stof(a.get("leap-penalty", ""));
   models::GAN m = a.flag("weights") ? models::GAN::load(a.get("weights", ""))
                                     : models::GAN::pretrained(a.get("model", a.get("style", "chorale")));
   Score in = read_midi(a.positional[0]);
@@ -343,6 +346,7 @@ int cmd_eval_gan(const Args& a) {
   if (a.flag("threshold")) o.threshold = std::stof(a.get("threshold", ""));
   if (a.flag("min-note-steps")) o.min_note_steps = std::stoi(a.get("min-note-steps", ""));
   if (a.flag("polyphonic")) o.monophonic = false;
+  if (a.flag("leap-penalty")) o.leap_penalty = std::stof(a.get("leap-penalty", ""));
   const auto real = models::measure_parts(test, models::real_parts(test), cfg.part_names);
   const auto gen = models::measure_parts(test, models::gan_parts(m, o), cfg.part_names);
   models::GAN untrained(cfg, 12345);

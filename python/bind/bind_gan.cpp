@@ -72,7 +72,8 @@ Tensor copy_of(const Tensor& t) {
 }
 
 AccompanyOptions accompany_options(int track, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-                                   float threshold, int min_note_steps, int velocity, bool monophonic) {
+                                   float threshold, int min_note_steps, int velocity, bool monophonic,
+                                   float leap_penalty) {
   AccompanyOptions o;
   o.track = track;
   if (programs) o.programs = *programs;
@@ -81,6 +82,7 @@ AccompanyOptions accompany_options(int track, const std::optional<std::vector<in
   o.min_note_steps = min_note_steps;
   o.velocity = velocity;
   o.monophonic = monophonic;
+  o.leap_penalty = leap_penalty;
   return o;
 }
 
@@ -212,15 +214,20 @@ track: the melody track of the input score (-1: the first non-drum track with no
 programs: one General MIDI program per part (None or empty: the model's style), seed: the
 noise z of every window comes from it, threshold: a generated cell sounds when its value
 (tanh, -1..1) is above it, min_note_steps: generated notes shorter than this many 16ths are
-dropped, velocity: of the generated notes, monophonic: one note at a time per part (the
-highest-valued pitch above the threshold at each step; False: every cell above it sounds).
+dropped, velocity: of the generated notes, monophonic: one note at a time per part (False:
+every cell above the threshold sounds), leap_penalty: a monophonic part is the best line
+through its values (a pitch scores its value, a rest the threshold) where each move to the
+next pitch, across rests too, costs this much per semitone (0: the highest value above the
+threshold at each step; larger: smoother lines in a narrower register).
 AccompanyOptions() holds the defaults GAN.accompany and both command lines use.)doc")
       .def(py::init([](int track, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-                       float threshold, int min_note_steps, int velocity, bool monophonic) {
-             return accompany_options(track, programs, seed, threshold, min_note_steps, velocity, monophonic);
+                       float threshold, int min_note_steps, int velocity, bool monophonic, float leap_penalty) {
+             return accompany_options(track, programs, seed, threshold, min_note_steps, velocity, monophonic,
+                                      leap_penalty);
            }),
            "track"_a = da.track, "programs"_a = py::none(), "seed"_a = da.seed, "threshold"_a = da.threshold,
-           "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity, "monophonic"_a = da.monophonic)
+           "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity, "monophonic"_a = da.monophonic,
+           "leap_penalty"_a = da.leap_penalty)
       .def_readwrite("track", &AccompanyOptions::track)
       .def_readwrite("programs", &AccompanyOptions::programs, "empty: the model's style programs")
       .def_readwrite("seed", &AccompanyOptions::seed)
@@ -228,11 +235,13 @@ AccompanyOptions() holds the defaults GAN.accompany and both command lines use.)
       .def_readwrite("min_note_steps", &AccompanyOptions::min_note_steps)
       .def_readwrite("velocity", &AccompanyOptions::velocity)
       .def_readwrite("monophonic", &AccompanyOptions::monophonic)
+      .def_readwrite("leap_penalty", &AccompanyOptions::leap_penalty)
       .def("__repr__", [](const AccompanyOptions& o) {
         return "AccompanyOptions(track=" + std::to_string(o.track) + ", programs=" + int_list(o.programs) +
                ", seed=" + std::to_string(o.seed) + ", threshold=" + fnum(o.threshold) +
                ", min_note_steps=" + std::to_string(o.min_note_steps) + ", velocity=" + std::to_string(o.velocity) +
-               ", monophonic=" + (o.monophonic ? "True" : "False") + ")";
+               ", monophonic=" + (o.monophonic ? "True" : "False") + ", leap_penalty=" + fnum(o.leap_penalty) +
+               ")";
       });
   py_bind::mapping_access(opts_cls);
 
@@ -415,9 +424,9 @@ critique() run the two networks on numpy arrays in the model's layout
           "accompany",
           [](GAN& g, const std::variant<Score, py_bind::PathArg>& score, int track,
              const std::optional<std::vector<int>>& programs, std::uint64_t seed, float threshold,
-             int min_note_steps, int velocity, bool monophonic, bool return_report) -> py::object {
-            const AccompanyOptions o =
-                accompany_options(track, programs, seed, threshold, min_note_steps, velocity, monophonic);
+             int min_note_steps, int velocity, bool monophonic, float leap_penalty, bool return_report) -> py::object {
+            const AccompanyOptions o = accompany_options(track, programs, seed, threshold, min_note_steps, velocity,
+                                                         monophonic, leap_penalty);
             AccompanyReport rep;
             Score out;
             {
@@ -432,7 +441,7 @@ critique() run the two networks on numpy arrays in the model's layout
           },
           "score"_a, "track"_a = da.track, "programs"_a = py::none(), "seed"_a = da.seed,
           "threshold"_a = da.threshold, "min_note_steps"_a = da.min_note_steps, "velocity"_a = da.velocity,
-          "monophonic"_a = da.monophonic, "return_report"_a = false,
+          "monophonic"_a = da.monophonic, "leap_penalty"_a = da.leap_penalty, "return_report"_a = false,
           R"doc(Accompany the melody in `track` of `score` (a Score or a MIDI file's path).
 
 Returns a Score with the input's tempo map, meters and key signatures, the melody track
@@ -440,15 +449,18 @@ unchanged (notes, program, name) and one named track per generated part (the mod
 programs unless `programs`; velocity `velocity`). The melody is read on 16th notes, moved by
 octaves into the model's register (the parts are moved back) and accompanied 2 bars at a
 time, each window with its own noise from `seed`. threshold: a cell sounds above it (-1..1);
-monophonic: one note at a time per part (its highest-valued pitch; False: every cell above
-the threshold); min_note_steps: shorter generated notes are dropped. With return_report=True:
+monophonic: one note at a time per part (False: every cell above the threshold);
+leap_penalty: a monophonic part is the best line through its values, each move to the next
+pitch costing this much per semitone (0: the highest value above the threshold at each
+step); min_note_steps: shorter generated notes are dropped. With return_report=True:
 (Score, AccompanyReport). Defaults: partita.AccompanyOptions().)doc")
       .def(
           "accompany_roll",
           [](GAN& g, const py::object& roll, const std::optional<std::vector<int>>& programs, std::uint64_t seed,
-             float threshold, int min_note_steps, bool monophonic, bool return_report) -> py::object {
+             float threshold, int min_note_steps, bool monophonic, float leap_penalty,
+             bool return_report) -> py::object {
             const AccompanyOptions o = accompany_options(-1, programs, seed, threshold, min_note_steps,
-                                                         AccompanyOptions().velocity, monophonic);
+                                                         AccompanyOptions().velocity, monophonic, leap_penalty);
             const PianoRoll r = py_bind::model_roll_from_python(roll, "GAN.accompany_roll");
             AccompanyReport rep;
             MultiTrackRoll parts;
@@ -467,7 +479,8 @@ the threshold); min_note_steps: shorter generated notes are dropped. With return
             return py::cast(std::move(parts));
           },
           "roll"_a, "programs"_a = py::none(), "seed"_a = da.seed, "threshold"_a = da.threshold,
-          "min_note_steps"_a = da.min_note_steps, "monophonic"_a = da.monophonic, "return_report"_a = false,
+          "min_note_steps"_a = da.min_note_steps, "monophonic"_a = da.monophonic,
+          "leap_penalty"_a = da.leap_penalty, "return_report"_a = false,
           "Accompany a melody roll on the 16th-note grid: a partita.PianoRoll of resolution 4 (another "
           "resolution raises InvalidArgument) or a (time, 128) array (non-zero = note), of any length. "
           "Returns the generated parts (not the melody) as a binary MultiTrackRoll of the melody's length "

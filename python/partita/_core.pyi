@@ -2835,16 +2835,25 @@ class AccompanyOptions:
     programs: one General MIDI program per part (None or empty: the model's style), seed: the
     noise z of every window comes from it, threshold: a generated cell sounds when its value
     (tanh, -1..1) is above it, min_note_steps: generated notes shorter than this many 16ths are
-    dropped, velocity: of the generated notes, monophonic: one note at a time per part (the
-    highest-valued pitch above the threshold at each step; False: every cell above it sounds).
+    dropped, velocity: of the generated notes, monophonic: one note at a time per part (False:
+    every cell above the threshold sounds), leap_penalty: a monophonic part is the best line
+    through its values (a pitch scores its value, a rest the threshold) where each move to the
+    next pitch, across rests too, costs this much per semitone (0: the highest value above the
+    threshold at each step; larger: smoother lines in a narrower register).
     AccompanyOptions() holds the defaults GAN.accompany and both command lines use.
     """
     monophonic: bool
     def __getitem__(self, key: str) -> typing.Any:
         ...
-    def __init__(self, track: typing.SupportsInt | typing.SupportsIndex = -1, programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1, velocity: typing.SupportsInt | typing.SupportsIndex = 80, monophonic: bool = True) -> None:
+    def __init__(self, track: typing.SupportsInt | typing.SupportsIndex = -1, programs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] | None = None, seed: typing.SupportsInt | typing.SupportsIndex = 0, threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0, min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1, velocity: typing.SupportsInt | typing.SupportsIndex = 80, monophonic: bool = True, leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164) -> None:
         ...
     def __repr__(self) -> str:
+        ...
+    @property
+    def leap_penalty(self) -> float:
+        ...
+    @leap_penalty.setter
+    def leap_penalty(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def min_note_steps(self) -> int:

@@ -481,7 +481,11 @@ def add_accompany(sub) -> argparse.ArgumentParser:
                    help="velocity of the generated notes, 1..127 (default: %(default)s)")
     p.add_argument("--polyphonic", action="store_true",
                    help="let a part sound every pitch above the threshold at once (chords, clusters); "
-                        "by default each part sounds one note at a time, its highest-valued pitch")
+                        "by default each part sounds one note at a time")
+    p.add_argument("--leap-penalty", type=float, default=d.leap_penalty, metavar="L",
+                   help="one note at a time: each part is the best line through the generated values, "
+                        "each move to the next pitch costing L per semitone (0: the highest value "
+                        "above the threshold at each step; default: %(default)g)")
     add_wav_arguments(p)
     return p
 
@@ -495,7 +499,7 @@ def run_accompany(args: argparse.Namespace) -> int:
     out, report = model.accompany(score, track=args.track, programs=args.programs, seed=args.seed,
                                   threshold=args.threshold, min_note_steps=args.min_note_steps,
                                   velocity=args.velocity, monophonic=not args.polyphonic,
-                                  return_report=True)
+                                  leap_penalty=args.leap_penalty, return_report=True)
     partita.write_midi(out, out_path)
     parts = ", ".join(f"{t.name} {n} notes" for t, n in zip(out.tracks[1:], report.notes_per_part))
     shift = f", melody moved {report.octave_shift:+d} semitones for the model" if report.octave_shift else ""

@@ -7,15 +7,18 @@
 // so that the line's mean pitch lies within 6 semitones of the training
 // melodies' (the parts are moved back by the same amount), and cut into windows of the model's length (the last padded with
 // silence). Every window gets its own z from the seed; the windows run in
-// batches through the generator in eval mode. The parts' cells above the
-// threshold sound (with `monophonic`, only the highest of them at each step); a
-// part's consecutive cells of one pitch are one note, also across a window
-// boundary (the windows are joined before notes are read).
+// batches through the generator in eval mode. With `monophonic` each part is
+// read as one line through its values over the whole melody (gan_decode.hpp),
+// else every cell above the threshold sounds; a part's consecutive cells of one
+// pitch are one note, also across a window boundary (the windows are joined
+// before notes are read).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
+#include "models/gan_decode.hpp"
 #include "models/gan_impl.hpp"
 #include "models/melody_track.hpp"
 #include "partita/core/error.hpp"
@@ -37,6 +40,8 @@ void validate_options(const AccompanyOptions& o, const GanConfig& c, const char*
   if (o.min_note_steps < 1) bad("min_note_steps must be >= 1, got " + std::to_string(o.min_note_steps));
   if (!(o.threshold > -1.0f && o.threshold < 1.0f))
     bad("threshold must be inside (-1, 1) (the generator's tanh range), got " + std::to_string(o.threshold));
+  if (!(o.leap_penalty >= 0.0f && o.leap_penalty <= 100.0f))
+    bad("leap_penalty must be in [0, 100], got " + std::to_string(o.leap_penalty));
 }
 
 // Clear runs of one pitch shorter than `min_steps` in a (steps x 128) part.
@@ -117,6 +122,9 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
     m.engine_used = engine != nullptr;
     const std::int64_t kBatch = engine ? 1 : 16;
     Tensor x, z, y1;
+    std::vector<VoiceDecoder> voices;
+    if (o.monophonic)
+      for (std::int64_t k = 1; k < T; ++k) voices.emplace_back(steps, static_cast<int>(P), shift, o.threshold, o.leap_penalty);
     for (std::int64_t w0 = 0; w0 < windows; w0 += kBatch) {
       const std::int64_t n = std::min(kBatch, windows - w0);
       x.resize({n, S, P, 1});
@@ -141,21 +149,18 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
           if (t >= steps) break;
           const float* row = y.data() + ((w * S + s) * P) * T;
           for (std::int64_t k = 1; k < T; ++k) {
-            std::uint8_t* cell = parts.data() + ((k - 1) * steps + t) * 128;
-            std::int64_t best = -1;
-            for (std::int64_t p = 0; p < P; ++p) {
-              const float v = row[p * T + k];
-              if (v <= o.threshold) continue;
-              if (o.monophonic) {
-                if (best < 0 || v > row[best * T + k]) best = p;
-              } else if (p - shift >= 0 && p - shift <= 127) {
-                cell[p - shift] = 1;
-              }
+            if (o.monophonic) {
+              voices[static_cast<size_t>(k - 1)].step(t, row + k, T);
+              continue;
             }
-            if (best >= 0 && best - shift >= 0 && best - shift <= 127) cell[best - shift] = 1;
+            std::uint8_t* cell = parts.data() + ((k - 1) * steps + t) * 128;
+            for (std::int64_t p = 0; p < P; ++p)
+              if (row[p * T + k] > o.threshold && p - shift >= 0 && p - shift <= 127) cell[p - shift] = 1;
           }
         }
     }
+    for (std::int64_t k = 1; k < static_cast<std::int64_t>(voices.size()) + 1; ++k)
+      voices[static_cast<size_t>(k - 1)].finish(steps, parts.data() + (k - 1) * steps * 128);
   } catch (...) {
     m.set_training(was);
     throw;

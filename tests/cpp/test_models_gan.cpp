@@ -345,20 +345,26 @@ TEST(Gan, AccompanyKeepsMelodyAndNamesParts) {
 TEST(Gan, AccompanyMapsRegisterAndBack) {
   GAN gan(GanConfig::compact(), 4);
   gan.set_training(false);
-  AccompanyReport r0, r24;
-  const Score a = gan.accompany(melody_score(0), {}, &r0);
-  const Score b = gan.accompany(melody_score(24), {}, &r24);
-  EXPECT_EQ(r0.octave_shift - 24, r24.octave_shift);
-  for (int k = 1; k < 4; ++k) {
-    // Parts an octave or two above the top of MIDI's range are dropped in b.
-    std::vector<Note> up;
-    for (Note n : a.tracks[k].notes)
-      if ((n.pitch += 24) <= 127) up.push_back(n);
-    EXPECT_FALSE(up.empty());
-    std::sort(up.begin(), up.end(), [](const Note& p, const Note& q) {
-      return p.start != q.start ? p.start < q.start : p.pitch < q.pitch;
-    });
-    EXPECT_EQ(up, b.tracks[k].notes);
+  for (float leap : {0.0f, AccompanyOptions().leap_penalty}) {
+    AccompanyOptions o;
+    o.leap_penalty = leap;
+    AccompanyReport r0, r24;
+    const Score a = gan.accompany(melody_score(0), o, &r0);
+    const Score b = gan.accompany(melody_score(24), o, &r24);
+    EXPECT_EQ(r0.octave_shift - 24, r24.octave_shift);
+    size_t kept = 0;
+    for (int k = 1; k < 4; ++k) {
+      // Parts an octave or two above the top of MIDI's range are dropped in b.
+      std::vector<Note> up;
+      for (Note n : a.tracks[k].notes)
+        if ((n.pitch += 24) <= 127) up.push_back(n);
+      kept += up.size();
+      std::sort(up.begin(), up.end(), [](const Note& p, const Note& q) {
+        return p.start != q.start ? p.start < q.start : p.pitch < q.pitch;
+      });
+      EXPECT_EQ(up, b.tracks[k].notes) << "leap penalty " << leap;
+    }
+    EXPECT_GT(kept, 0u) << "leap penalty " << leap;
   }
 }
 

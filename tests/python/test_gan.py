@@ -83,6 +83,7 @@ def test_option_records_hold_the_library_defaults():
     a = partita.AccompanyOptions()
     assert (a.track, a.programs, a.seed, a.threshold, a.min_note_steps, a.velocity, a.monophonic) == (
         -1, [], 0, 0.0, 1, 80, True)
+    assert a.leap_penalty == pytest.approx(0.02) and "leap_penalty=0.02" in repr(a)
     assert partita.AccompanyOptions(programs=[40, 41, 42]).programs == [40, 41, 42]
     assert "velocity=80" in repr(a) and a["velocity"] == 80
 
@@ -306,6 +307,31 @@ def test_accompany_seeds_reports_and_options(tiny_weights):
             g.accompany(melody, **bad)
     with pytest.raises(partita.InvalidArgument, match="no tracks"):
         g.accompany(partita.Score())
+
+
+def test_leap_penalty_smooths_the_lines(tiny_weights):
+    g = partita.GAN.load(tiny_weights)
+    roll = partita.read_midi(ODE).to_pianoroll(resolution=4, binarize=True)
+
+    def leaps(penalty):
+        # Semitones moved from each sounding pitch to the next one (across rests), all parts.
+        parts = np.asarray(g.accompany_roll(roll, seed=5, leap_penalty=penalty).array)
+        total = 0
+        for part in parts:
+            line = [int(np.argmax(row)) for row in part if row.any()]
+            assert all(row.sum() <= 1 for row in part)
+            total += int(np.abs(np.diff(line)).sum())
+        return total
+
+    free, light, heavy = leaps(0.0), leaps(0.02), leaps(0.5)
+    assert free > light > heavy  # a larger penalty never moves more
+    score = partita.read_midi(ODE)
+    a = g.accompany(score, seed=5, leap_penalty=0.0)
+    b = g.accompany(score, seed=5, leap_penalty=0.0, threshold=0.0)
+    assert [note_tuples(t) for t in a.tracks] == [note_tuples(t) for t in b.tracks]
+    for bad in (-0.1, float("nan"), 1000.0):
+        with pytest.raises(partita.InvalidArgument, match="leap_penalty"):
+            g.accompany(score, leap_penalty=bad)
 
 
 def test_accompany_roll_from_a_pianoroll_or_an_array(tiny_weights):

@@ -146,6 +146,13 @@ struct AccompanyOptions {
   /// threshold. false: every cell above the threshold sounds (the reference's
   /// plain binarization, chords and clusters included).
   bool monophonic = true;
+  /// Monophonic parts are read as a line: a Viterbi path through the generated
+  /// values (a pitch scores its value, a rest the threshold) where each move from
+  /// one pitch to the next, across rests too, costs this much per semitone. 0:
+  /// at each step the highest value above the threshold sounds. Larger values
+  /// give smoother lines in a narrower register (docs/gan.md measures it; the
+  /// default was chosen on the validation pieces of both shipped styles).
+  float leap_penalty = 0.02f;
 };
 
 /// What accompany() did (for reports and tests).
