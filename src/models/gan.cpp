@@ -281,6 +281,7 @@ const Tensor& GanCritic::forward(const Tensor& x) {
       cond_.dim(3) != (c_.melody_chroma ? 2 : 1))
     throw ShapeError("GAN critic: the melody condition " + shape_str(cond_.shape()) + " does not match x " +
                      shape_str(x.shape()));
+  ++forwards_;
   const Tensor* h = &cat_.forward(x, cond_);
   for (int k = 0; k < 4; ++k) {
     h = &act_[k].forward(conv_[k]->forward(*h));
@@ -299,7 +300,12 @@ const Tensor& GanCritic::backward(const Tensor& dscores) {
   d_ = fc_->backward(dscores).reshaped(last_shape_);
   const Tensor* g = &d_;
   conv_[0]->set_input_grad(input_grad_);
-  for (int k = 3; k >= 0; --k) g = &conv_[k]->backward(act_[k].backward(*g));
+  for (int k = 3; k >= 0; --k) {
+    deltas_[k] = &act_[k].backward(*g);
+    g = &conv_[k]->backward(*deltas_[k]);
+  }
+  deltas_of_ = forwards_;
+  delta_scores_.assign(dscores.data(), dscores.data() + dscores.size());
   if (!input_grad_) return empty_;
   return cat_.backward(*g).a;
 }
@@ -326,6 +332,19 @@ void GanCritic::backward_tangent(const Tensor& dscores) {
   b.push_back(&fc_->bias()->grad);
   biases_.save(b);
   d_ = fc_->backward(dscores).reshaped(last_shape_);
+  // The gradient penalty's second pass follows its first (backward(ones) at
+  // xhat): the linearisation's backward signals are that pass's, so only the
+  // weight gradients against the tangent activations remain to be computed.
+  if (deltas_of_ == forwards_ && static_cast<std::int64_t>(delta_scores_.size()) == dscores.size() &&
+      std::equal(delta_scores_.begin(), delta_scores_.end(), dscores.data())) {
+    for (int k = 3; k >= 0; --k) {
+      conv_[k]->set_input_grad(false);
+      conv_[k]->backward(*deltas_[k]);
+      conv_[k]->set_input_grad(true);
+    }
+    biases_.restore();
+    return;
+  }
   Tensor* g = &d_;
   for (int k = 3; k >= 0; --k) {
     slopes_[k].apply(*g);

@@ -87,6 +87,13 @@ class GanCritic final : public nn::Critic {
   Tensor flat_, t_, d_, empty_;
   std::vector<Tensor> tk_;
   bool input_grad_ = true;
+  // The last backward's gradients at the activations' inputs (the LeakyReLUs'
+  // own buffers), which forward, and for which scores: backward_tangent on the
+  // same forward with the same scores gradient reuses them (the linearisation's
+  // backward chain is the same chain: same weights, same slopes).
+  std::uint64_t forwards_ = 0, deltas_of_ = 0;
+  const Tensor* deltas_[4] = {};
+  std::vector<float> delta_scores_;
 };
 
 struct GanImpl {
