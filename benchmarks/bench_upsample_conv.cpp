@@ -14,9 +14,11 @@
 // 2*N*ST*Cout*Cin*sum over phases of taps_y*taps_x), the machine's efficiency.
 // Wall-clock time, OpenMP threads: partita::num_threads().
 // PARTITA_CONV_COLUMN_BUDGET=<floats> overrides both layers' column budget,
-// PARTITA_UPSAMPLE_CONV_ALGORITHM=phases|stacked|auto the folded layer's
-// UpsampleConvAlgorithm (Auto stacks the phases for the head's 4 channels);
-// GFLOPS_work counts the algorithm in use.
+// PARTITA_UPSAMPLE_CONV_ALGORITHM=phases|stacked|winograd|auto the folded
+// layer's UpsampleConvAlgorithm (Auto: Winograd F(2x2, 3x3) on the stacked
+// phases at every GAN level); GFLOPS_work counts the multiply-adds of the
+// algorithm in use (Winograd: 16 per 2x2 low-res tile and Cin x 4 Cout pair,
+// transforms not counted).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -58,21 +60,28 @@ double plain_flops(const DecoderShape& c) {
 
 // Multiply-adds x 2 of the folded layer: per low-res pixel, each phase's
 // taps_y * taps_x (sum (n0 + n1)^2), or stacked, 4 phases x the union window.
-double folded_flops(const DecoderShape& c, bool stacked) {
+double folded_flops(const DecoderShape& c, partita::nn::UpsampleConvAlgorithm alg) {
+  using A = partita::nn::UpsampleConvAlgorithm;
   const auto t0 = partita::nn::upsample_conv_taps(c.k, 0);
   const auto t1 = partita::nn::upsample_conv_taps(c.k, 1);
   const int n0 = t0.count(), n1 = t1.count();
   const int span = std::max(t0.offset + n0, t1.offset + n1) - std::min(t0.offset, t1.offset);
-  const double taps = stacked ? 4.0 * span * span : static_cast<double>((n0 + n1) * (n0 + n1));
+  // Winograd: 16 products per 2x2 tile (odd sizes round up), 4 Cout columns.
+  if (alg == A::Winograd)
+    return 2.0 * static_cast<double>(c.n * ((c.s + 1) / 2) * ((c.t + 1) / 2) * 16 * 4 * c.cout) *
+           static_cast<double>(c.cin);
+  const double taps =
+      alg == A::Stacked ? 4.0 * span * span : static_cast<double>((n0 + n1) * (n0 + n1));
   return 2.0 * static_cast<double>(c.n * c.s * c.t * c.cout) * static_cast<double>(c.cin) * taps;
 }
 
 partita::nn::UpsampleConvAlgorithm algorithm_from_env() {
   const char* a = std::getenv("PARTITA_UPSAMPLE_CONV_ALGORITHM");
   const std::string alg = a ? a : "auto";
-  return alg == "phases"    ? partita::nn::UpsampleConvAlgorithm::Phases
-         : alg == "stacked" ? partita::nn::UpsampleConvAlgorithm::Stacked
-                            : partita::nn::UpsampleConvAlgorithm::Auto;
+  return alg == "phases"     ? partita::nn::UpsampleConvAlgorithm::Phases
+         : alg == "stacked"  ? partita::nn::UpsampleConvAlgorithm::Stacked
+         : alg == "winograd" ? partita::nn::UpsampleConvAlgorithm::Winograd
+                             : partita::nn::UpsampleConvAlgorithm::Auto;
 }
 
 i64 budget_or(i64 fallback) {
@@ -144,9 +153,10 @@ void run_folded(benchmark::State& state, DecoderShape c, bool backward) {
     }
     benchmark::ClobberMemory();
   }
-  const bool stacked = conv.algorithm() == partita::nn::UpsampleConvAlgorithm::Stacked;
-  counters(state, c, backward, folded_flops(c, stacked));
-  state.SetLabel(stacked ? "stacked" : "phases");
+  using A = partita::nn::UpsampleConvAlgorithm;
+  const A alg = conv.algorithm();
+  counters(state, c, backward, folded_flops(c, alg));
+  state.SetLabel(alg == A::Winograd ? "winograd" : alg == A::Stacked ? "stacked" : "phases");
 }
 
 std::string bench_name(const DecoderShape& c, bool folded, bool backward) {

@@ -12,6 +12,7 @@
 
 #include "core/gemm_kernels.hpp"
 #include "nn/item_threads.hpp"
+#include "nn/winograd.hpp"
 #include "nn/reductions.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
@@ -99,10 +100,22 @@ UpsampleConv2d::UpsampleConv2d(ParameterSet& params, const std::string& name, in
   bias_ = &params.add(name + ".bias", {out_channels}, conv2d_bias_init(spec));
 }
 
+UpsampleConv2d::~UpsampleConv2d() = default;
+UpsampleConv2d::UpsampleConv2d(UpsampleConv2d&&) noexcept = default;
+
 void UpsampleConv2d::set_algorithm(UpsampleConvAlgorithm algorithm) {
   have_x_ = false;  // backward must follow a forward with the same products
-  bool stacked = algorithm == UpsampleConvAlgorithm::Stacked;
-  if (algorithm == UpsampleConvAlgorithm::Auto) {
+  // The stacked product is Winograd's 3x3 "same" convolution when the phases'
+  // windows together are the centred 3x3 one.
+  const bool wino_fits = reach_lo_ == -1 && reach_hi_ == 1;
+  if (algorithm == UpsampleConvAlgorithm::Winograd && !wino_fits)
+    throw InvalidArgument("UpsampleConv2d(" + name_ + ")::set_algorithm: Winograd needs kernel 3, 4 or 5, got " +
+                          std::to_string(k_));
+  winograd_ = algorithm == UpsampleConvAlgorithm::Winograd ||
+              (algorithm == UpsampleConvAlgorithm::Auto && wino_fits &&
+               std::min(cin_, 4 * cout_) >= detail::kWinogradMinChannels);
+  bool stacked = winograd_ || algorithm == UpsampleConvAlgorithm::Stacked;
+  if (algorithm == UpsampleConvAlgorithm::Auto && !winograd_) {
     // Multiply-adds a pixel per input channel, with N rounded up to the gemm's
     // column tile (a thinner product costs the same).
     constexpr int64_t nr = partita::detail::kGemmNR;
@@ -311,6 +324,18 @@ void UpsampleConv2d::gather_rows(const Product& pr, const float* dy, int64_t r0,
   }
 }
 
+ConvGeometry UpsampleConv2d::wino_geometry() const {
+  ConvGeometry g;
+  g.n = n_;
+  g.h = g.ho = s_;
+  g.w = g.wo = t_;
+  g.cin = cin_;
+  g.cout = 4 * cout_;
+  g.kh = g.kw = 3;
+  g.pt = g.pb = g.pl = g.pr = 1;
+  return g;
+}
+
 const Tensor& UpsampleConv2d::forward(const Tensor& x) {
   const std::string who = "UpsampleConv2d::forward(" + name_ + ")";
   if (!weight_->value.data())
@@ -323,6 +348,14 @@ const Tensor& UpsampleConv2d::forward(const Tensor& x) {
   have_x_ = true;
   y_.resize({n_, 2 * s_, 2 * t_, cout_});
   pack_weights();
+  if (winograd_) {
+    // The stacked weights are (3, 3, Cin, 4 Cout) HWIO: the 3x3 convolution's.
+    if (!wino_) wino_ = std::make_unique<detail::Winograd3x3>();
+    pbuf_.resize({n_, s_, t_, 4 * cout_});
+    wino_->forward({x_.data()}, wino_geometry(), wp_.data(), nullptr, pbuf_.data());
+    scatter_rows(products_[0], pbuf_.data(), 0, n_ * s_);
+    return y_;
+  }
   const int64_t rows = n_ * s_, rpc = rows_per_chunk();
   const int64_t chunks = (rows + rpc - 1) / rpc, items = n_products_ * chunks;
   const int64_t chunk_cols = rpc * t_ * k_max_, chunk_p = rpc * t_ * n_max_;
@@ -406,6 +439,15 @@ const Tensor& UpsampleConv2d::backward(const Tensor& dy) {
     dx_.resize({0});
   }
   float* dx = input_grad_ ? dx_.data() : nullptr;
+  if (winograd_) {
+    pbuf_.resize({n_, s_, t_, 4 * cout_});
+    gather_rows(products_[0], dy.data(), 0, rows, pbuf_.data());
+    dwp_.resize({wp_size_});
+    dwp_.zero();
+    wino_->backward({x_.data()}, pbuf_.data(), wino_geometry(), dwp_.data(), dx);
+    add_weight_grad(dwp_.data());
+    return dx_;
+  }
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   // Many chunks: threads take whole chunks (every product). Chunk c adds into
   // the dx rows r0 + reach_lo .. r1 - 1 + reach_hi, so chunks c and c + 2 are

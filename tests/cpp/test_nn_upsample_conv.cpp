@@ -1,8 +1,8 @@
 // UpsampleConv2d: the phase-folded "nearest upsample x2, k x k stride-1 'same'
 // conv" against the plain composition UpsampleNearest2d + Conv2d (same
 // parameter names, values copied) and against the double-precision reference
-// convolution (forward, dx, dW, dbias), both algorithms (separate and stacked
-// phases), for k = 1 .. 6 (the GAN decoder's 4 and 3 in every case), odd and
+// convolution (forward, dx, dW, dbias), every algorithm (separate and stacked
+// phases; the stacked product as Winograd F(2x2, 3x3) for k = 3, 4, 5), for k = 1 .. 6 (the GAN decoder's 4 and 3 in every case), odd and
 // even S and T including 1, channel counts from 1 past a 64-wide block,
 // batches > 1, one and many chunks, 1 to 3 threads; the tap derivation; a
 // finite-difference gradient check; Auto's choice; parameters and init equal
@@ -43,13 +43,19 @@ std::string describe(const Case& c, int k, int threads) {
          " threads=" + std::to_string(threads);
 }
 
-const UpsampleConvAlgorithm kAlgorithms[] = {UpsampleConvAlgorithm::Phases,
-                                              UpsampleConvAlgorithm::Stacked};
+// The explicit algorithms for kernel k (Winograd where the phases' windows
+// together are the centred 3x3 one: k = 3, 4, 5).
+std::vector<UpsampleConvAlgorithm> algorithms(int k) {
+  std::vector<UpsampleConvAlgorithm> a = {UpsampleConvAlgorithm::Phases, UpsampleConvAlgorithm::Stacked};
+  if (k >= 3 && k <= 5) a.push_back(UpsampleConvAlgorithm::Winograd);
+  return a;
+}
 
 const char* algorithm_name(UpsampleConvAlgorithm a) {
-  return a == UpsampleConvAlgorithm::Phases    ? "phases"
-         : a == UpsampleConvAlgorithm::Stacked ? "stacked"
-                                               : "auto";
+  return a == UpsampleConvAlgorithm::Phases     ? "phases"
+         : a == UpsampleConvAlgorithm::Stacked  ? "stacked"
+         : a == UpsampleConvAlgorithm::Winograd ? "winograd"
+                                                : "auto";
 }
 
 // Everything the folded layer computes, for one case.
@@ -119,7 +125,7 @@ void check_case(const Case& c, int k, int threads) {
           dxref[((n * c.s + i / 2) * c.t + j / 2) * c.cin + ch] +=
               dxuref[((n * 2 * c.s + i) * 2 * c.t + j) * c.cin + ch];
 
-  for (UpsampleConvAlgorithm alg : kAlgorithms) {
+  for (UpsampleConvAlgorithm alg : algorithms(k)) {
     SCOPED_TRACE(algorithm_name(alg));
     Result f = run_folded(c, k, alg, x, dy, true, &pf.values());
     EXPECT_LT(max_rel_diff(f.y, y), 1e-5);
@@ -236,7 +242,7 @@ TEST(UpsampleConv2d, OneAndTwoThreadsAgree) {
   for (int k : {4, 3}) {
     for (const Case& c : {Case{10, 16, 16, 5, 7, 1},   // 5 chunks: whole chunks per thread
                           Case{4, 4, 8, 24, 9}}) {     // 1 chunk: (chunk, product) items
-      for (UpsampleConvAlgorithm alg : kAlgorithms) {
+      for (UpsampleConvAlgorithm alg : algorithms(k)) {
         SCOPED_TRACE(describe(c, k, 2) + " " + algorithm_name(alg));
         Generator rng(5);
         Tensor x({c.n, c.s, c.t, c.cin}), dy({c.n, 2 * c.s, 2 * c.t, c.cout});
@@ -260,7 +266,7 @@ TEST(UpsampleConv2d, OneAndTwoThreadsAgree) {
 
 TEST(UpsampleConv2d, FiniteDifferenceGradients) {
   for (int k : {4, 3}) {
-    for (UpsampleConvAlgorithm alg : kAlgorithms) {
+    for (UpsampleConvAlgorithm alg : algorithms(k)) {
       SCOPED_TRACE("k=" + std::to_string(k) + " " + algorithm_name(alg));
       const int saved = num_threads();
       set_num_threads(1);  // hundreds of tiny forwards: no thread wake-ups
@@ -289,7 +295,7 @@ TEST(UpsampleConv2d, FiniteDifferenceGradients) {
   }
 }
 
-TEST(UpsampleConv2d, AutoStacksThePhasesForFewOutputChannels) {
+TEST(UpsampleConv2d, AutoPicksWinogradOrStacksForFewOutputChannels) {
   // Stacked while 9 taps x (4 Cout rounded up to 32) cost less than the
   // phases' taps x (Cout rounded up to 32): Cout <= 16 for k = 4 (9 x 64 <
   // 25 x 32), Cout <= 8 for k = 3 (9 x 32 < 16 x 32).
@@ -307,6 +313,24 @@ TEST(UpsampleConv2d, AutoStacksThePhasesForFewOutputChannels) {
   EXPECT_EQ(layer.algorithm(), UpsampleConvAlgorithm::Phases);
   layer.set_algorithm(UpsampleConvAlgorithm::Auto);
   EXPECT_EQ(layer.algorithm(), UpsampleConvAlgorithm::Stacked);
+  // Winograd (the stacked product as F(2x2, 3x3)) where the phases' windows
+  // together are the centred 3x3 window (k = 3, 4, 5) and Cin and 4 Cout >= 16.
+  auto auto_for = [](std::int64_t cin, std::int64_t cout, int k) {
+    ParameterSet p;
+    return UpsampleConv2d(p, "c", cin, cout, k).algorithm();
+  };
+  for (int k : {3, 4, 5}) {
+    EXPECT_EQ(auto_for(16, 4, k), UpsampleConvAlgorithm::Winograd) << k;
+    EXPECT_EQ(auto_for(256, 128, k), UpsampleConvAlgorithm::Winograd) << k;
+    EXPECT_NE(auto_for(15, 128, k), UpsampleConvAlgorithm::Winograd) << k;
+    EXPECT_NE(auto_for(64, 3, k), UpsampleConvAlgorithm::Winograd) << k;
+  }
+  for (int k : {1, 2, 6}) {
+    EXPECT_NE(auto_for(256, 128, k), UpsampleConvAlgorithm::Winograd) << k;
+    ParameterSet p;
+    UpsampleConv2d l(p, "c", 32, 32, k);
+    EXPECT_THROW(l.set_algorithm(UpsampleConvAlgorithm::Winograd), InvalidArgument) << k;
+  }
   // A backward needs a forward with the algorithm it runs.
   ps.allocate(1);
   Tensor x({1, 2, 2, 8});

@@ -59,12 +59,25 @@
 // and zero on the taps p does not read (the "sub-pixel convolution" form:
 // 9 / 6.25 = 1.44x the multiply-adds of the phases for k = 4, but one column
 // tile instead of four and 9 Cin floats of columns a pixel instead of 25).
-// Auto picks, per layer, the form with the fewer multiply-adds counted with N
-// rounded up to the gemm's tile: Stacked for Cout <= 16 at k = 4 (<= 8 at
-// k = 3), the separate phases above. On the GAN's head (batch 64, 16x64 ->
+// Without Winograd (below), Auto picks the form with the fewer multiply-adds
+// counted with N rounded up to the gemm's tile: Stacked for Cout <= 16 at
+// k = 4 (<= 8 at k = 3), the separate phases above. On the GAN's head (batch 64, 16x64 ->
 // 32x128, 128 -> 4 channels) Stacked is 2.9x faster than the phases forward
 // and 3.2x forward+backward; on its 64-channel level the phases are 1.7x
 // faster forward+backward (benchmarks/bench_upsample_conv).
+//
+// When the phases' windows together are the 3x3 low-res window centred on the
+// pixel (k = 3, 4, 5) the stacked product is a 3x3, stride-1 convolution padded
+// by one, Cin -> 4 Cout, and runs as Winograd F(2x2, 3x3) (Conv2d's,
+// src/nn/winograd.hpp; UpsampleConvAlgorithm::Winograd): 16 multiply-adds per
+// 2x2 low-res tile and Cin x 4 Cout pair, i.e. 16 Cin Cout a low-res pixel
+// where the separate phases take 25 (k = 4): 0.64x, forward and backward (its
+// backward is the exact gradient of its forward; results differ from the
+// phases' by rounding). The stacked weights' gradient goes back onto W's taps
+// as above. Auto takes it where it applies and Cin and 4 Cout are at least 16
+// (Conv2d's threshold). On the GAN generator's decoder levels at batch 64 it
+// is 1.4-1.5x faster than the phases forward+backward, on its head (4 Cout =
+// 16) 1.8x faster than the stacked product (benchmarks/bench_upsample_conv).
 //
 // The work is chunked over low-res rows so one product's column buffer stays
 // near `column_budget` floats (a chunk still holds 512 low-res pixels). With
@@ -76,6 +89,7 @@
 // sums.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -100,10 +114,12 @@ UpsampleConvTaps upsample_conv_taps(int kernel, int phase);
 
 /// How UpsampleConv2d computes (see the header comment): the four phases as
 /// four products (Phases), the phases stacked as 4 Cout output channels of one
-/// product over the union window (Stacked), or whichever costs less for the
-/// layer's channels and kernel (Auto). Both give the same result up to
-/// rounding.
-enum class UpsampleConvAlgorithm { Auto, Phases, Stacked };
+/// product over the union window (Stacked), that stacked product as a Winograd
+/// F(2x2, 3x3) convolution (Winograd: kernels 3, 4 and 5, whose union window is
+/// 3x3 and centred), or Auto: Winograd where it applies and the channels are
+/// many enough, else whichever of the other two costs less. All give the same
+/// result up to rounding.
+enum class UpsampleConvAlgorithm { Auto, Phases, Stacked, Winograd };
 
 class UpsampleConv2d {
  public:
@@ -115,6 +131,8 @@ class UpsampleConv2d {
                  std::int64_t out_channels, int kernel,
                  WeightInit init = WeightInit::GlorotUniform,
                  std::int64_t column_budget = std::int64_t{1} << 20);
+  ~UpsampleConv2d();
+  UpsampleConv2d(UpsampleConv2d&&) noexcept;
 
   /// y = conv_kxk_same(up2(x)) + bias, (N, 2S, 2T, Cout). Keeps a view of x:
   /// its storage must stay alive and unchanged until backward.
@@ -128,9 +146,10 @@ class UpsampleConv2d {
   /// Choose the algorithm (default Auto) for the next forward; a backward
   /// needs a forward after this call.
   void set_algorithm(UpsampleConvAlgorithm algorithm);
-  /// The algorithm in use: Phases or Stacked (Auto resolved).
+  /// The algorithm in use: Phases, Stacked or Winograd (Auto resolved).
   UpsampleConvAlgorithm algorithm() const {
-    return stacked_ ? UpsampleConvAlgorithm::Stacked : UpsampleConvAlgorithm::Phases;
+    return winograd_ ? UpsampleConvAlgorithm::Winograd
+                     : stacked_ ? UpsampleConvAlgorithm::Stacked : UpsampleConvAlgorithm::Phases;
   }
 
   /// (N, 2S, 2T, Cout) for an input (N, S, T, Cin); ShapeError otherwise.
@@ -171,6 +190,7 @@ class UpsampleConv2d {
   UpsampleConvTaps taps_[2];  // per phase along one axis (rows and columns alike)
   int reach_lo_ = 0, reach_hi_ = 0;  // low-res offsets the phases read, together
   bool stacked_ = false;
+  bool winograd_ = false;  // stacked, run as Winograd F(2x2, 3x3)
   Product products_[4];
   int n_products_ = 0;
   std::int64_t wp_size_ = 0;  // sum of K * N over the products
@@ -184,6 +204,8 @@ class UpsampleConv2d {
   Tensor wp_;                           // packed product weights
   Tensor y_, dx_, cols_, pbuf_, dwp_;   // dcols reuse cols_
   Tensor dxpart_;  // per-thread dx copies (threads beyond the first; few-chunk backward)
+  std::unique_ptr<detail::Winograd3x3> wino_;
+  ConvGeometry wino_geometry() const;  // the stacked 3x3 convolution on the current input
 };
 
 }  // namespace partita::nn
