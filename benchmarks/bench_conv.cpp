@@ -8,7 +8,8 @@
 // times that for forward+backward (dW and dX each cost one forward); wall-clock
 // time (OpenMP threads: partita::num_threads()). --benchmark_filter picks shapes;
 // PARTITA_CONV_COLUMN_BUDGET=<floats> overrides Conv2dSpec::column_budget,
-// PARTITA_CONV_ALGORITHM=im2col|winograd|auto Conv2dSpec::algorithm and
+// PARTITA_CONV_ALGORITHM=im2col|winograd|auto Conv2dSpec::algorithm (winograd:
+// F(2x2, 3x3) on the 3x3 shapes, F(2x2, 2x2) on the stride-2 ones) and
 // PARTITA_CONV_WINOGRAD_TILES=<tiles> Conv2dSpec::winograd_chunk_tiles. Counter
 // GFLOPS always counts the direct convolution's work (so Winograd can pass 100 %
 // of the machine's peak: it is an effective rate).
@@ -51,6 +52,8 @@ const ConvShape kShapes[] = {
     {"gan_e2", 64, 16, 64, 64, 128, 4, 2},
     {"gan_e3", 64, 8, 32, 128, 256, 4, 2},
     {"gan_e4", 64, 4, 16, 256, 512, 4, 2},
+    // GAN critic's first layer: the 4 tracks, the melody and its pitch classes
+    {"gan_c1", 64, 32, 128, 6, 64, 4, 2},
     // GAN decoder: 4x4 stride 1 after upsampling (bottleneck 512 + noise 512)
     {"gan_d1", 64, 4, 16, 1024, 256, 4, 1},
 };

@@ -11,6 +11,7 @@
 #include "partita/core/error.hpp"
 #include "nn/reductions.hpp"
 #include "nn/winograd.hpp"
+#include "nn/winograd_s2.hpp"
 #include "partita/core/gemm.hpp"
 
 namespace partita::nn {
@@ -263,10 +264,21 @@ const Tensor& Conv2d::forward(const Tensor& x) {
   const float* b = bias_ ? bias_->value.data() : nullptr;
   const float beta = b ? 1.0f : 0.0f;
   wino_active_ = false;
+  wino_s2_active_ = false;
   const bool wino_ok = detail::winograd_applies(g);
-  if (spec_.algorithm == ConvAlgorithm::Winograd && !wino_ok)
+  const bool wino_s2_ok = detail::winograd_s2_applies(g);
+  if (spec_.algorithm == ConvAlgorithm::Winograd && !wino_ok && !wino_s2_ok)
     throw InvalidArgument(who + ": ConvAlgorithm::Winograd needs a 3x3 stride-1 convolution "
-                                "padded 1 on every side");
+                                "padded 1 on every side or a 4x4 stride-2 one padded 1 before");
+  if (wino_s2_ok && (spec_.algorithm == ConvAlgorithm::Winograd ||
+                     (spec_.algorithm == ConvAlgorithm::Auto &&
+                      std::min(g.cin, g.cout) >= detail::kWinogradMinChannels))) {
+    if (!wino_s2_) wino_s2_ = std::make_unique<detail::WinogradS2>();
+    wino_s2_->chunk_tiles = spec_.winograd_chunk_tiles;
+    wino_s2_->forward(x.data(), g, w, b, y_.data());
+    wino_s2_active_ = true;
+    return y_;
+  }
   if (wino_ok && (spec_.algorithm == ConvAlgorithm::Winograd ||
                   (spec_.algorithm == ConvAlgorithm::Auto &&
                    std::min(g.cin, g.cout) >= detail::kWinogradMinChannels))) {
@@ -328,6 +340,10 @@ const Tensor& Conv2d::backward(const Tensor& dy) {
   if (input_grad_) dx_.resize(x.shape());
   else dx_.resize({0});
   if (!weight_grad_ && !input_grad_) return dx_;
+  if (wino_s2_active_) {  // its backward skips dW when not wanted
+    wino_s2_->backward(x.data(), dy.data(), g, weight_grad_ ? dw : nullptr, input_grad_ ? dx_.data() : nullptr);
+    return dx_;
+  }
   if (wino_active_) {
     if (!weight_grad_) {  // the Winograd backward always forms dW: into a scratch buffer
       dw_part_.resize({weight_->grad.size()});

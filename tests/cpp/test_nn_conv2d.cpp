@@ -3,7 +3,8 @@
 // finite-difference gradient check, and errors on bad input; the Winograd
 // F(2x2, 3x3) path against the same reference (odd sizes, one and many chunks,
 // one and two threads, channel counts off the 64-wide blocks), its gradient by
-// finite differences, and the Auto choice.
+// finite differences, and the Auto choice; the same for Winograd F(2x2, 2x2)
+// on the parity streams of 4x4 stride-2 convolutions.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -199,7 +200,8 @@ TEST(Conv2d, NoWeightGradKeepsDxAndGrads) {
   const int threads_before = num_threads();
   struct Case { int h, w, cin, cout, k, s; std::int64_t budget; int threads; };
   for (const Case c : {Case{8, 12, 3, 5, 4, 2, 1 << 22, 1}, Case{16, 16, 4, 6, 4, 2, 64, 2},
-                       Case{8, 8, 16, 16, 3, 1, 1 << 22, 1}}) {
+                       Case{8, 8, 16, 16, 3, 1, 1 << 22, 1}, Case{8, 12, 16, 16, 4, 2, 1 << 22, 1},
+                       Case{16, 16, 16, 24, 4, 2, 1 << 22, 2}}) {
     set_num_threads(c.threads);
     ParameterSet ps;
     Conv2dSpec spec;
@@ -404,8 +406,10 @@ TEST(Conv2dWinograd, RejectsConvolutionsItDoesNotApplyTo) {
   s.out_channels = 2;
   s.kernel_h = s.kernel_w = 4;
   s.stride_h = s.stride_w = 2;
+  s.padding = Padding::valid();  // 4x4 stride 2 without the padding row and column before
   s.algorithm = ConvAlgorithm::Winograd;
   Conv2d strided(ps, "s", s);
+  s.padding = Padding::same();
   s.kernel_h = s.kernel_w = 3;
   s.stride_h = s.stride_w = 1;
   s.padding = Padding::valid();
@@ -417,3 +421,91 @@ TEST(Conv2dWinograd, RejectsConvolutionsItDoesNotApplyTo) {
   EXPECT_THROW(strided.forward(Tensor({1, 8, 8, 2})), InvalidArgument);
   EXPECT_THROW(valid.forward(Tensor({1, 8, 8, 2})), InvalidArgument);
 }
+
+// ------------------------------------------- Winograd F(2x2, 2x2), stride 2
+
+namespace {
+
+Case winograd_s2(std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t cin, std::int64_t cout,
+                 std::int64_t chunk_tiles) {
+  Case c{n, h, w, cin, cout, 4, 4, 2, 2, Padding::same(), 1 << 22};
+  c.algorithm = ConvAlgorithm::Winograd;
+  c.chunk_tiles = chunk_tiles;
+  c.tol = 2e-5;
+  return c;
+}
+
+}  // namespace
+
+TEST(Conv2dWinogradS2, MatchesReferenceOneThread) {
+  const int before = partita::num_threads();
+  partita::set_num_threads(1);
+  check_against_reference(winograd_s2(2, 8, 12, 2, 6, 512));  // whole tiles
+  check_against_reference(winograd_s2(1, 7, 5, 2, 3, 512));   // odd sizes: padding 1/2, partial tiles
+  check_against_reference(winograd_s2(2, 6, 10, 3, 4, 1));    // odd output sizes, one tile row a chunk
+  check_against_reference(winograd_s2(1, 1, 1, 2, 3, 512));   // one pixel
+  check_against_reference(winograd_s2(1, 4, 10, 70, 66, 2));  // channels past a 64 block
+  partita::set_num_threads(before);
+}
+
+TEST(Conv2dWinogradS2, MatchesReferenceTwoAndThreeThreads) {
+  const int before = partita::num_threads();
+  for (int threads : {2, 3}) {
+    partita::set_num_threads(threads);
+    // Many chunks: whole chunks per thread, dW from per-thread partials, dx
+    // scattered in even/odd chunk phases (chunks of one tile row share input rows).
+    check_against_reference(winograd_s2(3, 12, 16, 5, 4, 1));
+    check_against_reference(winograd_s2(2, 16, 12, 17, 19, 3));
+    // Few chunks: each chunk's transforms and 9 products threaded.
+    check_against_reference(winograd_s2(2, 14, 18, 6, 7, 512));
+    check_against_reference(winograd_s2(2, 16, 8, 20, 18, 8));
+  }
+  partita::set_num_threads(before);
+}
+
+TEST(Conv2dWinogradS2, GradientCheck) {
+  Conv2dSpec s;
+  s.in_channels = 3;
+  s.out_channels = 2;
+  s.kernel_h = s.kernel_w = 4;
+  s.stride_h = s.stride_w = 2;
+  s.algorithm = ConvAlgorithm::Winograd;
+  s.winograd_chunk_tiles = 1;
+  s.init = WeightInit::TorchDefault;
+  expect_gradcheck(s, {2, 4, 6, 3}, 21);
+  expect_gradcheck(s, {1, 3, 5, 3}, 22);  // odd sizes
+}
+
+TEST(Conv2dWinogradS2, AutoPicksItFrom16Channels) {
+  // Auto gives its bits where Cin and Cout reach 16 and im2col's below.
+  auto run = [](std::int64_t cin, std::int64_t cout, ConvAlgorithm alg) {
+    ParameterSet ps;
+    Conv2dSpec s;
+    s.in_channels = cin;
+    s.out_channels = cout;
+    s.kernel_h = s.kernel_w = 4;
+    s.stride_h = s.stride_w = 2;
+    s.algorithm = alg;
+    Conv2d conv(ps, "c", s);
+    ps.allocate(5);
+    Tensor x({1, 8, 8, cin});
+    Generator rng(1);
+    fill_uniform(x, rng);
+    Tensor y = conv.forward(x);
+    return y;
+  };
+  auto same = [](const Tensor& a, const Tensor& b) {
+    for (std::int64_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  };
+  Tensor a16 = run(16, 16, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(a16, run(16, 16, ConvAlgorithm::Winograd)));
+  EXPECT_FALSE(same(a16, run(16, 16, ConvAlgorithm::Im2col)));
+  Tensor a6 = run(6, 64, ConvAlgorithm::Auto);  // the GAN critic's first layer
+  EXPECT_TRUE(same(a6, run(6, 64, ConvAlgorithm::Im2col)));
+  EXPECT_FALSE(same(a6, run(6, 64, ConvAlgorithm::Winograd)));
+  Tensor a8 = run(32, 8, ConvAlgorithm::Auto);
+  EXPECT_TRUE(same(a8, run(32, 8, ConvAlgorithm::Im2col)));
+}
+

@@ -26,7 +26,10 @@
 // convolutions skip im2col.
 // 3x3 stride-1 convolutions padded by one on every side (the AR-CNN's) take
 // another path by default: Winograd F(2x2, 3x3) (src/nn/winograd.hpp), 2.25x
-// fewer multiply-adds, forward and backward (see ConvAlgorithm).
+// fewer multiply-adds, forward and backward (see ConvAlgorithm); 4x4 stride-2
+// convolutions padded by one before (the GAN's encoder and critic) Winograd
+// F(2x2, 2x2) on the input's row and column parity streams
+// (src/nn/winograd_s2.hpp), 1.78x fewer.
 // A direct-loop reference (double accumulation) lives beside it for tests.
 #pragma once
 #include <cstdint>
@@ -40,6 +43,7 @@ namespace partita::nn {
 
 namespace detail {
 class Winograd3x3;
+class WinogradS2;
 }
 
 /// Spatial padding of a convolution.
@@ -79,12 +83,15 @@ ConvGeometry conv_geometry(const Shape& input, std::int64_t cin, std::int64_t co
 /// TorchDefault, which draws them like PyTorch: U(+-1/sqrt(fan_in))).
 enum class WeightInit { GlorotUniform, HeNormal, TorchDefault };
 
-/// How Conv2d computes. Auto: Winograd F(2x2, 3x3) where it applies (3x3,
-/// stride 1, padding 1 on every side) and both channel counts are at least
-/// 16, im2col + gemm otherwise. Winograd's results differ from im2col's by
-/// rounding only (relative error ~1e-6 of the largest terms); its backward is
-/// the exact gradient of its forward. Winograd on a convolution it does not
-/// apply to throws InvalidArgument at forward.
+/// How Conv2d computes. Auto: Winograd where it applies and the channels are
+/// many enough, im2col + gemm otherwise: F(2x2, 3x3) for 3x3, stride-1
+/// convolutions padded 1 on every side (both channel counts at least 16),
+/// F(2x2, 2x2) on the parity streams for 4x4, stride-2 convolutions padded 1
+/// before (both channel counts at least 16: below, e.g. the GAN critic's first
+/// layer with 6 input channels, im2col is as fast forward and faster backward). Winograd's results differ from
+/// im2col's by rounding only (relative error ~1e-6 of the largest terms); its
+/// backward is the exact gradient of its forward. Winograd on a convolution
+/// it does not apply to throws InvalidArgument at forward.
 enum class ConvAlgorithm { Auto, Im2col, Winograd };
 
 struct Conv2dSpec {
@@ -162,7 +169,9 @@ class Conv2d {
   Tensor y_, dx_, cols_, dcols_;
   Tensor dw_part_;  // per-thread weight-gradient partials (parallel backward)
   std::unique_ptr<detail::Winograd3x3> wino_;
-  bool wino_active_ = false;  // the last forward ran Winograd
+  std::unique_ptr<detail::WinogradS2> wino_s2_;
+  bool wino_active_ = false;     // the last forward ran Winograd F(2x2, 3x3)
+  bool wino_s2_active_ = false;  // ... or F(2x2, 2x2) on the stride-2 streams
 };
 
 /// Direct-loop reference convolution (double accumulation, single thread).
