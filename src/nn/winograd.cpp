@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "core/simd_target.hpp"
+#include "nn/winograd_common.hpp"
 #include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
@@ -23,16 +24,11 @@ bool winograd_applies(const ConvGeometry& g) {
 
 namespace {
 
-constexpr int kCB = 64;  // channels per block in the tile transforms (stays in L1)
-alignas(64) const float kZeros[kCB] = {};
-
-// Where a chunk's transformed tiles live: matrix k (0..15) of a chunk holding
-// `tiles` tiles of C channels starts at k * tiles * C; tile t's row at t * C.
-struct ChunkLayout {
-  i64 th, tw;   // tiles per image column / row
-  i64 q0;       // first tile row (n * th + ty) of the chunk
-  i64 tiles;    // tiles in the chunk
-};
+using wino::ChunkLayout;
+using wino::for_blocks;
+using wino::for_tile_rows;
+using wino::kCB;
+using wino::kZeros;
 
 // Transform position k = 4 xi + nu is "sparse" when xi or nu is 2: there the
 // transform of an upsampled input vanishes (see input_transform).
@@ -383,15 +379,6 @@ void input_grad_scatter(const float* dv, const ConvGeometry& g, const ChunkLayou
   generic::input_grad_scatter(dv, g, L, qa, qb, Cl, dx, dlow);
 }
 
-// fn(e0, e1) over [0, E) in blocks, threaded when there are enough.
-template <class Fn>
-void for_blocks(i64 E, Fn&& fn) {
-  constexpr i64 kBlock = 1024;
-  const i64 blocks = (E + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 4)
-  for (i64 bk = 0; bk < blocks; ++bk) fn(bk * kBlock, std::min(E, (bk + 1) * kBlock));
-}
-
 // U = G w G^T for every (ci, co) pair in [e0, e1): w is HWIO (3, 3, E) with
 // E = Cin * Cout, u is (16, E).
 PARTITA_INLINE_BODY void weight_transform_body(const float* w, i64 E, float* u, i64 e0, i64 e1) {
@@ -500,24 +487,6 @@ struct Products {
   }
 };
 
-// fn(k) for the 16 positions, threads taking whole products.
-template <class Fn>
-void for_positions(int threads, Fn&& fn) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int k = 0; k < 16; ++k) fn(k);
-}
-
-// Runs fn(qa, qb) over the tile rows q in [q0, q1) with q % period == phase,
-// one row at a time, split across the threads.
-template <class Fn>
-void for_tile_rows(i64 q0, i64 q1, int period, int phase, Fn&& fn) {
-  i64 first = q0;
-  while (first < q1 && first % period != phase) ++first;
-  const i64 count = first < q1 ? (q1 - first + period - 1) / period : 0;
-#pragma omp parallel for schedule(static)
-  for (i64 r = 0; r < count; ++r) fn(first + period * r, first + period * r + 1);
-}
-
 }  // namespace
 
 i64 Winograd3x3::rows_per_chunk(const ConvGeometry& g, bool low) const {
@@ -576,7 +545,7 @@ void Winograd3x3::forward(const WinogradInput& in, const ConvGeometry& g, const 
     const i64 q1 = std::min(rows, q0 + R);
     const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
     for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(in, g, L, a, e, v_.data()); });
-    for_positions(threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
+    wino::for_positions(16, threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
     for_tile_rows(q0, q1, 1, 0,
                   [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
   }
@@ -638,13 +607,7 @@ void Winograd3x3::backward(const WinogradInput& in, const float* dy, const ConvG
       }
     }
     float* total = du_.data();
-    const i64 n16 = 16 * E;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (i64 i = 0; i < n16; ++i) {
-      float s = total[i];
-      for (int t = 1; t < threads; ++t) s += total[t * n16 + i];
-      total[i] = s;
-    }
+    wino::sum_partials(total, 16 * E, threads);
     weight_grad(total, E, dw);
     return;
   }
@@ -661,10 +624,10 @@ void Winograd3x3::backward(const WinogradInput& in, const float* dy, const ConvG
       for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(in, g, L, a, e, v_.data()); });
     for_tile_rows(q0, q1, 1, 0,
                   [&](i64 a, i64 e) { grad_output_transform(dy, g, L, a, e, m_.data()); });
-    for_positions(threads,
+    wino::for_positions(16, threads,
                   [&](int k) { prod.weights(k, L.tiles, v_.data(), m_.data(), du_.data()); });
     if (!dx) continue;
-    for_positions(threads, [&](int k) { prod.input(k, L.tiles, m_.data(), dv_.data()); });
+    wino::for_positions(16, threads, [&](int k) { prod.input(k, L.tiles, m_.data(), dv_.data()); });
     for (int phase = 0; phase < period; ++phase)
       for_tile_rows(q0, q1, period, phase, [&](i64 a, i64 e) {
         input_grad_scatter(dv_.data(), g, L, a, e, Cl, dx, dlow);

@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "core/simd_target.hpp"
+#include "nn/winograd_common.hpp"
 #include "partita/core/cpu.hpp"
 #include "partita/core/error.hpp"
 #include "partita/core/gemm.hpp"
@@ -23,22 +24,17 @@ bool winograd_s2_applies(const ConvGeometry& g) {
 
 namespace {
 
-constexpr int kCB = 64;  // channels per block in the tile transforms (stays in L1)
-alignas(64) const float kZeros[kCB] = {};
+using wino::ChunkLayout;
+using wino::for_blocks;
+using wino::for_tile_rows;
+using wino::kCB;
+using wino::kZeros;
 
 // Input offsets of a stream's three samples from 4 x the tile index, and the
 // kernel taps of its two weights: stream 0 = even input rows (x[2i]: taps 1,
 // 3), stream 1 = odd rows (x[2i + 1], one sample back: taps 0, 2).
 constexpr int kOffset[2][3] = {{0, 2, 4}, {-1, 1, 3}};
 constexpr int kTap[2][2] = {{1, 3}, {0, 2}};
-
-// Where a chunk's transformed tiles live: matrix k (0..8) of a chunk holding
-// `tiles` tiles of C channels starts at k * tiles * C; tile t's row at t * C.
-struct ChunkLayout {
-  i64 th, tw;   // tiles per image column / row
-  i64 q0;       // first tile row (n * th + ty) of the chunk
-  i64 tiles;    // tiles in the chunk
-};
 
 // The input pixel of stream (sy, sx), sample (i, j) of tile (n, ty, tx), or
 // null outside the image.
@@ -334,15 +330,6 @@ void weight_grad_range(const float* du, i64 E, float* dw, i64 e0, i64 e1) {
 }
 #undef PARTITA_S2_DISPATCH
 
-// fn(e0, e1) over [0, E) in blocks, threaded when there are enough.
-template <class Fn>
-void for_blocks(i64 E, Fn&& fn) {
-  constexpr i64 kBlock = 1024;
-  const i64 blocks = (E + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (blocks > 4)
-  for (i64 bk = 0; bk < blocks; ++bk) fn(bk * kBlock, std::min(E, (bk + 1) * kBlock));
-}
-
 // The 9 products of a chunk of `tiles` tiles: V_k is tiles x 4 Cin, U_k 4 Cin x Cout.
 struct Products {
   const ConvGeometry& g;
@@ -364,24 +351,6 @@ struct Products {
          u + k * C4() * g.cout, g.cout, 0.0f, dv + k * tiles * C4(), C4());
   }
 };
-
-// fn(k) for the 9 positions, threads taking whole products.
-template <class Fn>
-void for_positions(int threads, Fn&& fn) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int k = 0; k < 9; ++k) fn(k);
-}
-
-// fn(qa, qb) over the tile rows q in [q0, q1) with q % period == phase, one
-// row at a time, split across the threads.
-template <class Fn>
-void for_tile_rows(i64 q0, i64 q1, int period, int phase, Fn&& fn) {
-  i64 first = q0;
-  while (first < q1 && first % period != phase) ++first;
-  const i64 count = first < q1 ? (q1 - first + period - 1) / period : 0;
-#pragma omp parallel for schedule(static)
-  for (i64 r = 0; r < count; ++r) fn(first + period * r, first + period * r + 1);
-}
 
 }  // namespace
 
@@ -426,7 +395,7 @@ void WinogradS2::forward(const float* x, const ConvGeometry& g, const float* w, 
     const i64 q1 = std::min(rows, q0 + R);
     const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
     for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
-    for_positions(threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
+    wino::for_positions(9, threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
     for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
   }
 }
@@ -480,13 +449,7 @@ void WinogradS2::backward(const float* x, const float* dy, const ConvGeometry& g
         input_grad_scatter(dv, g, L, q0, q1, dx);
       }
     }
-    float* total = du_.data();
-#pragma omp parallel for schedule(static) num_threads(threads) if (dw != nullptr)
-    for (i64 i = 0; i < (dw ? nu : 0); ++i) {
-      float s = total[i];
-      for (int t = 1; t < threads; ++t) s += total[t * nu + i];
-      total[i] = s;
-    }
+    if (dw) wino::sum_partials(du_.data(), nu, threads);
   } else {
     v_.resize({vmax});
     m_.resize({mmax});
@@ -499,10 +462,10 @@ void WinogradS2::backward(const float* x, const float* dy, const ConvGeometry& g
       for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { grad_output_transform(dy, g, L, a, e, m_.data()); });
       if (dw) {
         for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
-        for_positions(threads, [&](int k) { prod.weights(k, L.tiles, v_.data(), m_.data(), du_.data()); });
+        wino::for_positions(9, threads, [&](int k) { prod.weights(k, L.tiles, v_.data(), m_.data(), du_.data()); });
       }
       if (!dx) continue;
-      for_positions(threads, [&](int k) { prod.input(k, L.tiles, m_.data(), dv_.data()); });
+      wino::for_positions(9, threads, [&](int k) { prod.input(k, L.tiles, m_.data(), dv_.data()); });
       for (int phase = 0; phase < 2; ++phase)
         for_tile_rows(q0, q1, 2, phase,
                       [&](i64 a, i64 e) { input_grad_scatter(dv_.data(), g, L, a, e, dx); });

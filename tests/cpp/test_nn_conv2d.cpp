@@ -90,6 +90,31 @@ void expect_gradcheck(const Conv2dSpec& s, const Shape& input, std::uint64_t see
   EXPECT_EQ(res.checked, x.size() + ps.trainable_count());
 }
 
+// The forward of a "same" k x k, stride-s convolution with `alg` on a fixed
+// size x size input (seeded weights and input): the bits tell algorithms apart.
+Tensor conv_output(std::int64_t cin, std::int64_t cout, int k, int stride, std::int64_t size, ConvAlgorithm alg) {
+  ParameterSet ps;
+  Conv2dSpec s;
+  s.in_channels = cin;
+  s.out_channels = cout;
+  s.kernel_h = s.kernel_w = k;
+  s.stride_h = s.stride_w = stride;
+  s.algorithm = alg;
+  Conv2d conv(ps, "c", s);
+  ps.allocate(5);
+  Tensor x({1, size, size, cin});
+  Generator rng(1);
+  fill_uniform(x, rng);
+  Tensor y = conv.forward(x);
+  return y;
+}
+
+bool same(const Tensor& a, const Tensor& b) {
+  for (std::int64_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST(Conv2d, SamePaddingMatchesTensorFlow) {
@@ -350,23 +375,7 @@ TEST(Conv2dWinograd, AutoPicksWinogradFrom16Channels) {
   // Auto must give Winograd's bits where both channel counts reach 16 and
   // im2col's below; the two algorithms round differently, so the bits tell.
   auto run = [](std::int64_t cin, std::int64_t cout, ConvAlgorithm alg) {
-    ParameterSet ps;
-    Conv2dSpec s;
-    s.in_channels = cin;
-    s.out_channels = cout;
-    s.algorithm = alg;
-    Conv2d conv(ps, "c", s);
-    ps.allocate(5);
-    Tensor x({1, 6, 6, cin});
-    Generator rng(1);
-    fill_uniform(x, rng);
-    Tensor y = conv.forward(x);
-    return y;
-  };
-  auto same = [](const Tensor& a, const Tensor& b) {
-    for (std::int64_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i]) return false;
-    return true;
+    return conv_output(cin, cout, 3, 1, 6, alg);
   };
   Tensor a16 = run(16, 16, ConvAlgorithm::Auto);
   EXPECT_TRUE(same(a16, run(16, 16, ConvAlgorithm::Winograd)));
@@ -479,25 +488,7 @@ TEST(Conv2dWinogradS2, GradientCheck) {
 TEST(Conv2dWinogradS2, AutoPicksItFrom16Channels) {
   // Auto gives its bits where Cin and Cout reach 16 and im2col's below.
   auto run = [](std::int64_t cin, std::int64_t cout, ConvAlgorithm alg) {
-    ParameterSet ps;
-    Conv2dSpec s;
-    s.in_channels = cin;
-    s.out_channels = cout;
-    s.kernel_h = s.kernel_w = 4;
-    s.stride_h = s.stride_w = 2;
-    s.algorithm = alg;
-    Conv2d conv(ps, "c", s);
-    ps.allocate(5);
-    Tensor x({1, 8, 8, cin});
-    Generator rng(1);
-    fill_uniform(x, rng);
-    Tensor y = conv.forward(x);
-    return y;
-  };
-  auto same = [](const Tensor& a, const Tensor& b) {
-    for (std::int64_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i]) return false;
-    return true;
+    return conv_output(cin, cout, 4, 2, 8, alg);
   };
   Tensor a16 = run(16, 16, ConvAlgorithm::Auto);
   EXPECT_TRUE(same(a16, run(16, 16, ConvAlgorithm::Winograd)));
