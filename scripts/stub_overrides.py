@@ -61,6 +61,7 @@ def accompany(self, score: Score | str | os.PathLike[str],
               min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
               velocity: typing.SupportsInt | typing.SupportsIndex = 80,
               monophonic: bool = True,
+              leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
               return_report: typing.Literal[False] = False) -> Score:
     """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
 @typing.overload
@@ -72,6 +73,7 @@ def accompany(self, score: Score | str | os.PathLike[str],
               min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
               velocity: typing.SupportsInt | typing.SupportsIndex = 80,
               monophonic: bool = True,
+              leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
               *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
     """With return_report=True: (Score, AccompanyReport)."""
 ''',
@@ -83,6 +85,7 @@ def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
                    threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                    min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                    monophonic: bool = True,
+                   leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                    return_report: typing.Literal[False] = False) -> MultiTrackRoll:
     """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
 @typing.overload
@@ -92,6 +95,7 @@ def accompany_roll(self, roll: PianoRoll | numpy.typing.ArrayLike,
                    threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                    min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                    monophonic: bool = True,
+                   leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                    *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
     """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
 ''',

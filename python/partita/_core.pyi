@@ -2983,6 +2983,7 @@ class GAN:
                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                   velocity: typing.SupportsInt | typing.SupportsIndex = 80,
                   monophonic: bool = True,
+                  leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                   return_report: typing.Literal[False] = False) -> Score:
         """Accompany the melody in `track` of `score` (a Score or a MIDI path); returns the new Score."""
     @typing.overload
@@ -2994,6 +2995,7 @@ class GAN:
                   min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                   velocity: typing.SupportsInt | typing.SupportsIndex = 80,
                   monophonic: bool = True,
+                  leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                   *, return_report: typing.Literal[True]) -> tuple[Score, AccompanyReport]:
         """With return_report=True: (Score, AccompanyReport)."""
     @typing.overload
@@ -3003,6 +3005,7 @@ class GAN:
                        threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                        min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                        monophonic: bool = True,
+                       leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                        return_report: typing.Literal[False] = False) -> MultiTrackRoll:
         """Accompany a melody roll (16ths); returns the generated parts as a MultiTrackRoll."""
     @typing.overload
@@ -3012,6 +3015,7 @@ class GAN:
                        threshold: typing.SupportsFloat | typing.SupportsIndex = 0.0,
                        min_note_steps: typing.SupportsInt | typing.SupportsIndex = 1,
                        monophonic: bool = True,
+                       leap_penalty: typing.SupportsFloat | typing.SupportsIndex = 0.019999999552965164,
                        *, return_report: typing.Literal[True]) -> tuple[MultiTrackRoll, AccompanyReport]:
         """With return_report=True: (MultiTrackRoll, AccompanyReport)."""
     def critic_parameters(self) -> ParameterSet:
