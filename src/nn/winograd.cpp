@@ -513,43 +513,18 @@ void Winograd3x3::forward(const WinogradInput& in, const ConvGeometry& g, const 
   have_forward_ = true;
   const bool low = in.low_channels > 0;
   const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g, low);
-  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
+  const i64 E = g.cin * g.cout;
   const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
   u_.resize({16 * E});
   weight_transform(w, E, u_.data());
   const Products prod{g, in.low_channels, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  v_holds_all_ = false;
-
-  if (threads > 1 && chunks >= 2 * threads) {
-    // Whole chunks per thread, everything on that thread (gemm runs serially
-    // inside a parallel region); the chunks' outputs are disjoint.
-    v_.resize({threads * vmax});
-    m_.resize({threads * mmax});
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (i64 c = 0; c < chunks; ++c) {
-      const int t = omp_get_thread_num();
-      const i64 q0 = c * R, q1 = std::min(rows, q0 + R);
-      const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
-      float* v = v_.data() + t * vmax;
-      float* m = m_.data() + t * mmax;
-      input_transform(in, g, L, q0, q1, v);
-      for (int k = 0; k < 16; ++k) prod.forward(k, L.tiles, v, m);
-      output_transform(m, g, L, q0, q1, b, y);
-    }
-    return;
-  }
-  v_.resize({vmax});
-  m_.resize({mmax});
-  for (i64 q0 = 0; q0 < rows; q0 += R) {
-    const i64 q1 = std::min(rows, q0 + R);
-    const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
-    for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(in, g, L, a, e, v_.data()); });
-    wino::for_positions(16, threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
-    for_tile_rows(q0, q1, 1, 0,
-                  [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
-  }
-  v_holds_all_ = chunks == 1;
+  const i64 ran = wino::run_forward(
+      th, tw, rows, R, 16, vmax, mmax, threads, v_, m_,
+      [&](const ChunkLayout& L, i64 a, i64 e, float* v) { input_transform(in, g, L, a, e, v); },
+      [&](int k, i64 tiles, const float* v, float* m) { prod.forward(k, tiles, v, m); },
+      [&](const ChunkLayout& L, i64 a, i64 e, const float* m) { output_transform(m, g, L, a, e, b, y); });
+  v_holds_all_ = ran == 1;  // one chunk: v_ still holds every tile's V for backward
 }
 
 void Winograd3x3::backward(const WinogradInput& in, const float* dy, const ConvGeometry& g,
@@ -568,15 +543,8 @@ void Winograd3x3::backward(const WinogradInput& in, const float* dy, const ConvG
   const i64 vmax = 16 * R * tw * g.cin, mmax = 16 * R * tw * g.cout;
   const Products prod{g, Cl, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  auto zero = [&](float* p, i64 size) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int t = 0; t < threads; ++t) {
-      const i64 a = size * t / threads, e = size * (t + 1) / threads;
-      std::memset(p + a, 0, sizeof(float) * static_cast<size_t>(e - a));
-    }
-  };
-  if (dx) zero(dx, g.n * g.h * g.w * (g.cin - Cl));
-  if (dlow) zero(dlow, g.n * (g.h / 2) * (g.w / 2) * Cl);
+  if (dx) wino::zero_parallel(dx, g.n * g.h * g.w * (g.cin - Cl), threads);
+  if (dlow) wino::zero_parallel(dlow, g.n * (g.h / 2) * (g.w / 2) * Cl, threads);
 
   if (threads > 1 && chunks >= 2 * threads) {
     // Per-thread dU partials; chunks c and c + 2 scatter into disjoint rows of

@@ -365,39 +365,17 @@ void WinogradS2::forward(const float* x, const ConvGeometry& g, const float* w, 
   geom_ = g;
   have_forward_ = true;
   const i64 th = (g.ho + 1) / 2, tw = (g.wo + 1) / 2, rows = g.n * th, R = rows_per_chunk(g);
-  const i64 chunks = (rows + R - 1) / R, E = g.cin * g.cout;
+  const i64 E = g.cin * g.cout;
   const i64 vmax = 9 * R * tw * 4 * g.cin, mmax = 9 * R * tw * g.cout;
   u_.resize({9 * 4 * E});
   for_blocks(E, [&](i64 e0, i64 e1) { weight_transform_range(w, E, u_.data(), e0, e1); });
   const Products prod{g, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads > 1 && chunks >= 2 * threads) {
-    // Whole chunks per thread (gemm runs serially inside a parallel region);
-    // the chunks' outputs are disjoint.
-    v_.resize({threads * vmax});
-    m_.resize({threads * mmax});
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (i64 c = 0; c < chunks; ++c) {
-      const int t = omp_get_thread_num();
-      const i64 q0 = c * R, q1 = std::min(rows, q0 + R);
-      const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
-      float* v = v_.data() + t * vmax;
-      float* m = m_.data() + t * mmax;
-      input_transform(x, g, L, q0, q1, v);
-      for (int k = 0; k < 9; ++k) prod.forward(k, L.tiles, v, m);
-      output_transform(m, g, L, q0, q1, b, y);
-    }
-    return;
-  }
-  v_.resize({vmax});
-  m_.resize({mmax});
-  for (i64 q0 = 0; q0 < rows; q0 += R) {
-    const i64 q1 = std::min(rows, q0 + R);
-    const ChunkLayout L{th, tw, q0, (q1 - q0) * tw};
-    for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { input_transform(x, g, L, a, e, v_.data()); });
-    wino::for_positions(9, threads, [&](int k) { prod.forward(k, L.tiles, v_.data(), m_.data()); });
-    for_tile_rows(q0, q1, 1, 0, [&](i64 a, i64 e) { output_transform(m_.data(), g, L, a, e, b, y); });
-  }
+  wino::run_forward(
+      th, tw, rows, R, 9, vmax, mmax, threads, v_, m_,
+      [&](const ChunkLayout& L, i64 a, i64 e, float* v) { input_transform(x, g, L, a, e, v); },
+      [&](int k, i64 tiles, const float* v, float* m) { prod.forward(k, tiles, v, m); },
+      [&](const ChunkLayout& L, i64 a, i64 e, const float* m) { output_transform(m, g, L, a, e, b, y); });
 }
 
 void WinogradS2::backward(const float* x, const float* dy, const ConvGeometry& g, float* dw, float* dx) {
@@ -411,14 +389,7 @@ void WinogradS2::backward(const float* x, const float* dy, const ConvGeometry& g
   const i64 vmax = 9 * R * tw * 4 * g.cin, mmax = 9 * R * tw * g.cout;
   const Products prod{g, u_.data()};
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (dx) {
-    const i64 size = g.n * g.h * g.w * g.cin;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int t = 0; t < threads; ++t) {
-      const i64 a = size * t / threads, e = size * (t + 1) / threads;
-      std::memset(dx + a, 0, sizeof(float) * static_cast<size_t>(e - a));
-    }
-  }
+  if (dx) wino::zero_parallel(dx, g.n * g.h * g.w * g.cin, threads);
   if (threads > 1 && chunks >= 2 * threads) {
     // Per-thread dU partials; chunks c and c + 2 scatter into disjoint input
     // rows (tile rows two apart share none), so even chunks run together,
