@@ -159,8 +159,8 @@ MultiTrackRoll GAN::accompany_roll(const PianoRoll& melody, const AccompanyOptio
           }
         }
     }
-    for (std::int64_t k = 1; k < static_cast<std::int64_t>(voices.size()) + 1; ++k)
-      voices[static_cast<size_t>(k - 1)].finish(steps, parts.data() + (k - 1) * steps * 128);
+    for (size_t k = 0; k < voices.size(); ++k)
+      voices[k].finish(steps, parts.data() + static_cast<std::int64_t>(k) * steps * 128);
   } catch (...) {
     m.set_training(was);
     throw;
