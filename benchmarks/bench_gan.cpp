@@ -152,7 +152,6 @@ double peak_gflops() {
       const double v = std::atof(s);
       if (v > 0) return v;
     }
-    if (detected_simd_level() < SimdLevel::Avx512) return 0.0;
     return partita_bench::measure_peak_gflops(std::max(1, num_threads()));
   }();
   return peak;

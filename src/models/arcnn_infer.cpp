@@ -16,7 +16,7 @@ using infer::ConvJob;
 namespace {
 
 int64_t cpad(int64_t c) { return (c + 15) / 16 * 16; }
-int nb_for(int64_t cp) { return cp % 32 == 0 ? 2 : 1; }
+int nb_for(int64_t cp) { return infer::preferred_nb(cp); }
 
 // A 3x3 HWIO weight tensor (3, 3, cin, cout) and its bias.
 struct Weights3 {

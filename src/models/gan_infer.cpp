@@ -18,7 +18,7 @@ using nn::infer::ConvJob;
 namespace {
 
 int64_t cpad(int64_t c) { return (c + 15) / 16 * 16; }
-int nb_for(int64_t cp) { return cp % 32 == 0 ? 2 : 1; }
+int nb_for(int64_t cp) { return nn::infer::preferred_nb(cp); }
 
 // Where input channel ci of a layer is stored in its input buffer: the buffer
 // holds the concatenation of two parts (n0 channels at 0, the rest at off1;
@@ -70,6 +70,18 @@ struct Packed {
       std::copy_n(v + b * bw, std::min(bw, n - b * bw), data.data() + (b * kt + r) * bw);
   }
 };
+
+// Restrict each segment of `j`, which reads the zero-padded buffer `data`
+// (rows of `row` floats, h real rows between one padding row above and below),
+// to the output rows whose input row through that segment is a real one.
+void read_real_rows(ConvJob& j, const float* data, int64_t row, int64_t h) {
+  for (int s = 0; s < j.nseg; ++s) {
+    const int64_t p0 = (j.base[s] - data) / row, step = j.row[s] / row;  // padded row at output row 0
+    if (step <= 0 || j.row[s] % row != 0) continue;                      // not a row-aligned walk: keep all
+    j.y_from[s] = p0 >= 1 ? 0 : (1 - p0 + step - 1) / step;
+    j.y_to[s] = h < p0 ? 0 : (h - p0) / step + 1;
+  }
+}
 
 }  // namespace
 
@@ -191,6 +203,7 @@ void GanInference::build(GanGenerator& gen) {
     j.height = out.h, j.width = out.w, j.cout = cp, j.nb = static_cast<int>(nb);
     j.out = out.at(0, 0), j.out_row = out.row(), j.out_ld = out.c;
     j.leaky = true, j.slope = c.leak;
+    read_real_rows(j, in.data.data(), in.row(), in.h);
     layers_[static_cast<size_t>(i)].push_back(std::move(cv));
     cin = w.cout;
   }
@@ -257,6 +270,7 @@ void GanInference::build(GanGenerator& gen) {
       j.height = in.h, j.width = in.w, j.cout = cp, j.nb = static_cast<int>(nb);
       j.out = out.at(py, px), j.out_row = 2 * out.row(), j.out_ld = 2 * out.c;
       j.relu = true;
+      read_real_rows(j, in.data.data(), in.row(), in.h);
       layers_[static_cast<size_t>(4 + jd)].push_back(std::move(cv));
     }
     cin = 2 * w.cout;
@@ -315,6 +329,7 @@ void GanInference::build(GanGenerator& gen) {
     }
     j.height = in.h, j.width = in.w, j.cout = cp, j.nb = 1;
     j.out = head_.data(), j.out_row = in.w * cp, j.out_ld = cp;
+    read_real_rows(j, in.data.data(), in.row(), in.h);
     layers_[7].push_back(std::move(cv));
   }
   // The jobs point at the packed data (vectors keep their buffers when moved).

@@ -21,16 +21,24 @@
 // A BatchNorm folded into the weights leaves a constant whose reach depends on
 // which taps fall in the zero padding, hence the classes.
 //
+// The kernels take a block's weights in chunks of k that stay in cache while
+// every tile of the rows in hand reads them (partial sums kept between
+// chunks), so a layer with a large k streams its weights from memory once per
+// call rather than once per tile.
+//
 // Every output is computed by the same sequence of operations whatever the
-// tile it falls in, so recomputing a sub-rectangle reproduces the full
-// computation bit for bit (the editor's incremental updates rely on it).
+// tile it falls in and whatever the chunks, so recomputing a sub-rectangle
+// reproduces the full computation bit for bit (the editor's incremental
+// updates rely on it).
 #pragma once
 #include <cstdint>
+#include <climits>
 #include <vector>
 
 namespace partita::nn::infer {
 
 constexpr int kMaxSegments = 6;
+constexpr std::int64_t kAllRows = INT64_MAX;
 
 // What the float32 and bfloat16 jobs share: the geometry (all but the
 // pointers) and the epilogue.
@@ -39,6 +47,13 @@ struct ConvShape {
   std::int64_t row[kMaxSegments] = {};
   std::int64_t lda[kMaxSegments] = {};
   std::int64_t k[kMaxSegments] = {};
+  // Segment s reads real input only for output rows [y_from[s], y_to[s]); for
+  // the other rows its input row is all zero padding and the kernels skip it
+  // (its products are exact zeros: the result is the same bit for bit). The
+  // defaults keep every segment on every row. Small grids gain the most: a
+  // 3-row window over a 2-row input reads a padding row for every output row.
+  std::int64_t y_from[kMaxSegments] = {};
+  std::int64_t y_to[kMaxSegments] = {kAllRows, kAllRows, kAllRows, kAllRows, kAllRows, kAllRows};
   std::int64_t height = 0, width = 0;  // the output grid (border classes use it)
   std::int64_t cout = 0;
   int nb = 1;                          // 16-float vectors per column block (1, 2 or 4)
@@ -53,6 +68,7 @@ struct ConvShape {
   const float* post_scale = nullptr;
   const float* post_shift = nullptr;
 
+  bool reads(int s, std::int64_t y) const { return y >= y_from[s] && y < y_to[s]; }
   std::int64_t ktot() const {
     std::int64_t s = 0;
     for (int i = 0; i < nseg; ++i) s += k[i];
@@ -82,6 +98,13 @@ inline int border_class(std::int64_t v, std::int64_t n) {
   if (n == 1) return 3;
   return v == 0 ? 0 : (v == n - 1 ? 2 : 1);
 }
+
+/// The column-block width (vectors of 16 outputs: 1 or 2) to pack `cout`
+/// outputs with for the current SIMD level: 2 where it divides cout at the
+/// AVX-512 level (two vectors share each broadcast), else 1 (the AVX2 kernel
+/// takes one vector pair a pass and reads a one-vector block contiguously).
+/// Any width gives the same results; this one runs fastest.
+int preferred_nb(std::int64_t cout);
 
 /// Whether run_conv has a SIMD kernel at the current SIMD level (AVX2 or
 /// AVX-512, core/cpu.hpp); at the generic level run_conv is the plain loop.

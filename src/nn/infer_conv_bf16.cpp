@@ -50,6 +50,10 @@ void run_conv_bf16_reference(const ConvJobBf16& j, int64_t y0, int64_t y1, int64
         float acc[64] = {};
         const std::uint16_t* w = wb;
         for (int s = 0; s < j.nseg; ++s) {
+          if (!j.reads(s, y)) {
+            w += j.k[s] * bw;
+            continue;
+          }
           const std::uint16_t* a = j.base[s] + y * j.row[s] + x * j.lda[s];
           for (int64_t q = 0; q < j.k[s]; q += 2, w += 2 * bw) {
             const float a0 = from_bf16(a[q]), a1 = from_bf16(a[q + 1]);
@@ -72,31 +76,51 @@ void run_conv_bf16_reference(const ConvJobBf16& j, int64_t y0, int64_t y1, int64
 namespace avx512_bf16 {
 namespace {
 
-// P consecutive pixels of one output row, NB vectors of 16 outputs.
+// P consecutive pixels of one output row, NB vectors of 16 outputs, packed
+// rows [k0, k1) (pairs; for_tiles_in_chunks).
 template <int NB, int P>
 PARTITA_TARGET_AVX512_BF16 void tile(const ConvJobBf16& j, const std::uint16_t* wb, int64_t y, int64_t x,
-                                     int64_t col) {
+                                     int64_t col, int64_t k0, int64_t k1, float* part, bool first, bool last) {
   __m512 acc[P][NB];
+  #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
-    for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_setzero_ps();
-  const std::uint16_t* w = wb;
+    #pragma GCC unroll 16
+    for (int v = 0; v < NB; ++v)
+      acc[p][v] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(part + 16 * (NB * p + v));
+  int64_t start = 0;  // packed row of segment s's first input word
   for (int s = 0; s < j.nseg; ++s) {
     const int64_t lda = j.lda[s], k = j.k[s];
+    const int64_t q0 = std::max<int64_t>(k0 - start, 0), q1 = std::min(k1 - start, k);
+    const std::uint16_t* w = wb + (start + q0) * 16 * NB;
+    start += k;
+    if (q0 >= q1 || !j.reads(s, y)) continue;
     const std::uint16_t* a = j.base[s] + y * j.row[s] + x * lda;
-    for (int64_t q = 0; q < k; q += 2, w += 32 * NB) {
+    for (int64_t q = q0; q < q1; q += 2, w += 32 * NB) {
       __m512bh wv[NB];
+      #pragma GCC unroll 16
       for (int v = 0; v < NB; ++v) wv[v] = (__m512bh)_mm512_loadu_si512(w + 32 * v);
+      #pragma GCC unroll 16
       for (int p = 0; p < P; ++p) {
         std::int32_t pair;
         std::memcpy(&pair, a + p * lda + q, sizeof pair);
         const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+        #pragma GCC unroll 16
         for (int v = 0; v < NB; ++v) acc[p][v] = _mm512_dpbf16_ps(acc[p][v], av, wv[v]);
       }
     }
   }
+  if (!last) {
+    #pragma GCC unroll 16
+    for (int p = 0; p < P; ++p)
+      #pragma GCC unroll 16
+      for (int v = 0; v < NB; ++v) _mm512_storeu_ps(part + 16 * (NB * p + v), acc[p][v]);
+    return;
+  }
+  #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) {
     const float* bias = bias_of(j, y, x + p, col);
     const int64_t at = y * j.out_row + (x + p) * j.out_ld + col;
+    #pragma GCC unroll 16
     for (int v = 0; v < NB; ++v) {
       const __m512 r =
           epilogue_avx512(j, _mm512_add_ps(acc[p][v], _mm512_loadu_ps(bias + 16 * v)), col + 16 * v);
@@ -108,10 +132,11 @@ PARTITA_TARGET_AVX512_BF16 void tile(const ConvJobBf16& j, const std::uint16_t* 
 
 template <int NB, int P>
 PARTITA_TARGET_AVX512_BF16 void tail(const ConvJobBf16& j, const std::uint16_t* wb, int64_t y, int64_t x,
-                                     int64_t col, int n) {
+                                     int64_t col, int n, int64_t k0, int64_t k1, float* part, bool first,
+                                     bool last) {
   if constexpr (P > 0) {
-    if (n == P) tile<NB, P>(j, wb, y, x, col);
-    else tail<NB, P - 1>(j, wb, y, x, col, n);
+    if (n == P) tile<NB, P>(j, wb, y, x, col, k0, k1, part, first, last);
+    else tail<NB, P - 1>(j, wb, y, x, col, n, k0, k1, part, first, last);
   }
 }
 
@@ -121,13 +146,9 @@ PARTITA_TARGET_AVX512_BF16 void rows(const ConvJobBf16& j, int64_t y0, int64_t y
   const int64_t bw = 16 * NB, kt = j.ktot();
   for (int64_t b = b0; b < b1; ++b) {
     const std::uint16_t* wb = j.wpack + b * kt * bw;
-    for (int64_t y = y0; y < y1; ++y)
-      for (int64_t x = x0; x < x1;) {
-        const int n = next_tile(x1 - x, P);
-        if (n == P) tile<NB, P>(j, wb, y, x, b * bw);
-        else tail<NB, P - 1>(j, wb, y, x, b * bw, n);
-        x += n;
-      }
+    for_tiles_in_chunks(kt, bw * 2, 2, bw, kChunkBytesL2, P, false, y0, y1, x0, x1,
+                        [&](int64_t y, int64_t x, int, int n, int64_t k0, int64_t k1, float* part, int64_t,
+                            bool first, bool last) { tail<NB, P>(j, wb, y, x, b * bw, n, k0, k1, part, first, last); });
   }
 }
 

@@ -120,5 +120,151 @@ TEST(InferConvBf16, MatchesThePlainLoopUpToSummationOrder) {
   }
 }
 
+// A 3x3 "same" convolution, one segment per kernel row, over a grid of h rows
+// between padding rows that hold NaN: with each segment restricted to the
+// output rows whose input row is real (y_from / y_to), no kernel reads the
+// padding, and the result equals the same job over zero padding without the
+// restriction, bit for bit (float32) or up to summation order (bfloat16).
+TEST(InferConvLevels, SkippedPaddingRowsAreNeverReadAndChangeNothing) {
+  Generator g(11);
+  for (std::int64_t h : {1, 2, 3, 5})
+    for (int nb : {1, 2})
+    for (std::int64_t w : {7, 13}) {  // narrow grids take tiles of two rows at the AVX2 level
+      const std::int64_t cin = 4, cout = 16 * nb, row = (w + 2) * cin;
+      std::vector<float> zero_pad(static_cast<size_t>((h + 2) * row), 0.0f), bias(static_cast<size_t>(16 * cout));
+      std::vector<std::vector<float>> seg(3, std::vector<float>(static_cast<size_t>(3 * cin * cout)));
+      for (std::int64_t y = 1; y <= h; ++y)
+        for (std::int64_t i = cin; i < row - cin; ++i) zero_pad[static_cast<size_t>(y * row + i)] = static_cast<float>(g.uniform() - 0.5);
+      for (auto& sg : seg)
+        for (float& f : sg) f = static_cast<float>(g.uniform() - 0.5);
+      for (float& f : bias) f = static_cast<float>(g.uniform() - 0.5);
+      std::vector<float> nan_pad = zero_pad;
+      for (std::int64_t i = 0; i < row; ++i)
+        nan_pad[static_cast<size_t>(i)] = nan_pad[static_cast<size_t>((h + 1) * row + i)] = std::nanf("");
+      const std::vector<float> pack = nn::infer::pack_weights(seg, cout, nb);
+      auto job = [&](const std::vector<float>& in, bool restrict_rows) {
+        nn::infer::ConvJob j;
+        j.nseg = 3;
+        for (int ky = 0; ky < 3; ++ky) {
+          j.base[ky] = in.data() + ky * row;
+          j.row[ky] = row, j.lda[ky] = cin, j.k[ky] = 3 * cin;
+          if (restrict_rows) j.y_from[ky] = ky == 0 ? 1 : 0, j.y_to[ky] = ky == 2 ? h - 1 : h;
+        }
+        j.height = h, j.width = w, j.cout = cout, j.nb = nb, j.wpack = pack.data(), j.bias_classes = bias.data();
+        j.out_row = w * cout, j.out_ld = cout;  // no epilogue: a ReLU could hide a NaN
+        return j;
+      };
+      const size_t n = static_cast<size_t>(h * w * cout);
+      std::vector<float> want(n, -1.0f);
+      nn::infer::ConvJob full = job(zero_pad, false);
+      full.out = want.data();
+      nn::infer::run_conv_reference(full, 0, h, 0, w, 0, full.blocks());
+      nn::infer::ConvJob skip = job(nan_pad, true);
+      std::vector<float> got(n, -1.0f);
+      skip.out = got.data();
+      nn::infer::run_conv_reference(skip, 0, h, 0, w, 0, skip.blocks());
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[i], want[i]) << "plain loop, h " << h << " nb " << nb << " i " << i;
+      for (SimdLevel level : available_simd_levels()) {
+        ScopedSimdLevel scope(level);
+        std::fill(got.begin(), got.end(), -1.0f);
+        nn::infer::run_conv(skip, 0, h, 0, w, 0, skip.blocks());
+        for (size_t i = 0; i < n; ++i)
+          ASSERT_EQ(got[i], want[i]) << simd_level_name(level) << " h " << h << " nb " << nb << " i " << i;
+        // Without the restriction the NaN rows reach the result (the check can fail).
+        nn::infer::ConvJob unrestricted = job(nan_pad, false);
+        unrestricted.out = got.data();
+        nn::infer::run_conv(unrestricted, 0, h, 0, w, 0, unrestricted.blocks());
+        EXPECT_TRUE(std::isnan(got[0]));
+      }
+      if (!nn::infer::bf16_kernel_available()) continue;
+      using nn::infer::to_bf16;
+      std::vector<std::uint16_t> nan16(nan_pad.size());
+      for (size_t i = 0; i < nan16.size(); ++i) nan16[i] = to_bf16(nan_pad[i]);
+      std::vector<std::uint16_t> zero16(zero_pad.size());
+      for (size_t i = 0; i < zero16.size(); ++i) zero16[i] = to_bf16(zero_pad[i]);
+      const std::vector<std::uint16_t> pack16 = nn::infer::pack_weights_bf16(pack, 9 * cin, cout, nb);
+      auto job16 = [&](const std::vector<std::uint16_t>& in, bool restrict_rows, float* out) {
+        nn::infer::ConvJobBf16 j;
+        static_cast<nn::infer::ConvShape&>(j) = job(zero_pad, restrict_rows);
+        for (int ky = 0; ky < 3; ++ky) j.base[ky] = in.data() + ky * row;
+        j.wpack = pack16.data(), j.out32 = out;
+        return j;
+      };
+      std::vector<float> want16(n, -1.0f), got16(n, -1.0f);
+      nn::infer::run_conv_bf16_reference(job16(zero16, false, want16.data()), 0, h, 0, w, 0, full.blocks());
+      nn::infer::run_conv_bf16(job16(nan16, true, got16.data()), 0, h, 0, w, 0, full.blocks());
+      for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got16[i], want16[i], 1e-5) << "bfloat16 h " << h << " nb " << nb << " i " << i;
+      nn::infer::run_conv_bf16_reference(job16(nan16, true, got16.data()), 0, h, 0, w, 0, full.blocks());
+      for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got16[i], want16[i], 1e-5) << "bfloat16 plain h " << h << " i " << i;
+    }
+}
+
+// A large k (6300 packed rows: several chunks of k, boundaries inside the
+// segments) and a grid wide enough that the partial sums are kept for groups
+// of rows: the chunked kernels give the plain loop's bits at every level (and
+// the bfloat16 kernel its plain loop's values up to summation order), with and
+// without rows skipped.
+TEST(InferConvLevels, ChunksOfLargeKGiveThePlainLoopsBits) {
+  Generator g(17);
+  const std::int64_t cin = 700, cout = 16, kt = 9 * cin;
+  std::vector<std::vector<float>> seg(3, std::vector<float>(static_cast<size_t>(3 * cin * cout)));
+  for (auto& sg : seg)
+    for (float& f : sg) f = static_cast<float>(g.uniform() - 0.5);
+  std::vector<float> bias(static_cast<size_t>(16 * cout));
+  for (float& f : bias) f = static_cast<float>(g.uniform() - 0.5);
+  const std::vector<float> pack = nn::infer::pack_weights(seg, cout, 1);
+  for (std::int64_t h : {2, 35}) {
+    const std::int64_t w = h == 2 ? 9 : 33, row = (w + 2) * cin;
+    std::vector<float> in(static_cast<size_t>((h + 2) * row), 0.0f);
+    for (std::int64_t y = 1; y <= h; ++y)
+      for (std::int64_t i = cin; i < row - cin; ++i) in[static_cast<size_t>(y * row + i)] = static_cast<float>(g.uniform() - 0.5);
+    for (bool restrict_rows : {false, true}) {
+      nn::infer::ConvJob j;
+      j.nseg = 3;
+      for (int ky = 0; ky < 3; ++ky) {
+        j.base[ky] = in.data() + ky * row;
+        j.row[ky] = row, j.lda[ky] = cin, j.k[ky] = 3 * cin;
+        if (restrict_rows) j.y_from[ky] = ky == 0 ? 1 : 0, j.y_to[ky] = ky == 2 ? h - 1 : h;
+      }
+      j.height = h, j.width = w, j.cout = cout, j.nb = 1, j.wpack = pack.data(), j.bias_classes = bias.data();
+      j.out_row = w * cout, j.out_ld = cout, j.leaky = true, j.slope = 0.2f;
+      const size_t n = static_cast<size_t>(h * w * cout);
+      std::vector<float> want(n, -1.0f), got(n, -1.0f);
+      j.out = want.data();
+      nn::infer::run_conv_reference(j, 0, h, 0, w, 0, 1);
+      j.out = got.data();
+      for (SimdLevel level : available_simd_levels()) {
+        ScopedSimdLevel scope(level);
+        std::fill(got.begin(), got.end(), -1.0f);
+        nn::infer::run_conv(j, 0, h, 0, w, 0, 1);
+        for (size_t i = 0; i < n; ++i)
+          ASSERT_EQ(got[i], want[i]) << simd_level_name(level) << " h " << h << " restrict " << restrict_rows << " i " << i;
+        // a sub-rectangle alone gives the same bits
+        std::fill(got.begin(), got.end(), -1.0f);
+        nn::infer::run_conv(j, h - 1, h, 2, w - 1, 0, 1);
+        for (std::int64_t x = 2; x < w - 1; ++x)
+          for (std::int64_t o = 0; o < cout; ++o) {
+            const size_t i = static_cast<size_t>(((h - 1) * w + x) * cout + o);
+            ASSERT_EQ(got[i], want[i]) << simd_level_name(level) << " sub-rectangle x " << x;
+          }
+      }
+      if (!nn::infer::bf16_kernel_available()) continue;
+      std::vector<std::uint16_t> in16(in.size());
+      for (size_t i = 0; i < in.size(); ++i) in16[i] = nn::infer::to_bf16(in[i]);
+      const std::vector<std::uint16_t> pack16 = nn::infer::pack_weights_bf16(pack, kt, cout, 1);
+      nn::infer::ConvJobBf16 j16;
+      static_cast<nn::infer::ConvShape&>(j16) = j;
+      for (int ky = 0; ky < 3; ++ky) j16.base[ky] = in16.data() + ky * row;
+      j16.wpack = pack16.data();
+      std::vector<float> want16(n), got16(n);
+      j16.out32 = want16.data();
+      nn::infer::run_conv_bf16_reference(j16, 0, h, 0, w, 0, 1);
+      j16.out32 = got16.data();
+      nn::infer::run_conv_bf16(j16, 0, h, 0, w, 0, 1);
+      for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got16[i], want16[i], 2e-4 * (1.0 + std::fabs(want16[i]))) << "bfloat16 h " << h << " i " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace partita
