@@ -64,6 +64,7 @@ TEST(Cpu, LevelsCanBeLoweredAndReset) {
 
 TEST(Cpu, CannotRaiseAboveTheCpu) {
   if (detected_simd_level() == SimdLevel::Avx512) GTEST_SKIP() << "this CPU has every level";
+  const SimdLevel before = simd_level();  // PARTITA_SIMD may have lowered it
   try {
     set_simd_level(SimdLevel::Avx512);
     FAIL() << "set_simd_level accepted avx512 on a CPU without it";
@@ -72,7 +73,7 @@ TEST(Cpu, CannotRaiseAboveTheCpu) {
               std::string::npos)
         << e.what();
   }
-  EXPECT_EQ(simd_level(), detected_simd_level());
+  EXPECT_EQ(simd_level(), before);  // a refused request leaves the level as it was
 }
 
 TEST(Cpu, EnvironmentLowersTheStartupLevel) {
